@@ -1,0 +1,71 @@
+// ELF-64 structures and constants, as far as an executable with one segment needs them.
+// Names and field order follow the System V gABI ("ELF-64 Object File Format", version 1.5) and
+// the x86-64 psABI. Headers are built as values and memcpy'ed into the file; x86-64 is little
+// endian, like the host these structs are laid out on.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+namespace tinyelf::detail {
+
+static_assert(std::endian::native == std::endian::little, "ELFDATA2LSB files are written from host structs");
+
+// e_ident[] indices and values.
+inline constexpr unsigned char kElfMagic[4] = {0x7f, 'E', 'L', 'F'};  // EI_MAG0..EI_MAG3
+inline constexpr unsigned char ELFCLASS64 = 2;                       // EI_CLASS
+inline constexpr unsigned char ELFDATA2LSB = 1;                      // EI_DATA: little endian
+inline constexpr unsigned char EV_CURRENT = 1;                       // EI_VERSION and e_version
+inline constexpr unsigned char ELFOSABI_SYSV = 0;                    // EI_OSABI
+
+inline constexpr std::uint16_t ET_EXEC = 2;     // e_type: executable file
+inline constexpr std::uint16_t EM_X86_64 = 62;  // e_machine: AMD x86-64
+
+inline constexpr std::uint32_t PT_LOAD = 1;  // p_type: loadable segment
+inline constexpr std::uint32_t PF_X = 1;     // p_flags: execute
+inline constexpr std::uint32_t PF_W = 2;     // p_flags: write
+inline constexpr std::uint32_t PF_R = 4;     // p_flags: read
+
+struct Elf64_Ehdr {
+  unsigned char e_ident[16];  // magic, class, data encoding, version, OS ABI, padding
+  std::uint16_t e_type;       // object file type
+  std::uint16_t e_machine;    // architecture
+  std::uint32_t e_version;    // object file version
+  std::uint64_t e_entry;      // virtual address of the entry point
+  std::uint64_t e_phoff;      // file offset of the program header table
+  std::uint64_t e_shoff;      // file offset of the section header table (0: none)
+  std::uint32_t e_flags;      // processor-specific flags (none on x86-64)
+  std::uint16_t e_ehsize;     // size of this header
+  std::uint16_t e_phentsize;  // size of one program header
+  std::uint16_t e_phnum;      // number of program headers
+  std::uint16_t e_shentsize;  // size of one section header
+  std::uint16_t e_shnum;      // number of section headers
+  std::uint16_t e_shstrndx;   // section header index of the section name table
+};
+static_assert(sizeof(Elf64_Ehdr) == 64);
+
+struct Elf64_Phdr {
+  std::uint32_t p_type;    // segment type
+  std::uint32_t p_flags;   // segment permissions
+  std::uint64_t p_offset;  // file offset of the segment
+  std::uint64_t p_vaddr;   // virtual address of the segment
+  std::uint64_t p_paddr;   // physical address (unspecified for executables; never read by Linux)
+  std::uint64_t p_filesz;  // bytes in the file image (may be 0)
+  std::uint64_t p_memsz;   // bytes in the memory image (>= p_filesz; the rest is zero-filled)
+  std::uint64_t p_align;   // alignment: p_offset and p_vaddr are congruent modulo it
+};
+static_assert(sizeof(Elf64_Phdr) == 56);  // the kernel requires e_phentsize == 56 (fs/binfmt_elf.c)
+
+// x86-64 Linux uses 4 KiB pages; the kernel maps a segment from the page holding p_offset to the
+// page holding p_vaddr, so both must agree modulo this (fs/binfmt_elf.c, elf_map()).
+inline constexpr std::uint64_t kPageSize = 0x1000;
+
+// Top of the 47-bit user address space on x86-64 with 4-level paging: TASK_SIZE_MAX,
+// (1 << 47) - PAGE_SIZE (arch/x86/include/asm/page_64_types.h).
+inline constexpr std::uint64_t kUserAddressEnd = (std::uint64_t{1} << 47) - kPageSize;
+
+// Debian's default vm.mmap_min_addr (65536): the kernel kills a process whose segment lies below
+// it (security/Kconfig DEFAULT_MMAP_MIN_ADDR).
+inline constexpr std::uint64_t kMinBaseAddress = 0x10000;
+
+}  // namespace tinyelf::detail

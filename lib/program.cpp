@@ -1,0 +1,93 @@
+// Program: the CodeHolder with its four sections, and the calls that add data to them.
+#include <tinyelf/program.hpp>
+
+#include <fmt/format.h>
+
+#include "asmjit_p.hpp"
+#include "elf_p.hpp"
+
+namespace tinyelf {
+
+using asmjit::Label;
+using asmjit::Section;
+using asmjit::SectionFlags;
+using detail::align_up;
+using detail::check_asmjit;
+
+namespace {
+
+// Zero bytes to pad data up to an alignment; alignments are capped at one page.
+constexpr std::uint8_t kZeros[detail::kPageSize] = {};
+
+// Data alignment holds for virtual addresses, so it cannot exceed the page alignment the base
+// address is guaranteed to have.
+void check_alignment(std::size_t align) {
+  if (align == 0 || align > detail::kPageSize || (align & (align - 1)) != 0)
+    throw Error(ErrorCode::kInvalidAlignment,
+                fmt::format("alignment {} is invalid: use a power of two from 1 to {}", align, detail::kPageSize));
+}
+
+void raise_alignment(Section* section, std::size_t align) {
+  if (section->alignment() < align) section->setAlignment(static_cast<std::uint32_t>(align));
+}
+
+}  // namespace
+
+void detail::ThrowOnAsmJitError::handleError(asmjit::Error, const char* message, asmjit::BaseEmitter*) {
+  // AsmJit's message names the error and, for an instruction, the instruction itself:
+  // "InvalidInstruction: mov eax, rbx". AsmJit leaves its emitters consistent before calling here.
+  throw Error(ErrorCode::kEmitFailed, fmt::format("cannot emit: {}", message));
+}
+
+Program::Program() { init_sections(); }
+
+void Program::init_sections() {
+  check_asmjit(code_.init(asmjit::Environment(asmjit::Arch::kX64)), "initialize the code holder");
+  code_.setErrorHandler(&error_handler_);
+  check_asmjit(code_.attach(&text_), "attach the text assembler");
+  check_asmjit(code_.attach(&data_writer_), "attach the data writer");
+  // The order puts read-only data next to the code and writable data last, before bss.
+  check_asmjit(code_.newSection(&rodata_, ".rodata", SIZE_MAX, SectionFlags::kReadOnly, 1, 1), "create .rodata");
+  check_asmjit(code_.newSection(&data_, ".data", SIZE_MAX, SectionFlags::kNone, 1, 2), "create .data");
+  check_asmjit(code_.newSection(&bss_, ".bss", SIZE_MAX, SectionFlags::kZeroInitialized, 1, 3), "create .bss");
+  entry_ = Label();
+  linked_ = false;
+}
+
+void Program::reset() {
+  code_.reset(asmjit::ResetPolicy::kSoft);
+  init_sections();
+}
+
+Label Program::rodata(std::string_view bytes, std::size_t align) { return append(rodata_, bytes.data(), bytes.size(), align); }
+Label Program::rodata(const void* bytes, std::size_t size, std::size_t align) { return append(rodata_, bytes, size, align); }
+Label Program::data(std::string_view bytes, std::size_t align) { return append(data_, bytes.data(), bytes.size(), align); }
+Label Program::data(const void* bytes, std::size_t size, std::size_t align) { return append(data_, bytes, size, align); }
+
+Label Program::append(Section* section, const void* bytes, std::size_t size, std::size_t align) {
+  check_alignment(align);
+  data_writer_.section(section);
+  const std::size_t offset = data_writer_.offset();
+  if (const std::size_t padding = align_up(offset, align) - offset) data_writer_.embed(kZeros, padding);
+  Label label = data_writer_.newLabel();
+  data_writer_.bind(label);
+  if (size != 0) data_writer_.embed(bytes, size);
+  raise_alignment(section, align);
+  return label;
+}
+
+Label Program::bss(std::size_t size, std::size_t align) {
+  check_alignment(align);
+  const std::uint64_t offset = align_up(bss_->virtualSize(), align);
+  if (size > detail::kUserAddressEnd - offset)
+    throw Error(ErrorCode::kImageTooLarge,
+                fmt::format("bss of {} bytes does not fit in the user address space ({} bytes reserved already)",
+                            size, offset));
+  Label label = data_writer_.newLabel();
+  check_asmjit(code_.bindLabel(label, bss_->id(), offset), "bind a bss label");
+  bss_->setVirtualSize(offset + size);
+  raise_alignment(bss_, align);
+  return label;
+}
+
+}  // namespace tinyelf
