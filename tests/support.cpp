@@ -1,0 +1,132 @@
+#include "support.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+extern char** environ;
+
+namespace test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct ScratchFolder {
+  fs::path path;
+  ScratchFolder() {
+    std::string pattern = (fs::temp_directory_path() / "tinyelf-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~ScratchFolder() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+}  // namespace
+
+fs::path scratch_folder() {
+  static ScratchFolder folder;
+  return folder.path;
+}
+
+Process spawn(const std::vector<std::string>& argv) {
+  static int counter = 0;
+  const fs::path out_path = scratch_folder() / ("spawn-" + std::to_string(++counter) + ".out");
+  const fs::path err_path = scratch_folder() / ("spawn-" + std::to_string(counter) + ".err");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  Process process;
+  if (rc != 0) {
+    process.err = std::string("posix_spawnp failed: ") + std::strerror(rc);
+    process.exit_code = 127;
+    return process;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) process.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) process.term_signal = WTERMSIG(status);
+  process.out = slurp(out_path);
+  process.err = slurp(err_path);
+  fs::remove(out_path);
+  fs::remove(err_path);
+  return process;
+}
+
+unsigned current_umask() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Umask:", 0) == 0) return static_cast<unsigned>(std::stoul(line.substr(6), nullptr, 8));
+  }
+  throw std::runtime_error("no Umask line in /proc/self/status");
+}
+
+bool have_tool(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::istringstream folders(path ? path : "/usr/bin:/bin");
+  for (std::string folder; std::getline(folders, folder, ':');) {
+    if (::access((fs::path(folder) / program).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+void check_with_elf_tools(const tinyelf::Image& image, const std::string& name) {
+  const fs::path file = scratch_folder() / name;
+  image.write(file);
+
+  const Process elflint = spawn({"eu-elflint", "--strict", file.string()});
+  INFO("eu-elflint --strict " << name << ":\n" << elflint.out << elflint.err);
+  CHECK(elflint.exit_code == 0);
+  CHECK(elflint.out.find("No errors") != std::string::npos);
+
+  const Process readelf = spawn({"readelf", "-W", "-a", file.string()});
+  INFO("readelf -W -a " << name << ":\n" << readelf.out << readelf.err);
+  CHECK(readelf.exit_code == 0);
+  CHECK(readelf.err.empty());
+  CHECK(readelf.out.find("Advanced Micro Devices X86-64") != std::string::npos);
+  CHECK(readelf.out.find("EXEC (Executable file)") != std::string::npos);
+
+  const Process file_tool = spawn({"file", "-b", file.string()});
+  INFO("file " << name << ": " << file_tool.out);
+  CHECK(file_tool.exit_code == 0);
+  CHECK(file_tool.out.find("ELF 64-bit LSB executable, x86-64") != std::string::npos);
+  fs::remove(file);
+}
+
+Headers read_headers(std::span<const std::uint8_t> file) {
+  Headers headers{};
+  REQUIRE(file.size() >= sizeof(Elf64_Ehdr));
+  std::memcpy(&headers.ehdr, file.data(), sizeof(Elf64_Ehdr));
+  REQUIRE(headers.ehdr.e_phoff + sizeof(Elf64_Phdr) <= file.size());
+  std::memcpy(&headers.phdr, file.data() + headers.ehdr.e_phoff, sizeof(Elf64_Phdr));
+  return headers;
+}
+
+}  // namespace test

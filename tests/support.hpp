@@ -1,0 +1,47 @@
+// Helpers shared by the tests: run external tools without a shell, check files with the real ELF
+// tools, parse headers back with the system's <elf.h> (an independent definition of the format).
+#pragma once
+
+#include <elf.h>
+
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <tinyelf/tinyelf.hpp>
+
+namespace test {
+
+struct Process {
+  int exit_code = -1;    // -1 when killed by a signal
+  int term_signal = 0;
+  std::string out;
+  std::string err;
+};
+
+// Starts argv[0] (looked up in PATH) with posix_spawnp, no shell; stdout and stderr captured.
+Process spawn(const std::vector<std::string>& argv);
+
+// True if `program` is found in PATH.
+bool have_tool(const std::string& program);
+
+// The process umask (read without changing it, from /proc/self/status).
+unsigned current_umask();
+
+// A fresh folder for this test process, removed when the process exits.
+std::filesystem::path scratch_folder();
+
+// Writes the image to a scratch file and asserts that eu-elflint --strict, readelf -W -a and file
+// all accept it as an x86-64 executable.
+void check_with_elf_tools(const tinyelf::Image& image, const std::string& name);
+
+struct Headers {
+  Elf64_Ehdr ehdr;
+  Elf64_Phdr phdr;
+};
+
+// The ELF header and the first program header, copied out of the file bytes.
+Headers read_headers(std::span<const std::uint8_t> file);
+
+}  // namespace test

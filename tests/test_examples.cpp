@@ -1,0 +1,78 @@
+// The example programs, end to end: run each one, then execute what it wrote (execve of the file,
+// no shell) and check its size, its behaviour and that the ELF tools accept it.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+namespace {
+
+struct Built {
+  std::filesystem::path path;
+  std::uintmax_t size = 0;
+};
+
+Built build_example(const std::string& example_binary, const std::string& name) {
+  Built built{test::scratch_folder() / name};
+  const test::Process p = test::spawn({example_binary, built.path.string()});
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  built.size = std::filesystem::file_size(built.path);
+  CHECK(p.out == built.path.string() + " " + std::to_string(built.size) + "\n");
+  return built;
+}
+
+void check_tools_accept(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const test::Headers h = test::read_headers(bytes);
+  CHECK(h.phdr.p_filesz == bytes.size());
+  const test::Process elflint = test::spawn({"eu-elflint", "--strict", path.string()});
+  CHECK(elflint.exit_code == 0);
+  CHECK(elflint.out.find("No errors") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("examples/exit42 writes a 128-byte executable that exits with 42") {
+  const Built built = build_example(EXIT42_BINARY, "exit42");
+  CHECK(built.size == 128);
+  const test::Process p = test::spawn({built.path.string()});
+  CHECK(p.exit_code == 42);
+  check_tools_accept(built.path);
+}
+
+TEST_CASE("examples/hello writes at most 160 bytes that print Hello, world!") {
+  const Built built = build_example(HELLO_BINARY, "hello");
+  CHECK(built.size <= 160);
+  CHECK(built.size == 158);
+  const test::Process p = test::spawn({built.path.string()});
+  CHECK(p.out == "Hello, world!\n");
+  CHECK(p.exit_code == 0);
+  check_tools_accept(built.path);
+}
+
+TEST_CASE("examples/compiler_sum writes a Compiler-built program returning 1²+…+5²") {
+  const Built built = build_example(COMPILER_SUM_BINARY, "compiler_sum");
+  const test::Process p = test::spawn({built.path.string()});
+  CHECK(p.exit_code == 55);
+  check_tools_accept(built.path);
+}
+
+TEST_CASE("the examples write mode 0755 minus the umask and reject a wrong command line") {
+  const Built built = build_example(EXIT42_BINARY, "mode");
+  struct stat st {};
+  REQUIRE(::stat(built.path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == (0755 & ~test::current_umask()));
+  const test::Process usage = test::spawn({EXIT42_BINARY});
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.err.find("usage:") != std::string::npos);
+  const test::Process missing = test::spawn({EXIT42_BINARY, (test::scratch_folder() / "no/such/folder/x").string()});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("error: cannot write") != std::string::npos);
+}

@@ -1,0 +1,320 @@
+// Program::link in the conformant layout: the bytes we write, and what the kernel does with them.
+#include <cstring>
+
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using namespace asmjit;
+
+namespace {
+
+// exit(status) without assumptions about registers: push imm8; pop rdi; push 60; pop rax; syscall.
+void emit_exit(x86::Assembler& a, int status) {
+  a.push(status);
+  a.pop(x86::rdi);
+  a.push(60);  // SYS_exit
+  a.pop(x86::rax);
+  a.syscall();
+}
+
+// exit(edi): the status is already in edi.
+void emit_exit_with_edi(x86::Assembler& a) {
+  a.mov(x86::eax, 60);
+  a.syscall();
+}
+
+// write(1, label, size)
+void emit_write_stdout(x86::Assembler& a, Label text, std::size_t size) {
+  a.mov(x86::eax, 1);  // SYS_write
+  a.mov(x86::edi, 1);
+  a.lea(x86::rsi, x86::ptr(text));
+  a.mov(x86::edx, static_cast<std::uint32_t>(size));
+  a.syscall();
+}
+
+}  // namespace
+
+TEST_CASE("exit42 is 128 bytes: ELF header, one program header, 8 code bytes") {
+  tinyelf::Program program;
+  emit_exit(program.text(), 42);
+  const tinyelf::Image image = program.link();
+
+  CHECK(image.size() == 128);
+  const std::uint8_t code[] = {0x6a, 0x2a, 0x5f, 0x6a, 0x3c, 0x58, 0x0f, 0x05};
+  CHECK(std::memcmp(image.bytes().data() + 120, code, sizeof code) == 0);
+
+  const test::Headers h = test::read_headers(image.bytes());
+  SECTION("ELF header, field by field") {
+    CHECK(std::memcmp(h.ehdr.e_ident, ELFMAG, SELFMAG) == 0);
+    CHECK(h.ehdr.e_ident[EI_CLASS] == ELFCLASS64);
+    CHECK(h.ehdr.e_ident[EI_DATA] == ELFDATA2LSB);
+    CHECK(h.ehdr.e_ident[EI_VERSION] == EV_CURRENT);
+    CHECK(h.ehdr.e_ident[EI_OSABI] == ELFOSABI_SYSV);
+    for (int i = EI_ABIVERSION; i < EI_NIDENT; ++i) CHECK(h.ehdr.e_ident[i] == 0);
+    CHECK(h.ehdr.e_type == ET_EXEC);
+    CHECK(h.ehdr.e_machine == EM_X86_64);
+    CHECK(h.ehdr.e_version == EV_CURRENT);
+    CHECK(h.ehdr.e_entry == 0x400078);
+    CHECK(image.entry() == 0x400078);
+    CHECK(h.ehdr.e_phoff == 64);
+    CHECK(h.ehdr.e_shoff == 0);
+    CHECK(h.ehdr.e_flags == 0);
+    CHECK(h.ehdr.e_ehsize == 64);
+    CHECK(h.ehdr.e_phentsize == 56);
+    CHECK(h.ehdr.e_phnum == 1);
+    CHECK(h.ehdr.e_shentsize == 0);
+    CHECK(h.ehdr.e_shnum == 0);
+    CHECK(h.ehdr.e_shstrndx == SHN_UNDEF);
+  }
+  SECTION("program header, field by field") {
+    CHECK(h.phdr.p_type == PT_LOAD);
+    CHECK(h.phdr.p_flags == (PF_R | PF_X));
+    CHECK(h.phdr.p_offset == 0);
+    CHECK(h.phdr.p_vaddr == 0x400000);
+    CHECK(h.phdr.p_filesz == 128);
+    CHECK(h.phdr.p_memsz == 128);
+    CHECK(h.phdr.p_align == 0x1000);
+    CHECK(h.phdr.p_offset % 0x1000 == h.phdr.p_vaddr % 0x1000);
+  }
+  SECTION("the kernel runs it and every ELF tool accepts it") {
+    const tinyelf::RunResult r = tinyelf::run(image);
+    CHECK(r.exit_code == 42);
+    CHECK(r.term_signal == 0);
+    test::check_with_elf_tools(image, "exit42");
+  }
+}
+
+TEST_CASE("hello world writes its message from rodata, placed right after the code") {
+  constexpr std::string_view kMessage = "Hello, world!\n";
+  tinyelf::Program program;
+  const Label message = program.rodata(kMessage);
+  emit_write_stdout(program.text(), message, kMessage.size());
+  emit_exit(program.text(), 0);
+  const tinyelf::Image image = program.link();
+
+  const std::string_view tail(reinterpret_cast<const char*>(image.bytes().data()) + image.size() - kMessage.size(),
+                              kMessage.size());
+  CHECK(tail == kMessage);  // rodata has alignment 1: no padding, and it ends the file
+  const tinyelf::RunResult r = tinyelf::run(image);
+  CHECK(r.out == kMessage);
+  CHECK(r.err.empty());
+  CHECK(r.exit_code == 0);
+  const test::Headers h = test::read_headers(image.bytes());
+  CHECK(h.phdr.p_flags == (PF_R | PF_X));  // rodata alone does not make the segment writable
+  test::check_with_elf_tools(image, "hello");
+}
+
+TEST_CASE("labels across sections: rodata reads, data and bss writes, jumps both ways") {
+  tinyelf::Program program;
+  const Label constant = program.rodata("\x07\x00\x00\x00", 4);
+  const Label counter = program.data("\x05\x00\x00\x00", 4);
+  const Label scratch = program.bss(4096, 64);
+  x86::Assembler& a = program.text();
+  Label forward = a.newLabel(), loop = a.newLabel(), done = a.newLabel();
+
+  a.jmp(forward);                                    // forward jump over a trap
+  a.ud2();
+  a.bind(forward);
+  a.mov(x86::eax, x86::dword_ptr(constant));         // 7 from rodata
+  a.add(x86::eax, x86::dword_ptr(counter));          // + 5 from data
+  a.mov(x86::dword_ptr(counter), x86::eax);          // data becomes 12
+  a.lea(x86::rcx, x86::ptr(scratch));
+  a.xor_(x86::edx, x86::edx);
+  a.mov(x86::esi, 4096);
+  a.bind(loop);                                      // OR every bss byte into edx: must stay 0
+  a.movzx(x86::r8d, x86::byte_ptr(x86::rcx));
+  a.or_(x86::edx, x86::r8d);
+  a.inc(x86::rcx);
+  a.dec(x86::esi);
+  a.jnz(loop);                                       // backward jump
+  a.test(x86::edx, x86::edx);
+  a.jnz(done);                                       // bss not zero: exit with 12 + 1 + 100
+  a.mov(x86::dword_ptr(scratch, 4092), 100);         // write the last bss dword and read it back
+  a.mov(x86::edi, x86::dword_ptr(counter));
+  a.add(x86::edi, x86::dword_ptr(scratch, 4092));    // 12 + 100
+  emit_exit_with_edi(a);
+  a.bind(done);
+  a.lea(x86::edi, x86::ptr(x86::eax, 101));
+  emit_exit_with_edi(a);
+
+  const tinyelf::Image image = program.link();
+  const tinyelf::RunResult r = tinyelf::run(image);
+  CHECK(r.term_signal == 0);
+  CHECK(r.exit_code == 112);
+
+  const test::Headers h = test::read_headers(image.bytes());
+  CHECK(h.phdr.p_flags == (PF_R | PF_W | PF_X));
+  CHECK(h.phdr.p_filesz == image.size());
+  CHECK(h.phdr.p_memsz >= h.phdr.p_filesz + 4096);  // bss costs no file bytes
+  CHECK(h.phdr.p_memsz < h.phdr.p_filesz + 4096 + 64);
+  test::check_with_elf_tools(image, "sections");
+}
+
+TEST_CASE("the segment is writable exactly when data or bss exist") {
+  auto flags_with = [](auto add_data) {
+    tinyelf::Program program;
+    add_data(program);
+    emit_exit(program.text(), 0);
+    return test::read_headers(program.link().bytes()).phdr.p_flags;
+  };
+  CHECK(flags_with([](tinyelf::Program&) {}) == (PF_R | PF_X));
+  CHECK(flags_with([](tinyelf::Program& p) { p.rodata("x"); }) == (PF_R | PF_X));
+  CHECK(flags_with([](tinyelf::Program& p) { p.data("x"); }) == (PF_R | PF_W | PF_X));
+  CHECK(flags_with([](tinyelf::Program& p) { p.bss(1); }) == (PF_R | PF_W | PF_X));
+}
+
+TEST_CASE("alignment of data holds for virtual addresses") {
+  for (std::size_t align : {1u, 2u, 16u, 64u, 4096u}) {
+    tinyelf::Program program;
+    program.rodata("x");  // misalign what follows
+    const Label label = align >= 64 ? program.data("y", align) : program.rodata("y", align);
+    const Label zeros = program.bss(3, align);
+    x86::Assembler& a = program.text();
+    a.lea(x86::rax, x86::ptr(label));
+    a.lea(x86::rcx, x86::ptr(zeros));
+    a.or_(x86::rax, x86::rcx);
+    a.and_(x86::eax, static_cast<std::uint32_t>(align - 1));  // 0 when both are aligned
+    a.mov(x86::edi, x86::eax);
+    emit_exit_with_edi(a);
+    INFO("align " << align);
+    CHECK(tinyelf::run(program.link()).exit_code == 0);
+  }
+}
+
+TEST_CASE("set_entry starts execution at a label; the default is the first byte of text") {
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  emit_exit(a, 1);
+  Label start = a.newLabel();
+  a.bind(start);
+  emit_exit(a, 2);
+  program.set_entry(start);
+  const tinyelf::Image image = program.link();
+  CHECK(image.entry() == 0x400000 + 120 + 8);
+  CHECK(test::read_headers(image.bytes()).ehdr.e_entry == image.entry());
+  CHECK(tinyelf::run(image).exit_code == 2);
+}
+
+TEST_CASE("base_address moves the whole image") {
+  for (std::uint64_t base : {0x10000ull, 0x400000ull, 0x7f0000000000ull}) {
+    tinyelf::Program program;
+    const Label message = program.rodata("ok");
+    emit_write_stdout(program.text(), message, 2);
+    emit_exit(program.text(), 3);
+    const tinyelf::Image image = program.link({.base_address = base});
+    const test::Headers h = test::read_headers(image.bytes());
+    INFO("base " << base);
+    CHECK(h.phdr.p_vaddr == base);
+    CHECK(image.entry() == base + 120);
+    const tinyelf::RunResult r = tinyelf::run(image);
+    CHECK(r.out == "ok");
+    CHECK(r.exit_code == 3);
+  }
+}
+
+TEST_CASE("x86::Compiler with virtual registers produces a working executable") {
+  tinyelf::Program program;
+  x86::Compiler cc(&program.code());
+  FuncNode* function = cc.addFunc(FuncSignatureT<int, int>(CallConvId::kHost));
+  // _start first, so it is the default entry.
+  x86::Assembler& a = program.text();
+  a.mov(x86::edi, 10);
+  a.call(function->label());
+  a.mov(x86::edi, x86::eax);
+  emit_exit_with_edi(a);
+
+  // fib(n) iteratively, with more live values than a trivial allocator would handle in place.
+  x86::Gp n = cc.newInt32("n"), x = cc.newInt32("x"), y = cc.newInt32("y"), t = cc.newInt32("t");
+  Label loop = cc.newLabel(), done = cc.newLabel();
+  function->setArg(0, n);
+  cc.xor_(x, x);
+  cc.mov(y, 1);
+  cc.bind(loop);
+  cc.test(n, n);
+  cc.jz(done);
+  cc.mov(t, x);
+  cc.add(t, y);
+  cc.mov(x, y);
+  cc.mov(y, t);
+  cc.dec(n);
+  cc.jmp(loop);
+  cc.bind(done);
+  cc.ret(x);
+  cc.endFunc();
+  cc.finalize();
+
+  const tinyelf::Image image = program.link();
+  CHECK(tinyelf::run(image).exit_code == 55);  // fib(10)
+  test::check_with_elf_tools(image, "compiler");
+}
+
+TEST_CASE("x86::Builder can be attached instead of the Assembler") {
+  tinyelf::Program program;
+  const Label message = program.rodata("built\n");
+  x86::Builder b(&program.code());
+  b.mov(x86::eax, 1);
+  b.mov(x86::edi, 1);
+  b.lea(x86::rsi, x86::ptr(message));
+  b.mov(x86::edx, 6);
+  b.syscall();
+  b.mov(x86::eax, 60);
+  b.mov(x86::edi, 7);
+  b.syscall();
+  b.finalize();
+  const tinyelf::RunResult r = tinyelf::run(program.link());
+  CHECK(r.out == "built\n");
+  CHECK(r.exit_code == 7);
+}
+
+TEST_CASE("a program of 1,000,000 instructions links and runs") {
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  a.xor_(x86::edi, x86::edi);
+  for (int i = 0; i < 999'996; ++i) a.add(x86::edi, 1);  // 3 bytes each
+  emit_exit_with_edi(a);                                   // with xor: 4 instructions more
+  const tinyelf::Image image = program.link();
+  CHECK(image.size() > 3'000'000);
+  CHECK(tinyelf::run(image).exit_code == 999'996 % 256);
+}
+
+TEST_CASE("reset() leaves nothing of the previous program behind") {
+  auto build_second = [](tinyelf::Program& program) {
+    const Label message = program.rodata("second\n");
+    program.bss(64);
+    emit_write_stdout(program.text(), message, 7);
+    emit_exit(program.text(), 9);
+    return program.link();
+  };
+  tinyelf::Program fresh;
+  const tinyelf::Image expected = build_second(fresh);
+
+  tinyelf::Program reused;
+  // The first program uses everything a program can hold: data, bss, named labels, an entry.
+  reused.data("first data", 8);
+  reused.rodata("first rodata", 16);
+  reused.bss(1 << 20, 4096);
+  x86::Assembler& a = reused.text();
+  Label entry = a.newNamedLabel("entry");
+  emit_exit(a, 1);
+  a.bind(entry);
+  emit_exit(a, 2);
+  reused.set_entry(entry);
+  CHECK(tinyelf::run(reused.link()).exit_code == 2);
+
+  reused.reset();
+  const tinyelf::Image second = build_second(reused);
+  CHECK(std::equal(second.bytes().begin(), second.bytes().end(), expected.bytes().begin(), expected.bytes().end()));
+  const tinyelf::RunResult r = tinyelf::run(second);
+  CHECK(r.out == "second\n");
+  CHECK(r.exit_code == 9);
+
+  SECTION("a name used before reset can be used again") {
+    reused.reset();
+    Label again = reused.text().newNamedLabel("entry");
+    reused.text().bind(again);
+    emit_exit(reused.text(), 4);
+    reused.set_entry(again);
+    CHECK(tinyelf::run(reused.link()).exit_code == 4);
+  }
+}
