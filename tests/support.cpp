@@ -33,6 +33,9 @@ struct ScratchFolder {
     std::string pattern = (fs::temp_directory_path() / "tinyelf-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path = pattern;
+    // Traversable by others, so tests that drop to an unprivileged user can reach their files.
+    fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
   }
   ~ScratchFolder() {
     std::error_code ignored;
