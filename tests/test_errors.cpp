@@ -182,7 +182,7 @@ TEST_CASE("Layout::kCompact is refused clearly until it is implemented") {
   CHECK_THAT(e.what(), Contains("Layout::kCompact"));
 }
 
-TEST_CASE("a Program links once; reset() starts the next one") {
+TEST_CASE("a Program links once and reset() starts the next one") {
   tinyelf::Program program;
   emit_exit0(program.text());
   program.link();

@@ -182,7 +182,7 @@ TEST_CASE("alignment of data holds for virtual addresses") {
   }
 }
 
-TEST_CASE("set_entry starts execution at a label; the default is the first byte of text") {
+TEST_CASE("set_entry starts execution at a label and the default is the first byte of text") {
   tinyelf::Program program;
   x86::Assembler& a = program.text();
   emit_exit(a, 1);

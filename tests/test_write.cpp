@@ -159,7 +159,7 @@ TEST_CASE("a failed write leaves the previous file untouched and no temporary fi
   CHECK(leftovers(folder, "prog").empty());
 }
 
-TEST_CASE("a symbolic link is replaced itself; its target is left alone") {
+TEST_CASE("a symbolic link is replaced itself and its target is left alone") {
   const fs::path folder = test::scratch_folder() / "symlink";
   fs::create_directory(folder);
   const tinyelf::Image target_image = exit_program(1);
