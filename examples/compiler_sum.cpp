@@ -6,7 +6,7 @@
 //   run:    build/examples/compiler_sum out/sum && out/sum; echo $?    # prints 55
 #include "example_main.hpp"
 
-tinyelf::Image example::build() {
+tinyelf::Image example::build(const tinyelf::LinkOptions& options) {
   using namespace asmjit;
   tinyelf::Program program;
   x86::Compiler cc(&program.code());
@@ -39,5 +39,5 @@ tinyelf::Image example::build() {
   cc.ret(sum);
   cc.endFunc();
   cc.finalize();                 // register allocation, then the code goes into text
-  return program.link();
+  return program.link(options);
 }

@@ -1,17 +1,16 @@
-// Program::link — lays the sections out after the headers, resolves labels, writes the headers.
+// Program::link — lays the sections out around the headers, resolves labels, writes the headers.
 //
-// Conformant layout (one PT_LOAD segment mapping the whole file at the base address):
-//
-//   file offset 0    ELF header (64 bytes)
-//               64   program header (56 bytes)
-//              120   text, then other file-backed sections, rodata, data (each aligned)
-//        p_filesz    end of the file
-//                    bss and other zero-initialized sections (memory only)
-//         p_memsz    end of the segment
-//
-// File offset and virtual address differ by the base address, so they are congruent modulo the
-// page size, and every alignment up to a page holds in memory as it does in the file.
+// Two paths share the same last steps:
+// - plain: text starts where the layout's tail starts (file offset 120 for kConformant), then
+//   rodata and data; AsmJit relocates the program's own CodeHolder in place;
+// - packed (small programs, see lib/pack.cpp): the recorded instructions are emitted again into a
+//   scratch CodeHolder whose text section is the whole file, headers included, with code and data
+//   in the header holes. If anything does not fit as planned, the plain path is taken instead.
+// Either way bss (memory only) follows the end of the file, and the headers are written last,
+// over every byte that no code or data occupies.
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -20,23 +19,35 @@
 
 #include "asmjit_p.hpp"
 #include "elf_p.hpp"
+#include "header_layout_p.hpp"
+#include "pack_p.hpp"
 
 namespace tinyelf {
 
+using asmjit::Label;
 using asmjit::Section;
 using asmjit::SectionFlags;
 using detail::align_up;
 using detail::check_asmjit;
+using detail::HeaderKind;
+using detail::HeaderLayout;
+namespace x86 = asmjit::x86;
 
 namespace {
 
-constexpr std::uint64_t kHeadersSize = sizeof(detail::Elf64_Ehdr) + sizeof(detail::Elf64_Phdr);  // 64 + 56 = 120
+constexpr std::uint64_t kDefaultBase = LinkOptions{}.base_address;
 
 void check_options(const LinkOptions& options) {
-  if (options.layout != Layout::kConformant)
+  if (options.layout != Layout::kConformant && options.layout != Layout::kCompact)
     throw Error(ErrorCode::kUnsupportedLayout,
-                "Layout::kCompact is not implemented in this version; use Layout::kConformant");
+                fmt::format("layout {} is not a tinyelf::Layout: use Layout::kConformant or Layout::kCompact",
+                            static_cast<int>(options.layout)));
   const std::uint64_t base = options.base_address;
+  if (options.layout == Layout::kCompact && base != kDefaultBase)
+    throw Error(ErrorCode::kInvalidBaseAddress,
+                fmt::format("Layout::kCompact places the segment itself (at 0x500000000, 0x700000000 when "
+                            "writable, or {:#x} with bss): leave base_address at its default",
+                            kDefaultBase));
   if (base % detail::kPageSize != 0)
     throw Error(ErrorCode::kInvalidBaseAddress,
                 fmt::format("base address {:#x} is not page aligned: use a multiple of {:#x}", base, detail::kPageSize));
@@ -68,7 +79,7 @@ void check_labels_bound(const asmjit::CodeHolder& code) {
 }
 
 // Offset of the entry point from the start of text.
-std::uint64_t entry_offset(const asmjit::CodeHolder& code, asmjit::Label entry) {
+std::uint64_t entry_offset(const asmjit::CodeHolder& code, Label entry) {
   const Section* text = code.textSection();
   if (text->bufferSize() == 0)
     throw Error(ErrorCode::kEmptyProgram,
@@ -91,41 +102,50 @@ bool is_writable(const Section& section) {
          !section.hasFlag(SectionFlags::kExecutable);
 }
 
+bool has_writable(const asmjit::CodeHolder& code) {
+  return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) { return is_writable(*s); });
+}
+
+bool has_bss(const asmjit::CodeHolder& code) {
+  return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) {
+    return s->hasFlag(SectionFlags::kZeroInitialized) && s->realSize() != 0;
+  });
+}
+
 // Where each section goes. Text comes first so its address does not depend on the data.
 struct Placement {
   std::vector<Section*> file_sections;    // in file order, text first
-  std::vector<Section*> memory_sections;  // zero-initialized, after the file
   std::uint64_t file_size = 0;
   std::uint64_t memory_size = 0;
-  bool writable = false;
 };
 
-// Assigns every section its offset from the base address, checking the limits on the way.
-Placement place_sections(asmjit::CodeHolder& code, const LinkOptions& options) {
+// Assigns every section its offset from the base address, text at `text_offset`, checking the
+// limits on the way. The file is never shorter than the headers.
+Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
+                         std::uint64_t base, const LinkOptions& options) {
   Placement placement;
+  std::vector<Section*> memory_sections;  // zero-initialized, after the file
   placement.file_sections.push_back(code.textSection());
   for (Section* section : code.sectionsByOrder()) {
     if (section == code.textSection()) continue;
-    (section->hasFlag(SectionFlags::kZeroInitialized) ? placement.memory_sections : placement.file_sections)
-        .push_back(section);
+    (section->hasFlag(SectionFlags::kZeroInitialized) ? memory_sections : placement.file_sections).push_back(section);
   }
 
-  const std::uint64_t address_space = detail::kUserAddressEnd - options.base_address;
-  std::uint64_t offset = kHeadersSize;
+  const std::uint64_t address_space = detail::kUserAddressEnd - base;
+  std::uint64_t offset = text_offset;
   auto place = [&](Section* section) {
     const std::uint64_t alignment = std::max<std::uint64_t>(section->alignment(), 1);
     offset = align_up(offset, alignment);
     if (section->realSize() > address_space || offset > address_space - section->realSize())
       throw Error(ErrorCode::kImageTooLarge,
                   fmt::format("section {} ({} bytes) ends beyond the user address space ({:#x}) at base address {:#x}",
-                              section->name(), section->realSize(), detail::kUserAddressEnd, options.base_address));
+                              section->name(), section->realSize(), detail::kUserAddressEnd, base));
     section->setOffset(offset);
     offset += section->realSize();
-    placement.writable |= is_writable(*section);
   };
   for (Section* section : placement.file_sections) place(section);
-  placement.file_size = offset;
-  for (Section* section : placement.memory_sections) place(section);
+  placement.file_size = offset = std::max(offset, header_size);
+  for (Section* section : memory_sections) place(section);
   placement.memory_size = offset;
 
   if (placement.file_size > options.max_file_size)
@@ -135,35 +155,337 @@ Placement place_sections(asmjit::CodeHolder& code, const LinkOptions& options) {
   return placement;
 }
 
-void write_headers(std::uint8_t* file, const Placement& placement, std::uint64_t base, std::uint64_t entry) {
-  using namespace detail;
-  Elf64_Ehdr ehdr{};
-  std::memcpy(ehdr.e_ident, kElfMagic, sizeof(kElfMagic));
-  ehdr.e_ident[4] = ELFCLASS64;     // EI_CLASS
-  ehdr.e_ident[5] = ELFDATA2LSB;    // EI_DATA
-  ehdr.e_ident[6] = EV_CURRENT;     // EI_VERSION
-  ehdr.e_ident[7] = ELFOSABI_SYSV;  // EI_OSABI; EI_ABIVERSION and padding stay 0
-  ehdr.e_type = ET_EXEC;
-  ehdr.e_machine = EM_X86_64;
-  ehdr.e_version = EV_CURRENT;
-  ehdr.e_entry = entry;
-  ehdr.e_phoff = sizeof(Elf64_Ehdr);
-  ehdr.e_ehsize = sizeof(Elf64_Ehdr);
-  ehdr.e_phentsize = sizeof(Elf64_Phdr);
-  ehdr.e_phnum = 1;  // no section headers: e_shoff, e_shentsize, e_shnum, e_shstrndx stay 0
+// Resolves and relocates `code` as placed, copies its file sections into a file of
+// placement.file_size bytes and writes the header over every byte `occupied` does not claim.
+std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
+                                     const detail::HeaderValues& values, const std::vector<bool>& occupied) {
+  check_asmjit(code.resolveUnresolvedLinks(), "resolve cross-section label references");
+  check_asmjit(code.relocateToBase(values.base), "relocate the code");
+  std::vector<std::uint8_t> file(placement.file_size);
+  for (const Section* section : placement.file_sections) {
+    check_asmjit(code.copySectionData(file.data() + section->offset(), file.size() - section->offset(), section->id()),
+                 fmt::format("copy section {}", section->name()));
+  }
+  std::uint8_t header[sizeof(detail::Elf64_Ehdr) + sizeof(detail::Elf64_Phdr)];
+  detail::write_header(layout, values, header);
+  for (std::uint32_t i = 0; i < layout.header_size; ++i)
+    if (!occupied[i]) file[i] = header[i];
+  return file;
+}
 
-  Elf64_Phdr phdr{};
-  phdr.p_type = PT_LOAD;
-  phdr.p_flags = PF_R | PF_X | (placement.writable ? PF_W : 0);
-  phdr.p_offset = 0;  // the segment maps the headers too, so offset 0 sits at the base address
-  phdr.p_vaddr = base;
-  phdr.p_paddr = base;
-  phdr.p_filesz = placement.file_size;
-  phdr.p_memsz = placement.memory_size;
-  phdr.p_align = kPageSize;
+std::uint64_t base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable) {
+  return layout.kind == HeaderKind::kOverlapped ? detail::overlapped_base(writable) : options.base_address;
+}
 
-  std::memcpy(file, &ehdr, sizeof(ehdr));
-  std::memcpy(file + sizeof(ehdr), &phdr, sizeof(phdr));
+// ---------------------------------------------------------------------------------------------
+// Packing: the program's recorded text, cut into units the planner can move.
+
+// The REX prefix the bytes "ELF" (45 4C 46) leave in front of the first instruction of an
+// overlapped file is REX.RX (0x46): harmless before an opcode that has no ModRM byte and no byte
+// register, or before the instruction's own prefixes (only the last REX counts).
+bool survives_rex_rx(const std::uint8_t* code) {
+  const std::uint8_t op = code[0];
+  if ((op & 0xF0) == 0x40) return true;  // its own REX prefix
+  switch (op) {
+    case 0x66: case 0x67: case 0xF0: case 0xF2: case 0xF3:              // legacy prefixes
+    case 0x68: case 0x6A: case 0x90: case 0xC3: case 0xE8: case 0xE9: case 0xEB:  // push imm, nop, ret, call, jmp
+    case 0x05: case 0x0D: case 0x25: case 0x2D: case 0x35: case 0x3D: case 0xA9:  // op eax, imm32
+      return true;
+    case 0x0F:
+      return code[1] == 0x05 || code[1] == 0x0B || (code[1] & 0xF0) == 0x80;  // syscall, ud2, jcc rel32
+    default:
+      return (op >= 0x50 && op <= 0x5F) || (op >= 0x70 && op <= 0x7F) || (op >= 0xB8 && op <= 0xBF);
+      // push/pop r64 (REX.B only), jcc rel8, mov r32, imm32 (REX.B only)
+  }
+}
+
+enum class Synthetic : std::uint8_t { kNone, kJumpToEntry, kNop };
+
+struct Unit {
+  std::uint32_t first_item = 0;  // items [first_item, end_item): bindings, then one instruction
+  std::uint32_t end_item = 0;
+  Synthetic synthetic = Synthetic::kNone;
+};
+
+constexpr asmjit::CpuRWFlags kStatusFlags = asmjit::CpuRWFlags::kX86_CF | asmjit::CpuRWFlags::kX86_PF |
+                                            asmjit::CpuRWFlags::kX86_AF | asmjit::CpuRWFlags::kX86_ZF |
+                                            asmjit::CpuRWFlags::kX86_SF | asmjit::CpuRWFlags::kX86_OF;
+
+bool transfers_control(asmjit::InstId id) {
+  namespace Inst = x86::Inst;
+  return id == Inst::kIdJmp || id == Inst::kIdCall || id == Inst::kIdRet || id == Inst::kIdLoop ||
+         id == Inst::kIdLoope || id == Inst::kIdLoopne || id == Inst::kIdJecxz;
+}
+
+// Whether the status flags are dead just before `item`, given whether they are dead after it.
+bool flags_dead_before(const detail::TextItem& item, bool dead_after) {
+  if (item.inst_id == x86::Inst::kIdSyscall) return dead_after;  // the kernel restores rflags from r11
+  asmjit::InstRWInfo rw;
+  const asmjit::BaseInst inst(item.inst_id, item.options, item.extra_reg);
+  std::size_t count = 0;
+  while (count < 6 && !item.operands[count].isNone()) ++count;
+  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, inst, item.operands, count, &rw) != asmjit::kErrorOk)
+    return false;
+  if ((rw.readFlags() & kStatusFlags) != asmjit::CpuRWFlags::kNone) return false;
+  if ((rw.writeFlags() & kStatusFlags) == kStatusFlags) return true;
+  if (transfers_control(item.inst_id)) return false;  // the flags may be read where it goes
+  return dead_after;
+}
+
+struct PackSource {
+  asmjit::CodeHolder& code;
+  const std::vector<detail::TextItem>& items;
+  const std::vector<detail::DataItem>& data;
+  Section* bss;
+  Label entry;
+};
+
+// The units, if the whole of text was emitted through the recording assembler.
+std::optional<std::vector<Unit>> cut_units(const PackSource& source) {
+  const auto& items = source.items;
+  std::vector<Unit> units;
+  std::size_t covered = 0;
+  std::uint32_t first = 0;
+  for (std::uint32_t i = 0; i < items.size(); ++i) {
+    if (items[i].start != covered) return std::nullopt;  // bytes from elsewhere (align, embed, Compiler)
+    covered = items[i].end;
+    if (items[i].inst_id != x86::Inst::kIdNone) {
+      units.push_back({first, i + 1});
+      first = i + 1;
+    }
+  }
+  if (covered != source.code.textSection()->bufferSize() || units.empty()) return std::nullopt;
+  if (first != items.size()) units.push_back({first, static_cast<std::uint32_t>(items.size())});
+  return units;
+}
+
+struct PackedText {
+  std::vector<Unit> units;
+  detail::PlanInput input;
+};
+
+// Units and their sizes for the planner, with the synthetic units an overlapped file needs in
+// front: a jump when the entry is not the first instruction, a nop when the first instruction
+// would be changed by the REX.RX prefix "ELF" leaves.
+std::optional<PackedText> describe(const PackSource& source, const HeaderLayout& layout, std::uint64_t entry,
+                                   std::uint64_t base) {
+  std::optional<std::vector<Unit>> units = cut_units(source);
+  if (!units) return std::nullopt;
+  const auto& items = source.items;
+  PackedText text;
+  if (layout.entry_is_fixed) {
+    if (entry != 0) {
+      text.units.push_back({0, 0, Synthetic::kJumpToEntry});
+      text.input.code.push_back({5, false, false});  // jmp rel32
+    } else if (!survives_rex_rx(source.code.textSection()->data())) {
+      text.units.push_back({0, 0, Synthetic::kNop});
+      text.input.code.push_back({1, true, false});
+    }
+  }
+  const std::size_t synthetic = text.units.size();
+  text.units.insert(text.units.end(), units->begin(), units->end());
+  text.input.code.resize(text.units.size());
+  bool dead = true;  // after the last instruction nothing runs that the program controls
+  for (std::size_t u = text.units.size(); u-- > synthetic;) {
+    const detail::TextItem& last = items[text.units[u].end_item - 1];
+    detail::CodeUnit& unit = text.input.code[u];
+    if (last.inst_id != x86::Inst::kIdNone) {
+      unit.size = static_cast<std::uint32_t>(last.end - items[text.units[u].first_item].start);
+      unit.falls_through = last.inst_id != x86::Inst::kIdJmp && last.inst_id != x86::Inst::kIdRet;
+      dead = flags_dead_before(last, dead);
+    }
+    unit.flags_dead = dead;
+  }
+  for (const detail::DataItem& item : source.data)
+    text.input.data.push_back({static_cast<std::uint32_t>(item.size), static_cast<std::uint32_t>(item.align)});
+  text.input.layout = &layout;
+  text.input.base = base;
+  return text;
+}
+
+// File size the plain path would produce, to decide whether packing is worth it.
+std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout& layout) {
+  std::uint64_t offset = layout.tail_start + code.textSection()->realSize();
+  for (const Section* section : code.sectionsByOrder()) {
+    if (section == code.textSection() || section->hasFlag(SectionFlags::kZeroInitialized)) continue;
+    offset = align_up(offset, std::max<std::uint64_t>(section->alignment(), 1)) + section->realSize();
+  }
+  return std::max<std::uint64_t>(offset, layout.header_size);
+}
+
+// Thrown inside the packed path when the emitted code does not match the plan; link() then takes
+// the plain path.
+struct PlanMismatch {};
+
+class PackedEmitter {
+ public:
+  PackedEmitter(const PackSource& source, const PackedText& text, const detail::Plan& plan, const HeaderLayout& layout)
+      : source_(source), text_(text), plan_(plan), layout_(layout), occupied_(layout.header_size, false) {
+    check_asmjit(scratch_.init(asmjit::Environment(asmjit::Arch::kX64)), "initialize the packing code holder");
+    scratch_.setErrorHandler(&error_handler_);
+    check_asmjit(scratch_.attach(&a_), "attach the packing assembler");
+    // Same label ids as the program, so recorded operands mean the same labels here.
+    for (std::uint32_t i = 0; i < source.code.labelCount(); ++i) {
+      asmjit::LabelEntry* entry = nullptr;
+      check_asmjit(scratch_.newLabelEntry(&entry), "create a label");
+    }
+    for (std::size_t i = 0; i < plan.chunks.size(); ++i) chunk_labels_.push_back(a_.newLabel());
+  }
+
+  // Emits the file's bytes (headers as zeros) into the scratch text section. Returns the scratch
+  // CodeHolder, ready to be placed.
+  asmjit::CodeHolder& emit() {
+    add_bss();
+    struct Piece {
+      std::uint32_t offset;
+      std::size_t chunk;  // or a data item when >= chunks
+    };
+    std::vector<Piece> pieces;
+    for (std::size_t c = 0; c < plan_.chunks.size(); ++c) pieces.push_back({plan_.chunks[c].offset, c});
+    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) pieces.push_back({plan_.data_at[d], plan_.chunks.size() + d});
+    std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& x, const Piece& y) { return x.offset < y.offset; });
+    for (const Piece& piece : pieces) {
+      pad_to(piece.offset);
+      if (piece.chunk < plan_.chunks.size()) {
+        emit_chunk(piece.chunk);
+      } else {
+        emit_data(piece.chunk - plan_.chunks.size());
+      }
+      claim(piece.offset, static_cast<std::uint32_t>(a_.offset()));
+    }
+    if (a_.offset() < layout_.header_size) pad_to(layout_.header_size);  // the headers must be whole
+    return scratch_;
+  }
+
+  // File offset where execution starts.
+  std::uint64_t entry_offset(std::uint64_t program_entry) const {
+    if (program_entry == 0 || layout_.entry_is_fixed) return scratch_.labelOffset(chunk_labels_.front());
+    return scratch_.labelOffset(source_.entry);
+  }
+
+  const std::vector<bool>& occupied() const { return occupied_; }
+
+ private:
+  void add_bss() {
+    if (source_.bss->realSize() == 0) return;
+    Section* bss = nullptr;
+    check_asmjit(scratch_.newSection(&bss, ".bss", SIZE_MAX, SectionFlags::kZeroInitialized,
+                                     std::max<std::uint32_t>(source_.bss->alignment(), 1), 3),
+                 "create .bss");
+    bss->setVirtualSize(source_.bss->virtualSize());
+    for (const asmjit::LabelEntry* label : source_.code.labelEntries())
+      if (label->section() == source_.bss)
+        check_asmjit(scratch_.bindLabel(Label(label->id()), bss->id(), label->offset()), "bind a bss label");
+  }
+
+  void pad_to(std::uint32_t offset) {
+    static constexpr std::uint8_t kZeros[64] = {};
+    if (a_.offset() > offset) throw PlanMismatch{};
+    while (a_.offset() < offset) a_.embed(kZeros, std::min<std::size_t>(sizeof(kZeros), offset - a_.offset()));
+  }
+
+  // Marks header bytes taken by code or data; they must all be in holes or in the tail.
+  void claim(std::uint32_t from, std::uint32_t to) {
+    for (std::uint32_t i = from; i < std::min<std::uint32_t>(to, layout_.header_size); ++i) occupied_[i] = true;
+  }
+
+  const detail::Hole* hole_at(std::uint32_t offset) const {
+    for (const detail::Hole& hole : layout_.holes)
+      if (hole.start == offset) return &hole;
+    return nullptr;
+  }
+
+  void emit_chunk(std::size_t c) {
+    const detail::Chunk& chunk = plan_.chunks[c];
+    a_.bind(chunk_labels_[c]);
+    for (std::uint32_t u = chunk.first; u < chunk.end; ++u) emit_unit(text_.units[u]);
+    const detail::Hole* hole = chunk.in_tail ? nullptr : hole_at(chunk.offset);
+    switch (chunk.connector) {
+      case detail::Connector::kNone: break;
+      case detail::Connector::kJump: a_.short_().jmp(chunk_labels_[c + 1]); break;
+      case detail::Connector::kSwallow: {
+        if (hole == nullptr || a_.offset() >= hole->end) throw PlanMismatch{};
+        while (a_.offset() < hole->end - detail::kSwallowSize) a_.nop();
+        a_.db(0x3D);  // cmp eax, imm32: the next 4 fixed header bytes are its immediate
+        break;
+      }
+    }
+    if (hole != nullptr && a_.offset() > hole->end) throw PlanMismatch{};
+  }
+
+  void emit_unit(const Unit& unit) {
+    switch (unit.synthetic) {
+      case Synthetic::kJumpToEntry: a_.long_().jmp(source_.entry); return;
+      case Synthetic::kNop: a_.nop(); return;
+      case Synthetic::kNone: break;
+    }
+    const std::size_t start = a_.offset();
+    for (std::uint32_t i = unit.first_item; i < unit.end_item; ++i) {
+      const detail::TextItem& item = source_.items[i];
+      if (item.inst_id == x86::Inst::kIdNone) {
+        a_.bind(Label(item.label_id));
+      } else {
+        a_.emitInst(asmjit::BaseInst(item.inst_id, item.options, item.extra_reg), item.operands, 6);
+      }
+    }
+    // A size change (a jump whose target moved out of rel8 reach) would break the plan.
+    const detail::TextItem& last = source_.items[unit.end_item - 1];
+    if (a_.offset() - start != last.end - source_.items[unit.first_item].start) throw PlanMismatch{};
+  }
+
+  void emit_data(std::size_t d) {
+    const detail::DataItem& item = source_.data[d];
+    a_.bind(Label(item.label_id));
+    if (item.size != 0) a_.embed(item.section->data() + item.offset, item.size);
+  }
+
+  const PackSource& source_;
+  const PackedText& text_;
+  const detail::Plan& plan_;
+  const HeaderLayout& layout_;
+  asmjit::CodeHolder scratch_;
+  detail::ThrowOnAsmJitError error_handler_;
+  x86::Assembler a_;
+  std::vector<Label> chunk_labels_;
+  std::vector<bool> occupied_;
+};
+
+struct LinkedFile {
+  std::vector<std::uint8_t> bytes;
+  std::uint64_t entry;
+};
+
+// The packed file, or nothing when the program cannot be packed or packing would not help.
+std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
+                                 std::uint64_t program_entry) {
+  asmjit::CodeHolder& code = source.code;
+  if (code.sectionCount() != 4) return std::nullopt;  // text, rodata, data, bss: nothing else to move
+  std::size_t data_labels = 0;
+  for (const asmjit::LabelEntry* label : code.labelEntries())
+    if (label->isBound() && label->section() != code.textSection() && label->section() != source.bss) ++data_labels;
+  if (data_labels != source.data.size()) return std::nullopt;  // labels inside data we cannot see
+
+  const bool writable = has_writable(code);
+  const std::uint64_t base = base_for(layout, options, writable);
+  const std::optional<PackedText> text = describe(source, layout, program_entry, base);
+  if (!text) return std::nullopt;
+  const detail::Plan plan = detail::plan_packing(text->input);
+  if (plan.chunks.empty() || plan.file_size > plain_file_size(code, layout)) return std::nullopt;
+
+  try {
+    PackedEmitter emitter(source, *text, plan, layout);
+    asmjit::CodeHolder& packed = emitter.emit();
+    const Placement placement = place_sections(packed, 0, layout.header_size, base, options);
+    detail::HeaderValues values{base, base + emitter.entry_offset(program_entry), placement.file_size,
+                                placement.memory_size, writable};
+    std::vector<std::uint8_t> file = build_file(packed, placement, layout, values, emitter.occupied());
+    return LinkedFile{std::move(file), layout.entry_is_fixed ? base + 1 : values.entry};
+  } catch (const PlanMismatch&) {
+    return std::nullopt;
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::kImageTooLarge) throw;
+    return std::nullopt;  // AsmJit refused a re-emitted instruction (a rel8 out of reach): go plain
+  }
 }
 
 }  // namespace
@@ -174,20 +496,38 @@ Image Program::link(const LinkOptions& options) {
   check_options(options);
   check_labels_bound(code_);
   const std::uint64_t entry = entry_offset(code_, entry_);  // before placement moves the sections
+  const HeaderLayout& layout = detail::header_layout(options.layout, has_bss(code_));
 
-  const Placement placement = place_sections(code_, options);
-  check_asmjit(code_.resolveUnresolvedLinks(), "resolve cross-section label references");
-  check_asmjit(code_.relocateToBase(options.base_address), "relocate the code");
-  linked_ = true;
-
-  const std::uint64_t entry_address = options.base_address + code_.textSection()->offset() + entry;
-  std::vector<std::uint8_t> file(placement.file_size);
-  write_headers(file.data(), placement, options.base_address, entry_address);
-  for (const Section* section : placement.file_sections) {
-    check_asmjit(code_.copySectionData(file.data() + section->offset(), file.size() - section->offset(), section->id()),
-                 fmt::format("copy section {}", section->name()));
+  if (options.pack && text_.complete()) {
+    const PackSource source{code_, text_.items(), data_items_, bss_, entry_};
+    if (std::optional<LinkedFile> file = link_packed(source, layout, options, entry)) {
+      linked_ = true;
+      return Image(std::move(file->bytes), file->entry);
+    }
   }
-  return Image(std::move(file), entry_address);
+
+  const bool writable = has_writable(code_);
+  const std::uint64_t base = base_for(layout, options, writable);
+  const Placement placement = place_sections(code_, layout.tail_start, layout.header_size, base, options);
+  const std::uint64_t text_offset = code_.textSection()->offset();
+  detail::HeaderValues values{base, base + text_offset + entry, placement.file_size, placement.memory_size, writable};
+  std::vector<bool> occupied(layout.header_size, false);
+  for (std::uint64_t i = layout.tail_start; i < std::min<std::uint64_t>(placement.file_size, layout.header_size); ++i)
+    occupied[i] = true;
+  if (layout.entry_is_fixed) {
+    // Execution starts in the first hole: jump from there to the entry (E9 rel32).
+    const detail::Hole& first = layout.holes.front();
+    for (std::uint32_t i = first.start; i < first.start + 5; ++i) occupied[i] = true;
+  }
+  linked_ = true;
+  std::vector<std::uint8_t> file = build_file(code_, placement, layout, values, occupied);
+  if (layout.entry_is_fixed) {
+    const detail::Hole& first = layout.holes.front();
+    const auto displacement = static_cast<std::int32_t>(text_offset + entry - (first.start + 5));
+    file[first.start] = 0xE9;
+    std::memcpy(&file[first.start + 1], &displacement, sizeof(displacement));
+  }
+  return Image(std::move(file), layout.entry_is_fixed ? base + 1 : values.entry);
 }
 
 }  // namespace tinyelf

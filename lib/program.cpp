@@ -1,6 +1,8 @@
 // Program: the CodeHolder with its four sections, and the calls that add data to them.
 #include <tinyelf/program.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "asmjit_p.hpp"
@@ -11,6 +13,7 @@ namespace tinyelf {
 using asmjit::Label;
 using asmjit::Section;
 using asmjit::SectionFlags;
+namespace x86 = asmjit::x86;
 using detail::align_up;
 using detail::check_asmjit;
 
@@ -39,6 +42,51 @@ void detail::ThrowOnAsmJitError::handleError(asmjit::Error, const char* message,
   throw Error(ErrorCode::kEmitFailed, fmt::format("cannot emit: {}", message));
 }
 
+bool detail::RecordingAssembler::keep_recording() noexcept {
+  if (complete_ && items_.size() >= kMaxItems) {
+    complete_ = false;  // too big to pack: stop recording, and free what was kept
+    items_ = {};
+  }
+  return complete_;
+}
+
+void detail::RecordingAssembler::clear_items() noexcept {
+  items_.clear();
+  complete_ = true;
+}
+
+asmjit::Error detail::RecordingAssembler::_emit(asmjit::InstId inst_id, const asmjit::Operand_& o0,
+                                                const asmjit::Operand_& o1, const asmjit::Operand_& o2,
+                                                const asmjit::Operand_* o_ext) {
+  if (!keep_recording()) return x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
+  TextItem item;
+  item.start = offset();
+  item.inst_id = inst_id;
+  item.options = instOptions();  // consumed by the emit below
+  item.extra_reg = extraReg();
+  item.operands[0] = o0;
+  item.operands[1] = o1;
+  item.operands[2] = o2;
+  if (o_ext != nullptr) std::copy(o_ext, o_ext + 3, item.operands + 3);
+  const asmjit::Error err = x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
+  if (err == asmjit::kErrorOk) {
+    item.end = offset();
+    items_.push_back(item);
+  }
+  return err;
+}
+
+asmjit::Error detail::RecordingAssembler::bind(const asmjit::Label& label) {
+  const asmjit::Error err = x86::Assembler::bind(label);
+  if (err == asmjit::kErrorOk && keep_recording()) {
+    TextItem item;
+    item.start = item.end = offset();
+    item.label_id = label.id();
+    items_.push_back(item);
+  }
+  return err;
+}
+
 Program::Program() { init_sections(); }
 
 void Program::init_sections() {
@@ -50,6 +98,8 @@ void Program::init_sections() {
   check_asmjit(code_.newSection(&rodata_, ".rodata", SIZE_MAX, SectionFlags::kReadOnly, 1, 1), "create .rodata");
   check_asmjit(code_.newSection(&data_, ".data", SIZE_MAX, SectionFlags::kNone, 1, 2), "create .data");
   check_asmjit(code_.newSection(&bss_, ".bss", SIZE_MAX, SectionFlags::kZeroInitialized, 1, 3), "create .bss");
+  text_.clear_items();
+  data_items_.clear();
   entry_ = Label();
   linked_ = false;
 }
@@ -73,6 +123,7 @@ Label Program::append(Section* section, const void* bytes, std::size_t size, std
   data_writer_.bind(label);
   if (size != 0) data_writer_.embed(bytes, size);
   raise_alignment(section, align);
+  data_items_.push_back({section, label.id(), align_up(offset, align), size, align});
   return label;
 }
 

@@ -174,12 +174,21 @@ TEST_CASE("images over their limits are refused") {
   }
 }
 
-TEST_CASE("Layout::kCompact is refused clearly until it is implemented") {
+TEST_CASE("a layout that is not a tinyelf::Layout is refused") {
   tinyelf::Program program;
   emit_exit0(program.text());
-  const tinyelf::Error e = error_from([&] { program.link({.layout = tinyelf::Layout::kCompact}); });
+  const tinyelf::Error e = error_from([&] { program.link({.layout = static_cast<tinyelf::Layout>(7)}); });
   CHECK(e.code() == Code::kUnsupportedLayout);
-  CHECK_THAT(e.what(), Contains("Layout::kCompact"));
+  CHECK_THAT(e.what(), Contains("layout 7 is not a tinyelf::Layout"));
+}
+
+TEST_CASE("Layout::kCompact places the segment itself and refuses a base address") {
+  tinyelf::Program program;
+  emit_exit0(program.text());
+  const tinyelf::Error e =
+      error_from([&] { program.link({.layout = tinyelf::Layout::kCompact, .base_address = 0x10000}); });
+  CHECK(e.code() == Code::kInvalidBaseAddress);
+  CHECK_THAT(e.what(), Contains("leave base_address at its default"));
 }
 
 TEST_CASE("a Program links once and reset() starts the next one") {

@@ -17,9 +17,11 @@ struct Built {
   std::uintmax_t size = 0;
 };
 
-Built build_example(const std::string& example_binary, const std::string& name) {
+Built build_example(const std::string& example_binary, const std::string& name, bool compact = false) {
   Built built{test::scratch_folder() / name};
-  const test::Process p = test::spawn({example_binary, built.path.string()});
+  std::vector<std::string> argv{example_binary, built.path.string()};
+  if (compact) argv.insert(argv.begin() + 1, "--compact");
+  const test::Process p = test::spawn(argv);
   INFO(p.err);
   REQUIRE(p.exit_code == 0);
   built.size = std::filesystem::file_size(built.path);
@@ -39,29 +41,39 @@ void check_tools_accept(const std::filesystem::path& path) {
 
 }  // namespace
 
-TEST_CASE("examples/exit42 writes a 128-byte executable that exits with 42") {
+TEST_CASE("examples/exit42 writes 120 bytes that exit with 42 and 80 bytes with --compact") {
   const Built built = build_example(EXIT42_BINARY, "exit42");
-  CHECK(built.size == 128);
-  const test::Process p = test::spawn({built.path.string()});
-  CHECK(p.exit_code == 42);
+  CHECK(built.size == 120);
+  CHECK(test::spawn({built.path.string()}).exit_code == 42);
   check_tools_accept(built.path);
+
+  const Built compact = build_example(EXIT42_BINARY, "exit42-compact", true);
+  CHECK(compact.size == 80);
+  CHECK(test::spawn({compact.path.string()}).exit_code == 42);
 }
 
-TEST_CASE("examples/hello writes at most 160 bytes that print Hello, world!") {
+TEST_CASE("examples/hello writes 153 bytes that print Hello, world! and 105 with --compact") {
   const Built built = build_example(HELLO_BINARY, "hello");
-  CHECK(built.size <= 160);
-  CHECK(built.size == 158);
-  const test::Process p = test::spawn({built.path.string()});
+  CHECK(built.size == 153);
+  test::Process p = test::spawn({built.path.string()});
   CHECK(p.out == "Hello, world!\n");
   CHECK(p.exit_code == 0);
   check_tools_accept(built.path);
+
+  const Built compact = build_example(HELLO_BINARY, "hello-compact", true);
+  CHECK(compact.size == 105);
+  p = test::spawn({compact.path.string()});
+  CHECK(p.out == "Hello, world!\n");
+  CHECK(p.exit_code == 0);
 }
 
 TEST_CASE("examples/compiler_sum writes a Compiler-built program returning 1²+…+5²") {
   const Built built = build_example(COMPILER_SUM_BINARY, "compiler_sum");
-  const test::Process p = test::spawn({built.path.string()});
-  CHECK(p.exit_code == 55);
+  CHECK(test::spawn({built.path.string()}).exit_code == 55);
   check_tools_accept(built.path);
+  const Built compact = build_example(COMPILER_SUM_BINARY, "compiler_sum-compact", true);
+  CHECK(compact.size < built.size);
+  CHECK(test::spawn({compact.path.string()}).exit_code == 55);
 }
 
 TEST_CASE("the examples write mode 0755 minus the umask and reject a wrong command line") {

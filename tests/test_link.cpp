@@ -35,10 +35,10 @@ void emit_write_stdout(x86::Assembler& a, Label text, std::size_t size) {
 
 }  // namespace
 
-TEST_CASE("exit42 is 128 bytes: ELF header, one program header, 8 code bytes") {
+TEST_CASE("unpacked exit42 is 128 bytes: ELF header, one program header, 8 code bytes") {
   tinyelf::Program program;
   emit_exit(program.text(), 42);
-  const tinyelf::Image image = program.link();
+  const tinyelf::Image image = program.link({.pack = false});
 
   CHECK(image.size() == 128);
   const std::uint8_t code[] = {0x6a, 0x2a, 0x5f, 0x6a, 0x3c, 0x58, 0x0f, 0x05};
@@ -190,7 +190,7 @@ TEST_CASE("set_entry starts execution at a label and the default is the first by
   a.bind(start);
   emit_exit(a, 2);
   program.set_entry(start);
-  const tinyelf::Image image = program.link();
+  const tinyelf::Image image = program.link({.pack = false});
   CHECK(image.entry() == 0x400000 + 120 + 8);
   CHECK(test::read_headers(image.bytes()).ehdr.e_entry == image.entry());
   CHECK(tinyelf::run(image).exit_code == 2);
@@ -202,7 +202,7 @@ TEST_CASE("base_address moves the whole image") {
     const Label message = program.rodata("ok");
     emit_write_stdout(program.text(), message, 2);
     emit_exit(program.text(), 3);
-    const tinyelf::Image image = program.link({.base_address = base});
+    const tinyelf::Image image = program.link({.pack = false, .base_address = base});
     const test::Headers h = test::read_headers(image.bytes());
     INFO("base " << base);
     CHECK(h.phdr.p_vaddr == base);
@@ -317,4 +317,21 @@ TEST_CASE("reset() leaves nothing of the previous program behind") {
     reused.set_entry(again);
     CHECK(tinyelf::run(reused.link()).exit_code == 4);
   }
+}
+
+TEST_CASE("a string literal gives all its bytes to rodata and data, embedded NULs included") {
+  tinyelf::Program program;
+  const Label four = program.rodata("\x07\x00\x00\x01");
+  const Label two = program.data("\x00\x02");
+  x86::Assembler& a = program.text();
+  a.mov(x86::edi, x86::dword_ptr(four));   // 0x01000007
+  a.shr(x86::edi, 24);                     // 1
+  a.movzx(x86::eax, x86::byte_ptr(two, 1));  // 2
+  a.add(x86::edi, x86::eax);
+  a.mov(x86::eax, 60);
+  a.syscall();
+  const tinyelf::Image image = program.link({.pack = false});
+  CHECK(tinyelf::run(image).exit_code == 3);
+  const std::uint8_t expected[] = {0x07, 0x00, 0x00, 0x01, 0x00, 0x02};  // rodata, then data
+  CHECK(std::memcmp(image.bytes().data() + image.size() - 6, expected, 6) == 0);
 }

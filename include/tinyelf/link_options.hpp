@@ -8,20 +8,30 @@ namespace tinyelf {
 
 enum class Layout {
   // ELF header, then one program header, then code and data: every ELF tool reads it
-  // (eu-elflint --strict, readelf, file, gdb).
+  // (eu-elflint --strict, readelf, file, gdb). Small programs start in p_paddr (8 bytes the gABI
+  // leaves unspecified for executables), which makes exit(42) 120 bytes.
   kConformant,
-  // Program header overlapped with the ELF header (the 80-byte floor). Not implemented yet:
-  // link() throws ErrorCode::kUnsupportedLayout.
+  // The program header overlaps the ELF header at file offset 24 and code and data go into every
+  // header field the kernel ignores: exit(42) is 80 bytes, the floor. Linux runs these files;
+  // readelf, file and gdb cannot read them. The segment is placed at 0x500000000 (0x700000000
+  // when writable). A program with bss keeps the two headers apart (the kernel would zero the
+  // overlapped code) and still packs into the ignored fields.
   kCompact,
 };
 
 struct LinkOptions {
   Layout layout = Layout::kConformant;
 
+  // Pack small programs (up to 128 instructions emitted through Program::text()) into the header
+  // fields the layout leaves free, when that makes the file smaller. false: code and data always
+  // follow the headers.
+  bool pack = true;
+
   // Virtual address of file offset 0. 0x400000 is the traditional x86-64 ET_EXEC base (GNU ld's
   // default text-segment address). Must be page aligned (4096) and at least 0x10000, Debian's
   // default vm.mmap_min_addr: a segment below it makes the kernel kill the program with SIGSEGV
-  // after exec, with no error from execve.
+  // after exec, with no error from execve. Layout::kCompact chooses its own and requires this to
+  // stay at its default.
   std::uint64_t base_address = 0x400000;
 
   // Largest file link() will produce, in bytes (1 GiB by default). The memory image (file plus

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include <asmjit/x86.h>
 
@@ -17,6 +19,50 @@ class ThrowOnAsmJitError final : public asmjit::ErrorHandler {
  public:
   void handleError(asmjit::Error err, const char* message, asmjit::BaseEmitter* origin) override;
 };
+
+// One instruction, or one label binding, emitted through Program::text(): enough to emit it again
+// at another address, which is how link() packs a small program into free header bytes.
+struct TextItem {
+  std::size_t start = 0;             // offset in text where it was emitted
+  std::size_t end = 0;               // offset just past it (== start for a binding)
+  asmjit::InstId inst_id = 0;        // x86::Inst::kIdNone for a label binding
+  asmjit::InstOptions options = asmjit::InstOptions::kNone;
+  asmjit::RegOnly extra_reg;
+  asmjit::Operand_ operands[6] = {};
+  std::uint32_t label_id = 0;        // the label bound, for a binding
+};
+
+// The assembler behind Program::text(): records what it emits while the program is small enough
+// to be packed, and only counts beyond that, so big programs pay one branch per instruction.
+class RecordingAssembler final : public asmjit::x86::Assembler {
+ public:
+  static constexpr std::size_t kMaxItems = 128;
+
+  const std::vector<TextItem>& items() const noexcept { return items_; }
+  // True while every instruction and binding emitted through this assembler is in items().
+  bool complete() const noexcept { return complete_; }
+  void clear_items() noexcept;
+
+  asmjit::Error _emit(asmjit::InstId inst_id, const asmjit::Operand_& o0, const asmjit::Operand_& o1,
+                      const asmjit::Operand_& o2, const asmjit::Operand_* o_ext) override;
+  asmjit::Error bind(const asmjit::Label& label) override;
+
+ private:
+  bool keep_recording() noexcept;
+
+  std::vector<TextItem> items_;
+  bool complete_ = true;
+};
+
+// One rodata() or data() call: where its bytes are, so link() can move them as a whole.
+struct DataItem {
+  asmjit::Section* section = nullptr;
+  std::uint32_t label_id = 0;
+  std::size_t offset = 0;
+  std::size_t size = 0;
+  std::size_t align = 1;
+};
+
 }  // namespace detail
 
 // An x86-64 program: a CodeHolder with the sections text, rodata, data and bss, an Assembler on
@@ -46,10 +92,20 @@ class Program {
   // [1, 4096] and holds for the virtual address.
   asmjit::Label rodata(std::string_view bytes, std::size_t align = 1);
   asmjit::Label rodata(const void* bytes, std::size_t size, std::size_t align);
+  // A string literal gives all its bytes but the terminating NUL, embedded NULs included:
+  // rodata("\x07\x00\x00\x00") is 4 bytes (through std::string_view it would be 1).
+  template <std::size_t N>
+  asmjit::Label rodata(const char (&literal)[N], std::size_t align = 1) {
+    return rodata(literal, N - 1, align);
+  }
 
   // Appends writable bytes with their initial contents and returns a label on the first one.
   asmjit::Label data(std::string_view bytes, std::size_t align = 1);
   asmjit::Label data(const void* bytes, std::size_t size, std::size_t align);
+  template <std::size_t N>
+  asmjit::Label data(const char (&literal)[N], std::size_t align = 1) {
+    return data(literal, N - 1, align);
+  }
 
   // Reserves `size` writable, zero-filled bytes. They cost no file bytes: they live in the
   // segment's memory size (p_memsz) beyond its file size (p_filesz).
@@ -74,11 +130,12 @@ class Program {
 
   asmjit::CodeHolder code_;
   detail::ThrowOnAsmJitError error_handler_;
-  asmjit::x86::Assembler text_;
+  detail::RecordingAssembler text_;
   asmjit::x86::Assembler data_writer_;  // appends to rodata and data, never to text
   asmjit::Section* rodata_ = nullptr;
   asmjit::Section* data_ = nullptr;
   asmjit::Section* bss_ = nullptr;
+  std::vector<detail::DataItem> data_items_;
   asmjit::Label entry_;
   bool linked_ = false;
 };

@@ -1,0 +1,64 @@
+// The packer's planner: which instructions and data go into which header hole, joined by which
+// connectors. A pure function of sizes, so it is cheap and testable; link() emits the plan.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "header_layout_p.hpp"
+
+namespace tinyelf::detail {
+
+// A piece of code that must stay in one place: label bindings followed by one instruction (or
+// only bindings, at the end of the program).
+struct CodeUnit {
+  std::uint32_t size = 0;
+  bool falls_through = true;  // false after jmp and ret: no connector needed behind it
+  bool flags_dead = false;    // no instruction reads the flags before writing them, from here on
+};
+
+struct DataUnit {
+  std::uint32_t size = 0;
+  std::uint32_t align = 1;
+};
+
+enum class Connector : std::uint8_t {
+  kNone,     // nothing follows, or the last instruction never falls through
+  kSwallow,  // 0x3D (cmp eax, imm32) at the hole's last byte swallows the 4 fixed bytes after it
+  kJump,     // jmp rel8 (EB xx) to the next chunk
+};
+
+// Units [first, end) placed at `offset`, followed by `connector`.
+struct Chunk {
+  std::uint32_t offset = 0;
+  std::uint32_t first = 0;
+  std::uint32_t end = 0;
+  Connector connector = Connector::kNone;
+  bool in_tail = false;
+};
+
+struct Plan {
+  std::vector<Chunk> chunks;           // in execution order; the first one holds the entry
+  std::vector<std::uint32_t> data_at;  // file offset of each data unit
+  std::uint32_t file_size = 0;
+};
+
+struct PlanInput {
+  const HeaderLayout* layout = nullptr;
+  std::vector<CodeUnit> code;
+  std::vector<DataUnit> data;
+  std::uint64_t base = 0;  // data alignment holds for base + offset
+};
+
+// The plan giving the smallest file, trying every split of the code over the holes (in ascending
+// order) and every set of holes kept free for data.
+Plan plan_packing(const PlanInput& input);
+
+// Bytes of jmp rel8 and of the swallowing opcode.
+inline constexpr std::uint32_t kJumpSize = 2;
+inline constexpr std::uint32_t kSwallowSize = 1;
+inline constexpr std::uint32_t kSwallowedSize = 4;
+
+}  // namespace tinyelf::detail

@@ -1,0 +1,372 @@
+// Packing code and data into the header fields the kernel ignores, in both layouts. Every program
+// must behave the same packed (kConformant), compact (kCompact) and plain (pack = false).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+namespace x86 = asmjit::x86;
+using asmjit::Label;
+
+namespace {
+
+using Build = std::function<void(tinyelf::Program&)>;
+
+struct Variant {
+  const char* name;
+  tinyelf::LinkOptions options;
+};
+
+const Variant kVariants[] = {
+    {"plain", {.pack = false}},
+    {"conformant", {}},
+    {"compact", {.layout = tinyelf::Layout::kCompact}},
+};
+
+tinyelf::Image link(const Build& build, const tinyelf::LinkOptions& options) {
+  tinyelf::Program program;
+  build(program);
+  return program.link(options);
+}
+
+// Links `build` in every variant, runs each with `input` and checks they all give `expected`.
+// Conformant files must also satisfy the ELF tools. Returns the sizes, plain first.
+std::vector<std::size_t> check_everywhere(const Build& build, int exit_code, const std::string& out,
+                                          std::string_view input = {}) {
+  std::vector<std::size_t> sizes;
+  for (const Variant& variant : kVariants) {
+    INFO(variant.name);
+    const tinyelf::Image image = link(build, variant.options);
+    const tinyelf::RunResult r = tinyelf::run(image, {}, input);
+    CHECK(r.term_signal == 0);
+    CHECK(r.exit_code == exit_code);
+    CHECK(r.out == out);
+    if (variant.options.layout == tinyelf::Layout::kConformant)
+      test::check_with_elf_tools(image, std::string("pack-") + variant.name);
+    sizes.push_back(image.size());
+  }
+  return sizes;
+}
+
+void emit_exit_with_edi(x86::Assembler& a) {
+  a.mov(x86::eax, 60);
+  a.syscall();
+}
+
+}  // namespace
+
+TEST_CASE("exit42 packs into p_paddr (120 bytes) and into e_ident when compact (80 bytes)") {
+  const Build exit42 = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    a.push(42);
+    a.pop(x86::rdi);
+    a.push(60);
+    a.pop(x86::rax);
+    a.syscall();
+  };
+  CHECK(check_everywhere(exit42, 42, "") == std::vector<std::size_t>{128, 120, 80});
+
+  const tinyelf::Image conformant = link(exit42, {});
+  const test::Headers h = test::read_headers(conformant.bytes());
+  CHECK(h.phdr.p_paddr == 0x050f583c6a5f2a6a);  // the code, read as p_paddr
+  CHECK(h.ehdr.e_entry == 0x400000 + 88);
+  CHECK(h.phdr.p_filesz == 120);
+
+  const tinyelf::Image compact = link(exit42, {.layout = tinyelf::Layout::kCompact});
+  const test::Headers c = test::read_headers(compact.bytes());
+  CHECK(c.ehdr.e_phoff == 24);
+  CHECK(c.ehdr.e_entry == 0x500000001);  // p_type = PT_LOAD, p_flags = R|X
+  CHECK(c.ehdr.e_phentsize == 56);
+  CHECK(c.ehdr.e_phnum == 1);
+  CHECK(c.phdr.p_type == PT_LOAD);
+  CHECK(c.phdr.p_flags == (PF_R | PF_X));
+  CHECK(c.phdr.p_offset == 24);
+  CHECK(c.phdr.p_vaddr == 0x500000018);
+  CHECK(compact.entry() == 0x500000001);
+  CHECK(compact.bytes()[4] == 0x6a);  // push 42, right after "\x7fELF"
+}
+
+TEST_CASE("branches forward and backward across holes") {
+  const Build loop = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    Label again = a.newLabel(), over = a.newLabel();
+    a.mov(x86::ecx, 10);
+    a.xor_(x86::edi, x86::edi);
+    a.bind(again);
+    a.add(x86::edi, x86::ecx);  // 10 + 9 + ... + 1
+    a.dec(x86::ecx);
+    a.jnz(again);
+    a.jmp(over);
+    a.ud2();
+    a.bind(over);
+    emit_exit_with_edi(a);
+  };
+  const std::vector<std::size_t> sizes = check_everywhere(loop, 55, "");
+  CHECK(sizes[1] < sizes[0]);
+  CHECK(sizes[2] < sizes[1]);
+}
+
+TEST_CASE("calls and returns") {
+  check_everywhere(
+      [](tinyelf::Program& p) {
+        x86::Assembler& a = p.text();
+        Label f = a.newLabel();
+        a.call(f);
+        a.lea(x86::edi, x86::ptr(x86::eax, 1));
+        emit_exit_with_edi(a);
+        a.bind(f);
+        a.mov(x86::eax, 32);
+        a.ret();
+      },
+      33, "");
+}
+
+TEST_CASE("RIP-relative reads of rodata and writes to data and bss") {
+  check_everywhere(
+      [](tinyelf::Program& p) {
+        const Label two = p.rodata("\x02", 1);
+        const Label counter = p.data("\x05\x00\x00\x00", 4);
+        const Label scratch = p.bss(64);
+        const Label text = p.rodata("ok\n");
+        x86::Assembler& a = p.text();
+        a.movzx(x86::eax, x86::byte_ptr(two));
+        a.add(x86::dword_ptr(counter), x86::eax);      // data: 7
+        a.mov(x86::dword_ptr(scratch, 60), x86::eax);  // bss: 2
+        a.mov(x86::edi, x86::dword_ptr(counter));
+        a.add(x86::edi, x86::dword_ptr(scratch, 60));
+        a.add(x86::edi, x86::dword_ptr(scratch, 0));   // still zero
+        a.push(x86::rdi);
+        a.mov(x86::eax, 1);
+        a.mov(x86::edi, 1);
+        a.lea(x86::rsi, x86::ptr(text));
+        a.mov(x86::edx, 3);
+        a.syscall();
+        a.pop(x86::rdi);
+        emit_exit_with_edi(a);
+      },
+      9, "ok\n");
+}
+
+TEST_CASE("programs that read their input") {
+  const Build cat = [](tinyelf::Program& p) {
+    const Label buffer = p.bss(256);
+    x86::Assembler& a = p.text();
+    Label loop = a.newLabel(), done = a.newLabel();
+    a.bind(loop);
+    a.xor_(x86::eax, x86::eax);
+    a.xor_(x86::edi, x86::edi);
+    a.lea(x86::rsi, x86::ptr(buffer));
+    a.mov(x86::edx, 256);
+    a.syscall();
+    a.test(x86::eax, x86::eax);
+    a.jle(done);
+    a.mov(x86::edx, x86::eax);
+    a.mov(x86::eax, 1);
+    a.mov(x86::edi, 1);
+    a.syscall();
+    a.jmp(loop);
+    a.bind(done);
+    a.xor_(x86::edi, x86::edi);
+    emit_exit_with_edi(a);
+  };
+  const std::string input = "packed programs read stdin\n" + std::string(1000, 'x');
+  check_everywhere(cat, 0, input, input);
+}
+
+TEST_CASE("compact joins holes with cmp eax, imm32 when the flags are dead") {
+  // 11 bytes of code, then an instruction that sets every flag before any is read: the first
+  // hole (e_ident[4..16)) ends with 0x3D, which swallows e_type and e_machine, and the code goes
+  // on in e_version.
+  const Build build = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    a.push(7);
+    a.pop(x86::rdi);
+    a.push(1);
+    a.pop(x86::rcx);
+    a.push(2);
+    a.pop(x86::rdx);
+    a.add(x86::edi, x86::ecx);  // 11 bytes so far
+    a.add(x86::edi, x86::edx);  // writes every status flag before anything reads them
+    for (int i = 0; i < 5; ++i) a.add(x86::edi, 1);
+    a.mov(x86::eax, 60);
+    a.syscall();
+  };
+  check_everywhere(build, 15, "");
+  const tinyelf::Image compact = link(build, {.layout = tinyelf::Layout::kCompact});
+  CHECK(compact.bytes()[15] == 0x3D);
+  CHECK(compact.bytes()[16] == 2);  // e_type ET_EXEC, swallowed as the immediate
+  CHECK(compact.bytes()[20] == 0x01);  // add edi, edx (01 D7) in e_version
+}
+
+TEST_CASE("compact programs with bss keep the headers apart and still pack") {
+  const Build build = [](tinyelf::Program& p) {
+    const Label cell = p.bss(8);
+    x86::Assembler& a = p.text();
+    a.mov(x86::dword_ptr(cell), 21);
+    a.mov(x86::edi, x86::dword_ptr(cell));
+    a.add(x86::edi, x86::edi);
+    emit_exit_with_edi(a);
+  };
+  const std::vector<std::size_t> sizes = check_everywhere(build, 42, "");
+  CHECK(sizes[2] == 120);  // all code in the ignored fields of the two headers
+  const tinyelf::Image compact = link(build, {.layout = tinyelf::Layout::kCompact});
+  const test::Headers h = test::read_headers(compact.bytes());
+  CHECK(h.ehdr.e_phoff == 64);
+  CHECK(h.phdr.p_flags == (PF_R | PF_W | PF_X));
+  CHECK(h.phdr.p_memsz > h.phdr.p_filesz);
+}
+
+TEST_CASE("code that was not emitted through text() is not packed but links in both layouts") {
+  const Build build = [](tinyelf::Program& p) {
+    x86::Builder b(&p.code());
+    b.mov(x86::edi, 12);
+    b.mov(x86::eax, 60);
+    b.syscall();
+    b.finalize();
+  };
+  const std::vector<std::size_t> sizes = check_everywhere(build, 12, "");
+  CHECK(sizes[1] == sizes[0]);  // no packing: text() saw none of it
+  CHECK(sizes[2] == 72 + 12);   // compact: code from p_align on, reached by a jump in e_ident
+}
+
+TEST_CASE("compact files run as an unprivileged user too") {
+  // Root ignores vm.mmap_min_addr; an ordinary user does not.
+  const tinyelf::Image image = link(
+      [](tinyelf::Program& p) {
+        const Label text = p.rodata("hi");
+        x86::Assembler& a = p.text();
+        a.mov(x86::eax, 1);
+        a.mov(x86::edi, 1);
+        a.lea(x86::rsi, x86::ptr(text));
+        a.mov(x86::edx, 2);
+        a.syscall();
+        a.mov(x86::edi, 3);
+        emit_exit_with_edi(a);
+      },
+      {.layout = tinyelf::Layout::kCompact});
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(100);
+    const tinyelf::RunResult r = tinyelf::run(image);
+    ::_exit(r.out == "hi" && r.term_signal == 0 ? r.exit_code : 101);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 3);
+}
+
+namespace {
+
+// A random small program: registers set to random values, straight-line arithmetic, forward
+// branches over a few instructions, short counted loops, reads of rodata and updates of data;
+// then it writes every register to stdout from bss.
+Build random_program(std::uint32_t seed) {
+  return [seed](tinyelf::Program& p) {
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    const x86::Gp regs[] = {x86::eax, x86::ecx, x86::edx, x86::ebx, x86::esi, x86::edi, x86::r8d, x86::r9d};
+    constexpr int kRegs = 8;
+    const bool with_data = pick(2) == 0;
+    const Label constant = with_data ? p.rodata("\x11\x22\x33\x44", 4) : Label();
+    const Label variable = with_data ? p.data("\x01\x00\x00\x00", 4) : Label();
+    const Label out = p.bss(4 * kRegs, 4);
+    x86::Assembler& a = p.text();
+    for (const x86::Gp& r : regs) a.mov(r, static_cast<std::uint32_t>(rng()));
+
+    auto emit_op = [&] {
+      const x86::Gp& d = regs[pick(kRegs)];
+      const x86::Gp& s = regs[pick(kRegs)];
+      switch (pick(with_data ? 12 : 10)) {
+        case 0: a.add(d, s); break;
+        case 1: a.sub(d, static_cast<std::int32_t>(rng() % 1000)); break;
+        case 2: a.xor_(d, s); break;
+        case 3: a.and_(d, static_cast<std::int32_t>(rng())); break;
+        case 4: a.or_(d, s); break;
+        case 5: a.imul(d, s); break;
+        case 6: a.shl(d, 1 + pick(7)); break;
+        case 7: a.inc(d); break;
+        case 8: a.neg(d); break;
+        case 9: a.lea(d, x86::ptr(s.r64(), regs[pick(kRegs)].r64(), pick(4), pick(256) - 128)); break;
+        case 10: a.add(d, x86::dword_ptr(constant)); break;
+        case 11: a.add(x86::dword_ptr(variable), d); a.mov(d, x86::dword_ptr(variable)); break;
+      }
+    };
+    std::vector<std::pair<Label, int>> pending;  // forward targets and ops left before them
+    const int ops = 1 + pick(30);
+    for (int i = 0; i < ops; ++i) {
+      for (auto it = pending.begin(); it != pending.end();) {
+        if (--it->second <= 0) {
+          a.bind(it->first);
+          it = pending.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      const int kind = pick(10);
+      if (kind == 0) {  // forward branch
+        Label target = a.newLabel();
+        a.cmp(regs[pick(kRegs)], static_cast<std::int32_t>(rng() % 512));
+        a.emit(x86::Inst::kIdJa + pick(4), target);  // ja, jae, jb, jbe
+        pending.push_back({target, 1 + pick(3)});
+      } else if (kind == 1 && pending.empty()) {  // counted loop on r12d, which nothing else uses
+        Label body = a.newLabel();
+        a.mov(x86::r12d, 1 + pick(4));
+        a.bind(body);
+        for (int j = 0, n = 1 + pick(3); j < n; ++j) emit_op();
+        a.dec(x86::r12d);
+        a.jnz(body);
+      } else {
+        emit_op();
+      }
+    }
+    for (auto& [target, left] : pending) a.bind(target);
+    for (int i = 0; i < kRegs; ++i) a.mov(x86::dword_ptr(out, 4 * i), regs[i]);
+    a.mov(x86::eax, 1);
+    a.mov(x86::edi, 1);
+    a.lea(x86::rsi, x86::ptr(out));
+    a.mov(x86::edx, 4 * kRegs);
+    a.syscall();
+    a.xor_(x86::edi, x86::edi);
+    emit_exit_with_edi(a);
+  };
+}
+
+}  // namespace
+
+TEST_CASE("random programs behave the same packed and compact as plain") {
+  constexpr std::uint32_t kPrograms = 1500;
+  std::size_t saved_conformant = 0, saved_compact = 0;
+  for (std::uint32_t seed = 1; seed <= kPrograms; ++seed) {
+    const Build build = random_program(seed);
+    const tinyelf::Image plain = link(build, {.pack = false});
+    const tinyelf::RunResult expected = tinyelf::run(plain);
+    REQUIRE(expected.term_signal == 0);
+    REQUIRE(expected.out.size() == 32);
+    for (const Variant& variant : kVariants) {
+      if (!variant.options.pack) continue;
+      const tinyelf::Image image = link(build, variant.options);
+      const tinyelf::RunResult r = tinyelf::run(image);
+      if (r.out != expected.out || r.exit_code != expected.exit_code || r.term_signal != 0) {
+        FAIL_CHECK("seed " << seed << " differs in layout " << variant.name << " (signal " << r.term_signal << ")");
+      }
+      // Packing never makes a file bigger; compact always saves at least the unused p_align.
+      if (variant.options.layout == tinyelf::Layout::kCompact) {
+        if (image.size() + 8 > plain.size()) FAIL_CHECK("seed " << seed << ": compact saved too little");
+        saved_compact += plain.size() - image.size();
+      } else {
+        if (image.size() > plain.size()) FAIL_CHECK("seed " << seed << ": packing made the file bigger");
+        saved_conformant += plain.size() - image.size();
+      }
+    }
+  }
+  CHECK(saved_conformant > 0);
+  CHECK(saved_compact > saved_conformant);
+  WARN("bytes saved over " << kPrograms << " programs: conformant " << saved_conformant << ", compact "
+                           << saved_compact);
+}
