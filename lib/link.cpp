@@ -1,11 +1,11 @@
 // Program::link — lays the sections out around the headers, resolves labels, writes the headers.
 //
-// Two paths share the same last steps:
-// - plain: text starts where the layout's tail starts (file offset 120 for kConformant), then
-//   rodata and data; AsmJit relocates the program's own CodeHolder in place;
-// - packed (small programs, see lib/pack.cpp): the recorded instructions are emitted again into a
-//   scratch CodeHolder whose text section is the whole file, headers included, with code and data
-//   in the header holes. If anything does not fit as planned, the plain path is taken instead.
+// Two paths share the same last steps (lib/link_p.hpp):
+// - packed (small programs, lib/pack_emit.cpp): the recorded instructions are emitted again into
+//   a scratch CodeHolder whose text section is the whole file, with code and data in the header
+//   holes; if that is impossible or not smaller, the plain path is taken instead;
+// - plain (here): text starts where the layout's tail starts (file offset 120 for kConformant),
+//   then rodata and data; AsmJit relocates the program's own CodeHolder in place.
 // Either way bss (memory only) follows the end of the file, and the headers are written last,
 // over every byte that no code or data occupies.
 #include <algorithm>
@@ -20,7 +20,7 @@
 #include "asmjit_p.hpp"
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
-#include "pack_p.hpp"
+#include "link_p.hpp"
 
 namespace tinyelf {
 
@@ -31,6 +31,7 @@ using detail::align_up;
 using detail::check_asmjit;
 using detail::HeaderKind;
 using detail::HeaderLayout;
+using detail::Placement;
 namespace x86 = asmjit::x86;
 
 namespace {
@@ -102,9 +103,13 @@ bool is_writable(const Section& section) {
          !section.hasFlag(SectionFlags::kExecutable);
 }
 
-bool has_writable(const asmjit::CodeHolder& code) {
+}  // namespace
+
+bool detail::has_writable(const asmjit::CodeHolder& code) {
   return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) { return is_writable(*s); });
 }
+
+namespace {
 
 bool has_bss(const asmjit::CodeHolder& code) {
   return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) {
@@ -112,16 +117,10 @@ bool has_bss(const asmjit::CodeHolder& code) {
   });
 }
 
-// Where each section goes. Text comes first so its address does not depend on the data.
-struct Placement {
-  std::vector<Section*> file_sections;    // in file order, text first
-  std::uint64_t file_size = 0;
-  std::uint64_t memory_size = 0;
-};
+}  // namespace
 
-// Assigns every section its offset from the base address, text at `text_offset`, checking the
-// limits on the way. The file is never shorter than the headers.
-Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
+// Text comes first so its address does not depend on the data.
+Placement detail::place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
                          std::uint64_t base, const LinkOptions& options) {
   Placement placement;
   std::vector<Section*> memory_sections;  // zero-initialized, after the file
@@ -155,9 +154,7 @@ Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, st
   return placement;
 }
 
-// Resolves and relocates `code` as placed, copies its file sections into a file of
-// placement.file_size bytes and writes the header over every byte `occupied` does not claim.
-std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
+std::vector<std::uint8_t> detail::build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
                                      const detail::HeaderValues& values, const std::vector<bool>& occupied) {
   check_asmjit(code.resolveUnresolvedLinks(), "resolve cross-section label references");
   check_asmjit(code.relocateToBase(values.base), "relocate the code");
@@ -173,322 +170,47 @@ std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& 
   return file;
 }
 
-std::uint64_t base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable) {
+std::uint64_t detail::base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable) {
   return layout.kind == HeaderKind::kOverlapped ? detail::overlapped_base(writable) : options.base_address;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Packing: the program's recorded text, cut into units the planner can move.
-
-// The REX prefix the bytes "ELF" (45 4C 46) leave in front of the first instruction of an
-// overlapped file is REX.RX (0x46): harmless before an opcode that has no ModRM byte and no byte
-// register, or before the instruction's own prefixes (only the last REX counts).
-bool survives_rex_rx(const std::uint8_t* code) {
-  const std::uint8_t op = code[0];
-  if ((op & 0xF0) == 0x40) return true;  // its own REX prefix
-  switch (op) {
-    case 0x66: case 0x67: case 0xF0: case 0xF2: case 0xF3:              // legacy prefixes
-    case 0x68: case 0x6A: case 0x90: case 0xC3: case 0xE8: case 0xE9: case 0xEB:  // push imm, nop, ret, call, jmp
-    case 0x05: case 0x0D: case 0x25: case 0x2D: case 0x35: case 0x3D: case 0xA9:  // op eax, imm32
-      return true;
-    case 0x0F:
-      return code[1] == 0x05 || code[1] == 0x0B || (code[1] & 0xF0) == 0x80;  // syscall, ud2, jcc rel32
-    default:
-      return (op >= 0x50 && op <= 0x5F) || (op >= 0x70 && op <= 0x7F) || (op >= 0xB8 && op <= 0xBF);
-      // push/pop r64 (REX.B only), jcc rel8, mov r32, imm32 (REX.B only)
+std::vector<Region> detail::describe_regions(const HeaderLayout& layout, std::vector<Region> contents,
+                                             std::uint64_t file_size) {
+  std::vector<Region> headers;
+  if (layout.kind == HeaderKind::kOverlapped) {
+    headers = {{0, 24, RegionKind::kHeader, "ELF header"},
+               {24, 40, RegionKind::kHeader, "ELF header and program header, overlapped"},
+               {64, 16, RegionKind::kHeader, "program header"}};
+  } else {
+    headers = {{0, 64, RegionKind::kHeader, "ELF header"}, {64, 56, RegionKind::kHeader, "program header"}};
   }
-}
-
-enum class Synthetic : std::uint8_t { kNone, kJumpToEntry, kNop };
-
-struct Unit {
-  std::uint32_t first_item = 0;  // items [first_item, end_item): bindings, then one instruction
-  std::uint32_t end_item = 0;
-  Synthetic synthetic = Synthetic::kNone;
-};
-
-constexpr asmjit::CpuRWFlags kStatusFlags = asmjit::CpuRWFlags::kX86_CF | asmjit::CpuRWFlags::kX86_PF |
-                                            asmjit::CpuRWFlags::kX86_AF | asmjit::CpuRWFlags::kX86_ZF |
-                                            asmjit::CpuRWFlags::kX86_SF | asmjit::CpuRWFlags::kX86_OF;
-
-bool transfers_control(asmjit::InstId id) {
-  namespace Inst = x86::Inst;
-  return id == Inst::kIdJmp || id == Inst::kIdCall || id == Inst::kIdRet || id == Inst::kIdLoop ||
-         id == Inst::kIdLoope || id == Inst::kIdLoopne || id == Inst::kIdJecxz;
-}
-
-// Whether the status flags are dead just before `item`, given whether they are dead after it.
-bool flags_dead_before(const detail::TextItem& item, bool dead_after) {
-  if (item.inst_id == x86::Inst::kIdSyscall) return dead_after;  // the kernel restores rflags from r11
-  asmjit::InstRWInfo rw;
-  const asmjit::BaseInst inst(item.inst_id, item.options, item.extra_reg);
-  std::size_t count = 0;
-  while (count < 6 && !item.operands[count].isNone()) ++count;
-  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, inst, item.operands, count, &rw) != asmjit::kErrorOk)
-    return false;
-  if ((rw.readFlags() & kStatusFlags) != asmjit::CpuRWFlags::kNone) return false;
-  if ((rw.writeFlags() & kStatusFlags) == kStatusFlags) return true;
-  if (transfers_control(item.inst_id)) return false;  // the flags may be read where it goes
-  return dead_after;
-}
-
-struct PackSource {
-  asmjit::CodeHolder& code;
-  const std::vector<detail::TextItem>& items;
-  const std::vector<detail::DataItem>& data;
-  Section* bss;
-  Label entry;
-};
-
-// The units, if the whole of text was emitted through the recording assembler.
-std::optional<std::vector<Unit>> cut_units(const PackSource& source) {
-  const auto& items = source.items;
-  std::vector<Unit> units;
-  std::size_t covered = 0;
-  std::uint32_t first = 0;
-  for (std::uint32_t i = 0; i < items.size(); ++i) {
-    if (items[i].start != covered) return std::nullopt;  // bytes from elsewhere (align, embed, Compiler)
-    covered = items[i].end;
-    if (items[i].inst_id != x86::Inst::kIdNone) {
-      units.push_back({first, i + 1});
-      first = i + 1;
+  std::vector<std::uint64_t> cuts{0, file_size};
+  for (const auto* list : {&headers, &contents})
+    for (const Region& r : *list) {
+      cuts.push_back(r.offset);
+      cuts.push_back(r.offset + r.size);
     }
-  }
-  if (covered != source.code.textSection()->bufferSize() || units.empty()) return std::nullopt;
-  if (first != items.size()) units.push_back({first, static_cast<std::uint32_t>(items.size())});
-  return units;
-}
-
-struct PackedText {
-  std::vector<Unit> units;
-  detail::PlanInput input;
-};
-
-// Units and their sizes for the planner, with the synthetic units an overlapped file needs in
-// front: a jump when the entry is not the first instruction, a nop when the first instruction
-// would be changed by the REX.RX prefix "ELF" leaves.
-std::optional<PackedText> describe(const PackSource& source, const HeaderLayout& layout, std::uint64_t entry,
-                                   std::uint64_t base) {
-  std::optional<std::vector<Unit>> units = cut_units(source);
-  if (!units) return std::nullopt;
-  const auto& items = source.items;
-  PackedText text;
-  if (layout.entry_is_fixed) {
-    if (entry != 0) {
-      text.units.push_back({0, 0, Synthetic::kJumpToEntry});
-      text.input.code.push_back({5, false, false});  // jmp rel32
-    } else if (!survives_rex_rx(source.code.textSection()->data())) {
-      text.units.push_back({0, 0, Synthetic::kNop});
-      text.input.code.push_back({1, true, false});
-    }
-  }
-  const std::size_t synthetic = text.units.size();
-  text.units.insert(text.units.end(), units->begin(), units->end());
-  text.input.code.resize(text.units.size());
-  bool dead = true;  // after the last instruction nothing runs that the program controls
-  for (std::size_t u = text.units.size(); u-- > synthetic;) {
-    const detail::TextItem& last = items[text.units[u].end_item - 1];
-    detail::CodeUnit& unit = text.input.code[u];
-    if (last.inst_id != x86::Inst::kIdNone) {
-      unit.size = static_cast<std::uint32_t>(last.end - items[text.units[u].first_item].start);
-      unit.falls_through = last.inst_id != x86::Inst::kIdJmp && last.inst_id != x86::Inst::kIdRet;
-      dead = flags_dead_before(last, dead);
-    }
-    unit.flags_dead = dead;
-  }
-  for (const detail::DataItem& item : source.data)
-    text.input.data.push_back({static_cast<std::uint32_t>(item.size), static_cast<std::uint32_t>(item.align)});
-  text.input.layout = &layout;
-  text.input.base = base;
-  return text;
-}
-
-// File size the plain path would produce, to decide whether packing is worth it.
-std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout& layout) {
-  std::uint64_t offset = layout.tail_start + code.textSection()->realSize();
-  for (const Section* section : code.sectionsByOrder()) {
-    if (section == code.textSection() || section->hasFlag(SectionFlags::kZeroInitialized)) continue;
-    offset = align_up(offset, std::max<std::uint64_t>(section->alignment(), 1)) + section->realSize();
-  }
-  return std::max<std::uint64_t>(offset, layout.header_size);
-}
-
-// Thrown inside the packed path when the emitted code does not match the plan; link() then takes
-// the plain path.
-struct PlanMismatch {};
-
-class PackedEmitter {
- public:
-  PackedEmitter(const PackSource& source, const PackedText& text, const detail::Plan& plan, const HeaderLayout& layout)
-      : source_(source), text_(text), plan_(plan), layout_(layout), occupied_(layout.header_size, false) {
-    check_asmjit(scratch_.init(asmjit::Environment(asmjit::Arch::kX64)), "initialize the packing code holder");
-    scratch_.setErrorHandler(&error_handler_);
-    check_asmjit(scratch_.attach(&a_), "attach the packing assembler");
-    // Same label ids as the program, so recorded operands mean the same labels here.
-    for (std::uint32_t i = 0; i < source.code.labelCount(); ++i) {
-      asmjit::LabelEntry* entry = nullptr;
-      check_asmjit(scratch_.newLabelEntry(&entry), "create a label");
-    }
-    for (std::size_t i = 0; i < plan.chunks.size(); ++i) chunk_labels_.push_back(a_.newLabel());
-  }
-
-  // Emits the file's bytes (headers as zeros) into the scratch text section. Returns the scratch
-  // CodeHolder, ready to be placed.
-  asmjit::CodeHolder& emit() {
-    add_bss();
-    struct Piece {
-      std::uint32_t offset;
-      std::size_t chunk;  // or a data item when >= chunks
-    };
-    std::vector<Piece> pieces;
-    for (std::size_t c = 0; c < plan_.chunks.size(); ++c) pieces.push_back({plan_.chunks[c].offset, c});
-    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) pieces.push_back({plan_.data_at[d], plan_.chunks.size() + d});
-    std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& x, const Piece& y) { return x.offset < y.offset; });
-    for (const Piece& piece : pieces) {
-      pad_to(piece.offset);
-      if (piece.chunk < plan_.chunks.size()) {
-        emit_chunk(piece.chunk);
-      } else {
-        emit_data(piece.chunk - plan_.chunks.size());
-      }
-      claim(piece.offset, static_cast<std::uint32_t>(a_.offset()));
-    }
-    if (a_.offset() < layout_.header_size) pad_to(layout_.header_size);  // the headers must be whole
-    return scratch_;
-  }
-
-  // File offset where execution starts.
-  std::uint64_t entry_offset(std::uint64_t program_entry) const {
-    if (program_entry == 0 || layout_.entry_is_fixed) return scratch_.labelOffset(chunk_labels_.front());
-    return scratch_.labelOffset(source_.entry);
-  }
-
-  const std::vector<bool>& occupied() const { return occupied_; }
-
- private:
-  void add_bss() {
-    if (source_.bss->realSize() == 0) return;
-    Section* bss = nullptr;
-    check_asmjit(scratch_.newSection(&bss, ".bss", SIZE_MAX, SectionFlags::kZeroInitialized,
-                                     std::max<std::uint32_t>(source_.bss->alignment(), 1), 3),
-                 "create .bss");
-    bss->setVirtualSize(source_.bss->virtualSize());
-    for (const asmjit::LabelEntry* label : source_.code.labelEntries())
-      if (label->section() == source_.bss)
-        check_asmjit(scratch_.bindLabel(Label(label->id()), bss->id(), label->offset()), "bind a bss label");
-  }
-
-  void pad_to(std::uint32_t offset) {
-    static constexpr std::uint8_t kZeros[64] = {};
-    if (a_.offset() > offset) throw PlanMismatch{};
-    while (a_.offset() < offset) a_.embed(kZeros, std::min<std::size_t>(sizeof(kZeros), offset - a_.offset()));
-  }
-
-  // Marks header bytes taken by code or data; they must all be in holes or in the tail.
-  void claim(std::uint32_t from, std::uint32_t to) {
-    for (std::uint32_t i = from; i < std::min<std::uint32_t>(to, layout_.header_size); ++i) occupied_[i] = true;
-  }
-
-  const detail::Hole* hole_at(std::uint32_t offset) const {
-    for (const detail::Hole& hole : layout_.holes)
-      if (hole.start == offset) return &hole;
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  auto covering = [](const std::vector<Region>& list, std::uint64_t at) -> const Region* {
+    for (const Region& r : list)
+      if (r.offset <= at && at < r.offset + r.size) return &r;
     return nullptr;
-  }
-
-  void emit_chunk(std::size_t c) {
-    const detail::Chunk& chunk = plan_.chunks[c];
-    a_.bind(chunk_labels_[c]);
-    for (std::uint32_t u = chunk.first; u < chunk.end; ++u) emit_unit(text_.units[u]);
-    const detail::Hole* hole = chunk.in_tail ? nullptr : hole_at(chunk.offset);
-    switch (chunk.connector) {
-      case detail::Connector::kNone: break;
-      case detail::Connector::kJump: a_.short_().jmp(chunk_labels_[c + 1]); break;
-      case detail::Connector::kSwallow: {
-        if (hole == nullptr || a_.offset() >= hole->end) throw PlanMismatch{};
-        while (a_.offset() < hole->end - detail::kSwallowSize) a_.nop();
-        a_.db(0x3D);  // cmp eax, imm32: the next 4 fixed header bytes are its immediate
-        break;
-      }
+  };
+  std::vector<Region> regions;
+  for (std::size_t i = 0; i + 1 < cuts.size() && cuts[i] < file_size; ++i) {
+    const std::uint64_t from = cuts[i], to = std::min(cuts[i + 1], file_size);
+    const Region* r = covering(contents, from);
+    if (r == nullptr) r = covering(headers, from);
+    Region piece = r ? Region{from, to - from, r->kind, r->what} : Region{from, to - from, RegionKind::kPadding, "padding"};
+    if (!regions.empty() && regions.back().kind == piece.kind && regions.back().what == piece.what) {
+      regions.back().size += piece.size;
+    } else {
+      regions.push_back(std::move(piece));
     }
-    if (hole != nullptr && a_.offset() > hole->end) throw PlanMismatch{};
   }
-
-  void emit_unit(const Unit& unit) {
-    switch (unit.synthetic) {
-      case Synthetic::kJumpToEntry: a_.long_().jmp(source_.entry); return;
-      case Synthetic::kNop: a_.nop(); return;
-      case Synthetic::kNone: break;
-    }
-    const std::size_t start = a_.offset();
-    for (std::uint32_t i = unit.first_item; i < unit.end_item; ++i) {
-      const detail::TextItem& item = source_.items[i];
-      if (item.inst_id == x86::Inst::kIdNone) {
-        a_.bind(Label(item.label_id));
-      } else {
-        a_.emitInst(asmjit::BaseInst(item.inst_id, item.options, item.extra_reg), item.operands, 6);
-      }
-    }
-    // A size change (a jump whose target moved out of rel8 reach) would break the plan.
-    const detail::TextItem& last = source_.items[unit.end_item - 1];
-    if (a_.offset() - start != last.end - source_.items[unit.first_item].start) throw PlanMismatch{};
-  }
-
-  void emit_data(std::size_t d) {
-    const detail::DataItem& item = source_.data[d];
-    a_.bind(Label(item.label_id));
-    if (item.size != 0) a_.embed(item.section->data() + item.offset, item.size);
-  }
-
-  const PackSource& source_;
-  const PackedText& text_;
-  const detail::Plan& plan_;
-  const HeaderLayout& layout_;
-  asmjit::CodeHolder scratch_;
-  detail::ThrowOnAsmJitError error_handler_;
-  x86::Assembler a_;
-  std::vector<Label> chunk_labels_;
-  std::vector<bool> occupied_;
-};
-
-struct LinkedFile {
-  std::vector<std::uint8_t> bytes;
-  std::uint64_t entry;
-};
-
-// The packed file, or nothing when the program cannot be packed or packing would not help.
-std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
-                                 std::uint64_t program_entry) {
-  asmjit::CodeHolder& code = source.code;
-  if (code.sectionCount() != 4) return std::nullopt;  // text, rodata, data, bss: nothing else to move
-  std::size_t data_labels = 0;
-  for (const asmjit::LabelEntry* label : code.labelEntries())
-    if (label->isBound() && label->section() != code.textSection() && label->section() != source.bss) ++data_labels;
-  if (data_labels != source.data.size()) return std::nullopt;  // labels inside data we cannot see
-
-  const bool writable = has_writable(code);
-  const std::uint64_t base = base_for(layout, options, writable);
-  const std::optional<PackedText> text = describe(source, layout, program_entry, base);
-  if (!text) return std::nullopt;
-  const detail::Plan plan = detail::plan_packing(text->input);
-  if (plan.chunks.empty() || plan.file_size > plain_file_size(code, layout)) return std::nullopt;
-
-  try {
-    PackedEmitter emitter(source, *text, plan, layout);
-    asmjit::CodeHolder& packed = emitter.emit();
-    const Placement placement = place_sections(packed, 0, layout.header_size, base, options);
-    detail::HeaderValues values{base, base + emitter.entry_offset(program_entry), placement.file_size,
-                                placement.memory_size, writable};
-    std::vector<std::uint8_t> file = build_file(packed, placement, layout, values, emitter.occupied());
-    return LinkedFile{std::move(file), layout.entry_is_fixed ? base + 1 : values.entry};
-  } catch (const PlanMismatch&) {
-    return std::nullopt;
-  } catch (const Error& error) {
-    if (error.code() == ErrorCode::kImageTooLarge) throw;
-    return std::nullopt;  // AsmJit refused a re-emitted instruction (a rel8 out of reach): go plain
-  }
+  return regions;
 }
-
-}  // namespace
 
 Image Program::link(const LinkOptions& options) {
   if (linked_)
@@ -499,35 +221,46 @@ Image Program::link(const LinkOptions& options) {
   const HeaderLayout& layout = detail::header_layout(options.layout, has_bss(code_));
 
   if (options.pack && text_.complete()) {
-    const PackSource source{code_, text_.items(), data_items_, bss_, entry_};
-    if (std::optional<LinkedFile> file = link_packed(source, layout, options, entry)) {
+    const detail::PackSource source{code_, text_.items(), data_items_, bss_, entry_};
+    if (std::optional<detail::LinkedFile> file = detail::link_packed(source, layout, options, entry)) {
       linked_ = true;
-      return Image(std::move(file->bytes), file->entry);
+      return Image(std::move(file->bytes), file->entry, std::move(file->regions));
     }
   }
 
-  const bool writable = has_writable(code_);
-  const std::uint64_t base = base_for(layout, options, writable);
-  const Placement placement = place_sections(code_, layout.tail_start, layout.header_size, base, options);
+  const bool writable = detail::has_writable(code_);
+  const std::uint64_t base = detail::base_for(layout, options, writable);
+  const Placement placement = detail::place_sections(code_, layout.tail_start, layout.header_size, base, options);
   const std::uint64_t text_offset = code_.textSection()->offset();
-  detail::HeaderValues values{base, base + text_offset + entry, placement.file_size, placement.memory_size, writable};
+  const detail::HeaderValues values{base, base + text_offset + entry, placement.file_size, placement.memory_size,
+                                    writable};
+  std::vector<Region> contents;
+  for (const Section* section : placement.file_sections) {
+    if (section->realSize() == 0) continue;
+    const bool is_text = section == code_.textSection();
+    contents.push_back({section->offset(), section->realSize(), is_text ? RegionKind::kCode : RegionKind::kData,
+                        is_text ? "text" : section->name()});
+  }
+  if (layout.entry_is_fixed) {
+    // Execution starts in the first hole: a jump (E9 rel32) from there to the entry.
+    const detail::Hole& first = layout.holes.front();
+    contents.push_back({first.start, 5, RegionKind::kCode, fmt::format("jump to the entry, in {}", first.field)});
+  }
   std::vector<bool> occupied(layout.header_size, false);
-  for (std::uint64_t i = layout.tail_start; i < std::min<std::uint64_t>(placement.file_size, layout.header_size); ++i)
-    occupied[i] = true;
+  for (const Region& region : contents)
+    for (std::uint64_t i = region.offset; i < std::min<std::uint64_t>(region.offset + region.size, layout.header_size); ++i)
+      occupied[i] = true;
+
+  linked_ = true;  // relocation below changes code_ for good
+  std::vector<std::uint8_t> file = detail::build_file(code_, placement, layout, values, occupied);
   if (layout.entry_is_fixed) {
-    // Execution starts in the first hole: jump from there to the entry (E9 rel32).
-    const detail::Hole& first = layout.holes.front();
-    for (std::uint32_t i = first.start; i < first.start + 5; ++i) occupied[i] = true;
+    const std::uint32_t jump = layout.holes.front().start;
+    const auto displacement = static_cast<std::int32_t>(text_offset + entry - (jump + 5));
+    file[jump] = 0xE9;
+    std::memcpy(&file[jump + 1], &displacement, sizeof(displacement));
   }
-  linked_ = true;
-  std::vector<std::uint8_t> file = build_file(code_, placement, layout, values, occupied);
-  if (layout.entry_is_fixed) {
-    const detail::Hole& first = layout.holes.front();
-    const auto displacement = static_cast<std::int32_t>(text_offset + entry - (first.start + 5));
-    file[first.start] = 0xE9;
-    std::memcpy(&file[first.start + 1], &displacement, sizeof(displacement));
-  }
-  return Image(std::move(file), layout.entry_is_fixed ? base + 1 : values.entry);
+  const std::uint64_t entry_address = layout.entry_is_fixed ? base + 1 : values.entry;
+  return Image(std::move(file), entry_address, detail::describe_regions(layout, std::move(contents), placement.file_size));
 }
 
 }  // namespace tinyelf

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <functional>
+#include <iomanip>
+#include <iostream>
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -369,4 +371,79 @@ TEST_CASE("random programs behave the same packed and compact as plain") {
   CHECK(saved_compact > saved_conformant);
   WARN("bytes saved over " << kPrograms << " programs: conformant " << saved_conformant << ", compact "
                            << saved_compact);
+}
+
+namespace {
+
+const char* kind_name(tinyelf::RegionKind kind) {
+  switch (kind) {
+    case tinyelf::RegionKind::kHeader: return "header";
+    case tinyelf::RegionKind::kCode: return "code";
+    case tinyelf::RegionKind::kData: return "data";
+    case tinyelf::RegionKind::kPadding: return "padding";
+  }
+  return "?";
+}
+
+// Prints the regions and checks they cover the file in order, without gaps or overlaps.
+void print_and_check_regions(const tinyelf::Image& image, const std::string& title) {
+  std::cout << title << " (" << image.size() << " bytes)\n";
+  std::uint64_t next = 0;
+  for (const tinyelf::Region& r : image.regions()) {
+    std::cout << "  " << std::setw(4) << r.offset << " +" << std::setw(3) << r.size << "  " << std::setw(7)
+              << kind_name(r.kind) << "  " << r.what << "\n";
+    CHECK(r.offset == next);
+    CHECK(r.size > 0);
+    next = r.offset + r.size;
+  }
+  CHECK(next == image.size());
+}
+
+bool has_region(const tinyelf::Image& image, const tinyelf::Region& expected) {
+  for (const tinyelf::Region& r : image.regions())
+    if (r.offset == expected.offset && r.size == expected.size && r.kind == expected.kind && r.what == expected.what)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("Image::regions tells which bytes hold headers, code and data, and which fields were reused") {
+  const Build exit42 = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    a.push(42);
+    a.pop(x86::rdi);
+    a.push(60);
+    a.pop(x86::rax);
+    a.syscall();
+  };
+  const Build hello = [](tinyelf::Program& p) {
+    const Label message = p.rodata("Hello, world!\n");
+    x86::Assembler& a = p.text();
+    a.push(1);
+    a.pop(x86::rax);
+    a.mov(x86::edi, x86::eax);
+    a.lea(x86::rsi, x86::ptr(message));
+    a.push(14);
+    a.pop(x86::rdx);
+    a.syscall();
+    a.push(60);
+    a.pop(x86::rax);
+    a.xor_(x86::edi, x86::edi);
+    a.syscall();
+  };
+  for (const Variant& variant : kVariants) {
+    const tinyelf::Image e = link(exit42, variant.options);
+    print_and_check_regions(e, std::string("exit42, ") + variant.name);
+    const tinyelf::Image h = link(hello, variant.options);
+    print_and_check_regions(h, std::string("hello, ") + variant.name);
+  }
+  using tinyelf::RegionKind;
+  CHECK(has_region(link(exit42, {.pack = false}), {120, 8, RegionKind::kCode, "text"}));
+  CHECK(has_region(link(exit42, {}), {88, 8, RegionKind::kCode, "code in p_paddr"}));
+  CHECK(has_region(link(exit42, {}), {64, 24, RegionKind::kHeader, "program header"}));
+  CHECK(has_region(link(exit42, {.layout = tinyelf::Layout::kCompact}), {4, 8, RegionKind::kCode, "code in e_ident[4..16)"}));
+  CHECK(has_region(link(hello, {}), {88, 7, RegionKind::kCode, "code in p_paddr"}));
+  CHECK(has_region(link(hello, {}), {120, 19, RegionKind::kCode, "text"}));
+  CHECK(has_region(link(hello, {}), {139, 14, RegionKind::kData, ".rodata"}));
 }

@@ -5,11 +5,28 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace tinyelf {
 
 class Program;
+
+enum class RegionKind {
+  kHeader,   // ELF header or program header fields
+  kCode,     // instructions (including the jumps that join packed pieces)
+  kData,     // rodata and data
+  kPadding,  // alignment or unused bytes
+};
+
+// A byte range of the file and what it holds. Code or data inside a header field says which field
+// it reuses, e.g. "code in p_paddr".
+struct Region {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  RegionKind kind = RegionKind::kPadding;
+  std::string what;
+};
 
 // The bytes of one ELF executable, as produced by Program::link().
 class Image {
@@ -20,6 +37,8 @@ class Image {
   std::size_t size() const noexcept { return bytes_.size(); }
   // The virtual address execution starts at (e_entry).
   std::uint64_t entry() const noexcept { return entry_; }
+  // What each byte range holds, in file order, covering the whole file without overlap.
+  const std::vector<Region>& regions() const noexcept { return regions_; }
 
   // Writes the file atomically: a temporary file `.NAME.tinyelf-XXXXXX` in the same folder is
   // written, fsync'ed and renamed over `path`, with mode 0755 minus the umask. If `path` is a
@@ -30,10 +49,12 @@ class Image {
 
  private:
   friend class Program;
-  Image(std::vector<std::uint8_t> bytes, std::uint64_t entry) : bytes_(std::move(bytes)), entry_(entry) {}
+  Image(std::vector<std::uint8_t> bytes, std::uint64_t entry, std::vector<Region> regions)
+      : bytes_(std::move(bytes)), entry_(entry), regions_(std::move(regions)) {}
 
   std::vector<std::uint8_t> bytes_;
   std::uint64_t entry_ = 0;
+  std::vector<Region> regions_;
 };
 
 }  // namespace tinyelf

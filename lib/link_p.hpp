@@ -1,0 +1,64 @@
+// The steps Program::link shares between its plain path (lib/link.cpp) and its packed path
+// (lib/pack_emit.cpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include <tinyelf/image.hpp>
+#include <tinyelf/link_options.hpp>
+#include <tinyelf/program.hpp>
+
+#include "header_layout_p.hpp"
+
+namespace tinyelf::detail {
+
+// Where each section of a CodeHolder went.
+struct Placement {
+  std::vector<asmjit::Section*> file_sections;  // in file order, text first
+  std::uint64_t file_size = 0;
+  std::uint64_t memory_size = 0;  // bss included
+};
+
+// Gives every section its offset from the base address, text at `text_offset`, file-backed
+// sections in order, zero-initialized ones after the end of the file, which is never shorter than
+// `header_size`. Throws Error(kImageTooLarge) past the limits.
+Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
+                         std::uint64_t base, const LinkOptions& options);
+
+// Resolves and relocates `code` as placed, copies its file sections into the file and writes the
+// header over every header byte that `occupied` (header_size flags) does not claim.
+std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
+                                     const HeaderValues& values, const std::vector<bool>& occupied);
+
+bool has_writable(const asmjit::CodeHolder& code);
+
+// The base address of file offset 0.
+std::uint64_t base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable);
+
+// The file's regions: `contents` (code and data, any order, no overlap) and, around them, the
+// header fields and padding.
+std::vector<Region> describe_regions(const HeaderLayout& layout, std::vector<Region> contents, std::uint64_t file_size);
+
+struct LinkedFile {
+  std::vector<std::uint8_t> bytes;
+  std::uint64_t entry = 0;
+  std::vector<Region> regions;
+};
+
+// What the packed path reads from the Program.
+struct PackSource {
+  asmjit::CodeHolder& code;
+  const std::vector<TextItem>& items;
+  const std::vector<DataItem>& data;
+  asmjit::Section* bss;
+  asmjit::Label entry;
+};
+
+// The program packed into the layout's holes, or nothing when it cannot be packed or packing
+// would not make the file smaller; `source.code` is left untouched either way.
+std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
+                                      std::uint64_t entry_in_text);
+
+}  // namespace tinyelf::detail
