@@ -1,5 +1,5 @@
 // The shared main() of the examples: build the image, write it to the path given, print its size.
-//   usage: EXAMPLE [--compact] OUTPUT
+//   usage: EXAMPLE [--compact] [--assume-zeroed-registers] OUTPUT
 #pragma once
 
 #include <cstdio>
@@ -18,15 +18,26 @@ tinyelf::Image build(const tinyelf::LinkOptions& options);
 }  // namespace example
 
 int main(int argc, char** argv) {
-  const bool compact = argc == 3 && std::string_view(argv[1]) == "--compact";
-  if (argc != 2 + compact) {
-    fmt::print(stderr, "usage: {} [--compact] OUTPUT\n", argc > 0 ? argv[0] : "example");
+  tinyelf::LinkOptions options;
+  const char* output = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--compact") {
+      options.layout = tinyelf::Layout::kCompact;
+    } else if (arg == "--assume-zeroed-registers") {
+      options.assume_zeroed_registers = true;
+    } else if (output == nullptr && !arg.starts_with("-")) {
+      output = argv[i];
+    } else {
+      output = nullptr;
+      break;
+    }
+  }
+  if (output == nullptr || argc > 4) {
+    fmt::print(stderr, "usage: {} [--compact] [--assume-zeroed-registers] OUTPUT\n", argc > 0 ? argv[0] : "example");
     return 2;
   }
-  const char* output = argv[1 + compact];
   try {
-    tinyelf::LinkOptions options;
-    if (compact) options.layout = tinyelf::Layout::kCompact;
     const tinyelf::Image image = example::build(options);
     image.write(output);
     fmt::print("{} {}\n", output, image.size());

@@ -11,6 +11,7 @@
 #include "asmjit_p.hpp"
 #include "link_p.hpp"
 #include "pack_p.hpp"
+#include "relax_p.hpp"
 
 namespace tinyelf::detail {
 
@@ -46,6 +47,7 @@ struct Unit {
   std::uint32_t first_item = 0;  // items [first_item, end_item): bindings, then one instruction
   std::uint32_t end_item = 0;
   Synthetic synthetic = Synthetic::kNone;
+  Rewrite rewrite;  // LinkOptions::assume_zeroed_registers
 };
 
 constexpr asmjit::CpuRWFlags kStatusFlags = asmjit::CpuRWFlags::kX86_CF | asmjit::CpuRWFlags::kX86_PF |
@@ -84,12 +86,12 @@ std::optional<std::vector<Unit>> cut_units(const PackSource& source) {
     if (items[i].start != covered) return std::nullopt;  // bytes from elsewhere (align, embed, Compiler)
     covered = items[i].end;
     if (items[i].inst_id != x86::Inst::kIdNone) {
-      units.push_back({first, i + 1});
+      units.push_back({first, i + 1, Synthetic::kNone, {}});
       first = i + 1;
     }
   }
   if (covered != source.code.textSection()->bufferSize() || units.empty()) return std::nullopt;
-  if (first != items.size()) units.push_back({first, static_cast<std::uint32_t>(items.size())});
+  if (first != items.size()) units.push_back({first, static_cast<std::uint32_t>(items.size()), Synthetic::kNone, {}});
   return units;
 }
 
@@ -98,29 +100,30 @@ struct PackedText {
   PlanInput input;
 };
 
+// Whether the first instruction that will be emitted is one "ELF"'s REX.RX prefix leaves alone.
+bool first_instruction_survives_rex_rx(const PackSource& source, const PackedText& text) {
+  for (std::size_t u = 0; u < text.units.size(); ++u) {
+    if (text.input.code[u].size == 0) continue;  // dropped, or bindings only
+    const Unit& unit = text.units[u];
+    if (unit.rewrite.kind == Rewrite::Kind::kMoveByte) return true;  // B0+r ib, or a REX prefix first
+    return survives_rex_rx(source.code.textSection()->data() + source.items[unit.end_item - 1].start);
+  }
+  return true;
+}
+
 // Units and their sizes for the planner, with the synthetic units an overlapped file needs in
 // front: a jump when the entry is not the first instruction, a nop when the first instruction
 // would be changed by the REX.RX prefix "ELF" leaves.
-std::optional<PackedText> describe(const PackSource& source, const HeaderLayout& layout, std::uint64_t entry,
-                                   std::uint64_t base) {
+std::optional<PackedText> describe(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
+                                   std::uint64_t entry, std::uint64_t base) {
   std::optional<std::vector<Unit>> units = cut_units(source);
   if (!units) return std::nullopt;
   const auto& items = source.items;
   PackedText text;
-  if (layout.entry_is_fixed) {
-    if (entry != 0) {
-      text.units.push_back({0, 0, Synthetic::kJumpToEntry});
-      text.input.code.push_back({5, false, false});  // jmp rel32
-    } else if (!survives_rex_rx(source.code.textSection()->data())) {
-      text.units.push_back({0, 0, Synthetic::kNop});
-      text.input.code.push_back({1, true, false});
-    }
-  }
-  const std::size_t synthetic = text.units.size();
-  text.units.insert(text.units.end(), units->begin(), units->end());
+  text.units = std::move(*units);
   text.input.code.resize(text.units.size());
   bool dead = true;  // after the last instruction nothing runs that the program controls
-  for (std::size_t u = text.units.size(); u-- > synthetic;) {
+  for (std::size_t u = text.units.size(); u-- > 0;) {
     const TextItem& last = items[text.units[u].end_item - 1];
     CodeUnit& unit = text.input.code[u];
     if (last.inst_id != x86::Inst::kIdNone) {
@@ -129,6 +132,31 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
       dead = flags_dead_before(last, dead);
     }
     unit.flags_dead = dead;
+  }
+
+  if (options.assume_zeroed_registers && entry == 0) {
+    std::vector<RelaxUnit> relax(text.units.size());
+    for (std::size_t u = 0; u < text.units.size(); ++u) {
+      const Unit& unit = text.units[u];
+      const TextItem& last = items[unit.end_item - 1];
+      relax[u] = {last.inst_id != x86::Inst::kIdNone ? &last : nullptr, items[unit.first_item].inst_id == x86::Inst::kIdNone,
+                  u + 1 < text.units.size() ? text.input.code[u + 1].flags_dead : true, text.input.code[u].size};
+    }
+    const std::vector<Rewrite> rewrites = relax_known_registers(relax);
+    for (std::size_t u = 0; u < text.units.size(); ++u) {
+      text.units[u].rewrite = rewrites[u];
+      if (rewrites[u].kind != Rewrite::Kind::kKeep) text.input.code[u].size = rewrites[u].size();
+    }
+  }
+
+  if (layout.entry_is_fixed) {
+    if (entry != 0) {
+      text.units.insert(text.units.begin(), {0, 0, Synthetic::kJumpToEntry, {}});
+      text.input.code.insert(text.input.code.begin(), {5, false, false});  // jmp rel32
+    } else if (!first_instruction_survives_rex_rx(source, text)) {
+      text.units.insert(text.units.begin(), {0, 0, Synthetic::kNop, {}});
+      text.input.code.insert(text.input.code.begin(), {1, true, false});
+    }
   }
   for (const DataItem& item : source.data)
     text.input.data.push_back({static_cast<std::uint32_t>(item.size), static_cast<std::uint32_t>(item.align)});
@@ -243,7 +271,7 @@ class PackedEmitter {
   void emit_chunk(std::size_t c) {
     const Chunk& chunk = plan_.chunks[c];
     a_.bind(chunk_labels_[c]);
-    for (std::uint32_t u = chunk.first; u < chunk.end; ++u) emit_unit(text_.units[u]);
+    for (std::uint32_t u = chunk.first; u < chunk.end; ++u) emit_unit(text_.units[u], text_.input.code[u].size);
     const Hole* hole = chunk.in_tail ? nullptr : hole_at(chunk.offset);
     switch (chunk.connector) {
       case Connector::kNone: break;
@@ -258,24 +286,26 @@ class PackedEmitter {
     if (hole != nullptr && a_.offset() > hole->end) throw PlanMismatch{};
   }
 
-  void emit_unit(const Unit& unit) {
-    switch (unit.synthetic) {
-      case Synthetic::kJumpToEntry: a_.long_().jmp(source_.entry); return;
-      case Synthetic::kNop: a_.nop(); return;
-      case Synthetic::kNone: break;
-    }
+  void emit_unit(const Unit& unit, std::uint32_t planned_size) {
     const std::size_t start = a_.offset();
-    for (std::uint32_t i = unit.first_item; i < unit.end_item; ++i) {
-      const TextItem& item = source_.items[i];
-      if (item.inst_id == x86::Inst::kIdNone) {
-        a_.bind(Label(item.label_id));
-      } else {
-        a_.emitInst(asmjit::BaseInst(item.inst_id, item.options, item.extra_reg), item.operands, 6);
-      }
+    switch (unit.synthetic) {
+      case Synthetic::kJumpToEntry: a_.long_().jmp(source_.entry); break;
+      case Synthetic::kNop: a_.nop(); break;
+      case Synthetic::kNone:
+        for (std::uint32_t i = unit.first_item; i < unit.end_item; ++i) {
+          const TextItem& item = source_.items[i];
+          if (item.inst_id == x86::Inst::kIdNone) {
+            a_.bind(Label(item.label_id));
+          } else if (unit.rewrite.kind == Rewrite::Kind::kMoveByte) {
+            a_.mov(x86::gpb_lo(unit.rewrite.reg), unit.rewrite.value);
+          } else if (unit.rewrite.kind == Rewrite::Kind::kKeep) {
+            a_.emitInst(asmjit::BaseInst(item.inst_id, item.options, item.extra_reg), item.operands, 6);
+          }
+        }
+        break;
     }
     // A size change (a jump whose target moved out of rel8 reach) would break the plan.
-    const TextItem& last = source_.items[unit.end_item - 1];
-    if (a_.offset() - start != last.end - source_.items[unit.first_item].start) throw PlanMismatch{};
+    if (a_.offset() - start != planned_size) throw PlanMismatch{};
   }
 
   void emit_data(std::size_t d) {
@@ -309,7 +339,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
 
   const bool writable = has_writable(code);
   const std::uint64_t base = base_for(layout, options, writable);
-  const std::optional<PackedText> text = describe(source, layout, program_entry, base);
+  const std::optional<PackedText> text = describe(source, layout, options, program_entry, base);
   if (!text) return std::nullopt;
   const Plan plan = plan_packing(text->input);
   if (plan.chunks.empty() || plan.file_size > plain_file_size(code, layout)) return std::nullopt;

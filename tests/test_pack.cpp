@@ -6,6 +6,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <cstring>
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -28,6 +29,8 @@ const Variant kVariants[] = {
     {"plain", {.pack = false}},
     {"conformant", {}},
     {"compact", {.layout = tinyelf::Layout::kCompact}},
+    {"conformant, zeroed registers", {.assume_zeroed_registers = true}},
+    {"compact, zeroed registers", {.layout = tinyelf::Layout::kCompact, .assume_zeroed_registers = true}},
 };
 
 tinyelf::Image link(const Build& build, const tinyelf::LinkOptions& options) {
@@ -71,7 +74,7 @@ TEST_CASE("exit42 packs into p_paddr (120 bytes) and into e_ident when compact (
     a.pop(x86::rax);
     a.syscall();
   };
-  CHECK(check_everywhere(exit42, 42, "") == std::vector<std::size_t>{128, 120, 80});
+  CHECK(check_everywhere(exit42, 42, "") == std::vector<std::size_t>{128, 120, 80, 120, 80});
 
   const tinyelf::Image conformant = link(exit42, {});
   const test::Headers h = test::read_headers(conformant.bytes());
@@ -111,6 +114,7 @@ TEST_CASE("branches forward and backward across holes") {
   const std::vector<std::size_t> sizes = check_everywhere(loop, 55, "");
   CHECK(sizes[1] < sizes[0]);
   CHECK(sizes[2] < sizes[1]);
+  CHECK(sizes[4] < sizes[2]);  // mov ecx, 10 -> mov cl, 10 and xor edi, edi dropped
 }
 
 TEST_CASE("calls and returns") {
@@ -279,7 +283,16 @@ Build random_program(std::uint32_t seed) {
     const Label variable = with_data ? p.data("\x01\x00\x00\x00", 4) : Label();
     const Label out = p.bss(4 * kRegs, 4);
     x86::Assembler& a = p.text();
-    for (const x86::Gp& r : regs) a.mov(r, static_cast<std::uint32_t>(rng()));
+    // Registers start known (zero) at entry; set them to small and large values, in ways the
+    // zeroed-registers relaxation rewrites (mov, push/pop, xor) and ways it does not.
+    for (const x86::Gp& r : regs) {
+      switch (pick(4)) {
+        case 0: a.mov(r, static_cast<std::uint32_t>(rng())); break;
+        case 1: a.mov(r, static_cast<std::uint32_t>(rng() % 300)); break;
+        case 2: a.push(static_cast<int>(rng() % 256) - 64); a.pop(r.r64()); break;
+        case 3: a.xor_(r, r); break;
+      }
+    }
 
     auto emit_op = [&] {
       const x86::Gp& d = regs[pick(kRegs)];
@@ -328,6 +341,7 @@ Build random_program(std::uint32_t seed) {
       }
     }
     for (auto& [target, left] : pending) a.bind(target);
+    if (pick(2) == 0) a.mov(regs[pick(kRegs)], static_cast<std::uint32_t>(rng() % 256));  // after labels
     for (int i = 0; i < kRegs; ++i) a.mov(x86::dword_ptr(out, 4 * i), regs[i]);
     a.mov(x86::eax, 1);
     a.mov(x86::edi, 1);
@@ -342,7 +356,7 @@ Build random_program(std::uint32_t seed) {
 }  // namespace
 
 TEST_CASE("random programs behave the same packed and compact as plain") {
-  constexpr std::uint32_t kPrograms = 1500;
+  constexpr std::uint32_t kPrograms = 1000;
   std::size_t saved_conformant = 0, saved_compact = 0;
   for (std::uint32_t seed = 1; seed <= kPrograms; ++seed) {
     const Build build = random_program(seed);
@@ -358,7 +372,10 @@ TEST_CASE("random programs behave the same packed and compact as plain") {
         FAIL_CHECK("seed " << seed << " differs in layout " << variant.name << " (signal " << r.term_signal << ")");
       }
       // Packing never makes a file bigger; compact always saves at least the unused p_align.
-      if (variant.options.layout == tinyelf::Layout::kCompact) {
+      if (variant.options.assume_zeroed_registers) {
+        if (image.size() > link(build, {.layout = variant.options.layout}).size())
+          FAIL_CHECK("seed " << seed << ": zeroed registers made the file bigger");
+      } else if (variant.options.layout == tinyelf::Layout::kCompact) {
         if (image.size() + 8 > plain.size()) FAIL_CHECK("seed " << seed << ": compact saved too little");
         saved_compact += plain.size() - image.size();
       } else {
@@ -446,4 +463,46 @@ TEST_CASE("Image::regions tells which bytes hold headers, code and data, and whi
   CHECK(has_region(link(hello, {}), {88, 7, RegionKind::kCode, "code in p_paddr"}));
   CHECK(has_region(link(hello, {}), {120, 19, RegionKind::kCode, "text"}));
   CHECK(has_region(link(hello, {}), {139, 14, RegionKind::kData, ".rodata"}));
+}
+
+TEST_CASE("assume_zeroed_registers shortens only what the entry state proves") {
+  const tinyelf::LinkOptions zeroed{.layout = tinyelf::Layout::kCompact, .assume_zeroed_registers = true};
+  SECTION("mov eax, 1 becomes mov al, 1 and a xor of a zero register disappears") {
+    const Build build = [](tinyelf::Program& p) {
+      x86::Assembler& a = p.text();
+      a.xor_(x86::edi, x86::edi);  // already zero, and the flags are dead: dropped
+      a.mov(x86::edi, 9);          // -> mov dil, 9 (40 B7 09)
+      a.mov(x86::eax, 60);         // -> mov al, 60 (B0 3C)
+      a.syscall();
+    };
+    check_everywhere(build, 9, "");
+    const tinyelf::Image image = link(build, zeroed);
+    const std::uint8_t expected[] = {0x40, 0xB7, 0x09, 0xB0, 0x3C, 0x0F, 0x05};
+    CHECK(std::memcmp(image.bytes().data() + 4, expected, sizeof expected) == 0);
+  }
+  SECTION("after a label nothing is known, and a xor whose flags are read stays") {
+    const Build build = [](tinyelf::Program& p) {
+      x86::Assembler& a = p.text();
+      Label loop = a.newLabel(), done = a.newLabel();
+      a.mov(x86::ecx, 3);  // -> mov cl, 3
+      a.bind(loop);
+      a.mov(x86::edi, 7);  // after the label: edi is 7 on the way back, so it stays 5 bytes
+      a.dec(x86::ecx);
+      a.jnz(loop);
+      a.xor_(x86::edx, x86::edx);  // rdx may be anything here in general; kept
+      a.xor_(x86::esi, x86::esi);
+      a.jz(done);  // reads the flags the xor set
+      a.ud2();
+      a.bind(done);
+      a.mov(x86::eax, 60);
+      a.syscall();
+    };
+    check_everywhere(build, 7, "");
+    const tinyelf::Image image = link(build, zeroed);
+    const std::string bytes(reinterpret_cast<const char*>(image.bytes().data()), image.size());
+    CHECK(bytes.substr(4, 2) == "\xB1\x03");                                // mov cl, 3
+    CHECK(bytes.find(std::string("\xBF\x07\x00\x00\x00", 5)) != std::string::npos);  // mov edi, 7 kept
+    CHECK(bytes.find("\x31\xD2") != std::string::npos);                     // xor edx, edx kept
+    CHECK(bytes.find("\x31\xF6") != std::string::npos);                     // xor esi, esi kept
+  }
 }

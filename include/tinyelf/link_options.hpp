@@ -27,6 +27,14 @@ struct LinkOptions {
   // follow the headers.
   bool pack = true;
 
+  // Linux starts a program with every general register but rsp zero (elf_common_init(),
+  // arch/x86/include/asm/elf.h; rax holds execve's result, 0). The x86-64 psABI does not promise
+  // it, so tinyelf relies on it only when this is true: packing may then shorten instructions in
+  // the straight-line code from the entry to the first label, using the register values it can
+  // prove (mov eax, 1 becomes mov al, 1; push 14 + pop rdx becomes mov dl, 14; a mov or xor that
+  // changes nothing is dropped). Dropping a push also assumes nothing reads below rsp.
+  bool assume_zeroed_registers = false;
+
   // Virtual address of file offset 0. 0x400000 is the traditional x86-64 ET_EXEC base (GNU ld's
   // default text-segment address). Must be page aligned (4096) and at least 0x10000, Debian's
   // default vm.mmap_min_addr: a segment below it makes the kernel kill the program with SIGSEGV

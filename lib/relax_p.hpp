@@ -1,0 +1,38 @@
+// Shorter forms of instructions whose register values are known from Linux's register state at
+// entry (LinkOptions::assume_zeroed_registers).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <tinyelf/program.hpp>
+
+namespace tinyelf::detail {
+
+struct Rewrite {
+  enum class Kind : std::uint8_t {
+    kKeep,      // emit the instruction as recorded
+    kDrop,      // the instruction changes nothing: emit nothing
+    kMoveByte,  // emit mov r8, imm8 on the low byte of `reg`, whose other bits are known zero
+  };
+  Kind kind = Kind::kKeep;
+  std::uint32_t reg = 0;
+  std::uint8_t value = 0;
+
+  // Bytes the rewritten instruction takes (kKeep: not known here).
+  std::uint32_t size() const noexcept;
+};
+
+// One instruction as the relaxation sees it.
+struct RelaxUnit {
+  const TextItem* inst = nullptr;  // the unit's instruction (null: bindings only)
+  bool has_binding = false;        // a label is bound before it: other paths may join here
+  bool flags_dead_after = false;   // no instruction reads the status flags before writing them
+  std::uint32_t size = 0;          // bytes as recorded
+};
+
+// Rewrites for the units, in program order, starting from the entry state: every general register
+// but rsp zero. Values are tracked through straight-line code; a label or a call forgets them.
+std::vector<Rewrite> relax_known_registers(const std::vector<RelaxUnit>& units);
+
+}  // namespace tinyelf::detail
