@@ -506,3 +506,27 @@ TEST_CASE("assume_zeroed_registers shortens only what the entry state proves") {
     CHECK(bytes.find("\x31\xF6") != std::string::npos);                     // xor esi, esi kept
   }
 }
+
+TEST_CASE("large compact files map every page: p_filesz covers the file") {
+  // Too many instructions to pack: the plain compact layout (code from p_align on). A 300 KB file
+  // needs p_filesz = 1 + 65536 * k (it doubles as e_phnum = 1) reaching its last page.
+  for (bool with_bss : {false, true}) {
+    tinyelf::Program program;
+    const Label last = program.rodata("\x2a");
+    const Label counter = program.data("\x00\x00\x00\x00");
+    const Label cells = with_bss ? program.bss(1 << 20) : Label();
+    x86::Assembler& a = program.text();
+    for (int i = 0; i < 100'000; ++i) a.add(x86::dword_ptr(counter), 1);  // 7 bytes each
+    if (with_bss) a.mov(x86::byte_ptr(cells, (1 << 20) - 1), 1);
+    a.movzx(x86::edi, x86::byte_ptr(last));      // read the last byte of the file
+    a.add(x86::edi, x86::dword_ptr(counter));  // 42 + 100000
+    a.mov(x86::eax, 60);
+    a.syscall();
+    const tinyelf::Image image = program.link({.layout = tinyelf::Layout::kCompact});
+    INFO("bss " << with_bss << ", " << image.size() << " bytes");
+    CHECK(image.size() > 700'000);
+    const tinyelf::RunResult r = tinyelf::run(image);
+    CHECK(r.term_signal == 0);
+    CHECK(r.exit_code == (42 + 100'000) % 256);
+  }
+}
