@@ -63,17 +63,36 @@ void emit_exit_with_edi(x86::Assembler& a) {
   a.syscall();
 }
 
+// The example programs, assuming nothing about the registers at entry.
+void build_exit42(tinyelf::Program& p) {
+  x86::Assembler& a = p.text();
+  a.push(42);
+  a.pop(x86::rdi);
+  a.push(60);
+  a.pop(x86::rax);
+  a.syscall();
+}
+
+void build_hello(tinyelf::Program& p) {
+  const Label message = p.rodata("Hello, world!\n");
+  x86::Assembler& a = p.text();
+  a.push(1);
+  a.pop(x86::rax);
+  a.mov(x86::edi, x86::eax);
+  a.lea(x86::rsi, x86::ptr(message));
+  a.push(14);
+  a.pop(x86::rdx);
+  a.syscall();
+  a.push(60);
+  a.pop(x86::rax);
+  a.xor_(x86::edi, x86::edi);
+  a.syscall();
+}
+
 }  // namespace
 
 TEST_CASE("exit42 packs into p_paddr (120 bytes) and into e_ident when compact (80 bytes)") {
-  const Build exit42 = [](tinyelf::Program& p) {
-    x86::Assembler& a = p.text();
-    a.push(42);
-    a.pop(x86::rdi);
-    a.push(60);
-    a.pop(x86::rax);
-    a.syscall();
-  };
+  const Build exit42 = build_exit42;
   CHECK(check_everywhere(exit42, 42, "") == std::vector<std::size_t>{128, 120, 80, 120, 80});
 
   const tinyelf::Image conformant = link(exit42, {});
@@ -426,29 +445,8 @@ bool has_region(const tinyelf::Image& image, const tinyelf::Region& expected) {
 }  // namespace
 
 TEST_CASE("Image::regions tells which bytes hold headers, code and data, and which fields were reused") {
-  const Build exit42 = [](tinyelf::Program& p) {
-    x86::Assembler& a = p.text();
-    a.push(42);
-    a.pop(x86::rdi);
-    a.push(60);
-    a.pop(x86::rax);
-    a.syscall();
-  };
-  const Build hello = [](tinyelf::Program& p) {
-    const Label message = p.rodata("Hello, world!\n");
-    x86::Assembler& a = p.text();
-    a.push(1);
-    a.pop(x86::rax);
-    a.mov(x86::edi, x86::eax);
-    a.lea(x86::rsi, x86::ptr(message));
-    a.push(14);
-    a.pop(x86::rdx);
-    a.syscall();
-    a.push(60);
-    a.pop(x86::rax);
-    a.xor_(x86::edi, x86::edi);
-    a.syscall();
-  };
+  const Build exit42 = build_exit42;
+  const Build hello = build_hello;
   for (const Variant& variant : kVariants) {
     const tinyelf::Image e = link(exit42, variant.options);
     print_and_check_regions(e, std::string("exit42, ") + variant.name);
