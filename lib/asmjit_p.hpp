@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include <asmjit/core.h>
 #include <fmt/format.h>
@@ -12,10 +13,18 @@
 namespace tinyelf::detail {
 
 // Throws Error(kAsmJitFailed) if an AsmJit call that does not report to the ErrorHandler failed.
-inline void check_asmjit(asmjit::Error err, std::string_view what) {
-  if (err != asmjit::kErrorOk)
+// `what` (a string, or a callable returning one, formatted only on failure) names the step.
+template <typename What>
+inline void check_asmjit(asmjit::Error err, const What& what) {
+  if (err == asmjit::kErrorOk) [[likely]]
+    return;
+  if constexpr (std::is_invocable_v<What>) {
+    throw Error(ErrorCode::kAsmJitFailed,
+                fmt::format("AsmJit failed to {}: {}", what(), asmjit::DebugUtils::errorAsString(err)));
+  } else {
     throw Error(ErrorCode::kAsmJitFailed,
                 fmt::format("AsmJit failed to {}: {}", what, asmjit::DebugUtils::errorAsString(err)));
+  }
 }
 
 inline constexpr std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) noexcept {

@@ -155,18 +155,27 @@ Placement detail::place_sections(asmjit::CodeHolder& code, std::uint64_t text_of
 }
 
 std::vector<std::uint8_t> detail::build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
-                                     const detail::HeaderValues& values, const std::vector<bool>& occupied) {
+                                     const detail::HeaderValues& values, const std::vector<Region>& contents) {
   check_asmjit(code.resolveUnresolvedLinks(), "resolve cross-section label references");
   check_asmjit(code.relocateToBase(values.base), "relocate the code");
   std::vector<std::uint8_t> file(placement.file_size);
   for (const Section* section : placement.file_sections) {
     check_asmjit(code.copySectionData(file.data() + section->offset(), file.size() - section->offset(), section->id()),
-                 fmt::format("copy section {}", section->name()));
+                 [&] { return fmt::format("copy section {}", section->name()); });
   }
   std::uint8_t header[sizeof(detail::Elf64_Ehdr) + sizeof(detail::Elf64_Phdr)];
   detail::write_header(layout, values, header);
-  for (std::uint32_t i = 0; i < layout.header_size; ++i)
-    if (!occupied[i]) file[i] = header[i];
+  // The header goes over every header byte that no code or data covers.
+  std::uint64_t at = 0;
+  auto header_up_to = [&](std::uint64_t end) {
+    end = std::min<std::uint64_t>(end, layout.header_size);
+    if (at < end) std::memcpy(&file[at], &header[at], end - at);
+  };
+  for (const Region& region : contents) {
+    header_up_to(region.offset);
+    at = std::max(at, region.offset + region.size);
+  }
+  header_up_to(layout.header_size);
   return file;
 }
 
@@ -174,42 +183,9 @@ std::uint64_t detail::base_for(const HeaderLayout& layout, const LinkOptions& op
   return layout.kind == HeaderKind::kOverlapped ? detail::overlapped_base(writable) : options.base_address;
 }
 
-std::vector<Region> detail::describe_regions(const HeaderLayout& layout, std::vector<Region> contents,
-                                             std::uint64_t file_size) {
-  std::vector<Region> headers;
-  if (layout.kind == HeaderKind::kOverlapped) {
-    headers = {{0, 24, RegionKind::kHeader, "ELF header"},
-               {24, 40, RegionKind::kHeader, "ELF header and program header, overlapped"},
-               {64, 16, RegionKind::kHeader, "program header"}};
-  } else {
-    headers = {{0, 64, RegionKind::kHeader, "ELF header"}, {64, 56, RegionKind::kHeader, "program header"}};
-  }
-  std::vector<std::uint64_t> cuts{0, file_size};
-  for (const auto* list : {&headers, &contents})
-    for (const Region& r : *list) {
-      cuts.push_back(r.offset);
-      cuts.push_back(r.offset + r.size);
-    }
-  std::sort(cuts.begin(), cuts.end());
-  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  auto covering = [](const std::vector<Region>& list, std::uint64_t at) -> const Region* {
-    for (const Region& r : list)
-      if (r.offset <= at && at < r.offset + r.size) return &r;
-    return nullptr;
-  };
-  std::vector<Region> regions;
-  for (std::size_t i = 0; i + 1 < cuts.size() && cuts[i] < file_size; ++i) {
-    const std::uint64_t from = cuts[i], to = std::min(cuts[i + 1], file_size);
-    const Region* r = covering(contents, from);
-    if (r == nullptr) r = covering(headers, from);
-    Region piece = r ? Region{from, to - from, r->kind, r->what} : Region{from, to - from, RegionKind::kPadding, "padding"};
-    if (!regions.empty() && regions.back().kind == piece.kind && regions.back().what == piece.what) {
-      regions.back().size += piece.size;
-    } else {
-      regions.push_back(std::move(piece));
-    }
-  }
-  return regions;
+std::string_view detail::region_name(const Section* section, const Section* rodata, const Section* data) {
+  if (section->id() == 0) return "text";  // CodeHolder's text section is always the first
+  return section == rodata ? ".rodata" : section == data ? ".data" : "data";
 }
 
 Image Program::link(const LinkOptions& options) {
@@ -221,10 +197,11 @@ Image Program::link(const LinkOptions& options) {
   const HeaderLayout& layout = detail::header_layout(options.layout, has_bss(code_));
 
   if (options.pack && text_.complete()) {
-    const detail::PackSource source{code_, text_.items(), data_items_, bss_, entry_};
+    const detail::PackSource source{code_, text_.items(), data_items_, rodata_, data_, bss_, entry_};
     if (std::optional<detail::LinkedFile> file = detail::link_packed(source, layout, options, entry)) {
       linked_ = true;
-      return Image(std::move(file->bytes), file->entry, std::move(file->regions));
+      return Image(std::move(file->bytes), file->entry, std::move(file->contents),
+                   layout.kind == HeaderKind::kOverlapped);
     }
   }
 
@@ -239,20 +216,16 @@ Image Program::link(const LinkOptions& options) {
     if (section->realSize() == 0) continue;
     const bool is_text = section == code_.textSection();
     contents.push_back({section->offset(), section->realSize(), is_text ? RegionKind::kCode : RegionKind::kData,
-                        is_text ? "text" : section->name()});
+                        detail::region_name(section, rodata_, data_), {}});
   }
   if (layout.entry_is_fixed) {
     // Execution starts in the first hole: a jump (E9 rel32) from there to the entry.
     const detail::Hole& first = layout.holes.front();
-    contents.push_back({first.start, 5, RegionKind::kCode, fmt::format("jump to the entry, in {}", first.field)});
+    contents.push_back({first.start, 5, RegionKind::kCode, "jump to the entry", first.field});
   }
-  std::vector<bool> occupied(layout.header_size, false);
-  for (const Region& region : contents)
-    for (std::uint64_t i = region.offset; i < std::min<std::uint64_t>(region.offset + region.size, layout.header_size); ++i)
-      occupied[i] = true;
-
+  std::sort(contents.begin(), contents.end(), [](const Region& x, const Region& y) { return x.offset < y.offset; });
   linked_ = true;  // relocation below changes code_ for good
-  std::vector<std::uint8_t> file = detail::build_file(code_, placement, layout, values, occupied);
+  std::vector<std::uint8_t> file = detail::build_file(code_, placement, layout, values, contents);
   if (layout.entry_is_fixed) {
     const std::uint32_t jump = layout.holes.front().start;
     const auto displacement = static_cast<std::int32_t>(text_offset + entry - (jump + 5));
@@ -260,7 +233,7 @@ Image Program::link(const LinkOptions& options) {
     std::memcpy(&file[jump + 1], &displacement, sizeof(displacement));
   }
   const std::uint64_t entry_address = layout.entry_is_fixed ? base + 1 : values.entry;
-  return Image(std::move(file), entry_address, detail::describe_regions(layout, std::move(contents), placement.file_size));
+  return Image(std::move(file), entry_address, std::move(contents), layout.kind == HeaderKind::kOverlapped);
 }
 
 }  // namespace tinyelf

@@ -28,23 +28,22 @@ Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, st
                          std::uint64_t base, const LinkOptions& options);
 
 // Resolves and relocates `code` as placed, copies its file sections into the file and writes the
-// header over every header byte that `occupied` (header_size flags) does not claim.
+// header over every header byte that `contents` (code and data, sorted by offset) leaves free.
 std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
-                                     const HeaderValues& values, const std::vector<bool>& occupied);
+                                     const HeaderValues& values, const std::vector<Region>& contents);
 
 bool has_writable(const asmjit::CodeHolder& code);
 
 // The base address of file offset 0.
 std::uint64_t base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable);
 
-// The file's regions: `contents` (code and data, any order, no overlap) and, around them, the
-// header fields and padding.
-std::vector<Region> describe_regions(const HeaderLayout& layout, std::vector<Region> contents, std::uint64_t file_size);
+// Region::what for a section (static storage, unlike Section::name()).
+std::string_view region_name(const asmjit::Section* section, const asmjit::Section* rodata, const asmjit::Section* data);
 
 struct LinkedFile {
   std::vector<std::uint8_t> bytes;
   std::uint64_t entry = 0;
-  std::vector<Region> regions;
+  std::vector<Region> contents;  // code and data, sorted by offset
 };
 
 // What the packed path reads from the Program.
@@ -52,6 +51,8 @@ struct PackSource {
   asmjit::CodeHolder& code;
   const std::vector<TextItem>& items;
   const std::vector<DataItem>& data;
+  const asmjit::Section* rodata;
+  const asmjit::Section* data_section;
   asmjit::Section* bss;
   asmjit::Label entry;
 };

@@ -100,6 +100,15 @@ struct PackedText {
   PlanInput input;
 };
 
+// Whether two holes, or the last hole and the tail, are 4 fixed bytes apart.
+bool can_swallow(const HeaderLayout& layout) {
+  for (std::size_t h = 0; h < layout.holes.size(); ++h) {
+    const std::uint32_t next = h + 1 < layout.holes.size() ? layout.holes[h + 1].start : layout.tail_start;
+    if (next == layout.holes[h].end + kSwallowedSize) return true;
+  }
+  return false;
+}
+
 // Whether the first instruction that will be emitted is one "ELF"'s REX.RX prefix leaves alone.
 bool first_instruction_survives_rex_rx(const PackSource& source, const PackedText& text) {
   for (std::size_t u = 0; u < text.units.size(); ++u) {
@@ -122,6 +131,9 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
   PackedText text;
   text.units = std::move(*units);
   text.input.code.resize(text.units.size());
+  // Flag liveness costs a query per instruction; only swallowing connectors and the zeroed-register
+  // rewrites need it.
+  const bool need_flags = options.assume_zeroed_registers || can_swallow(layout);
   bool dead = true;  // after the last instruction nothing runs that the program controls
   for (std::size_t u = text.units.size(); u-- > 0;) {
     const TextItem& last = items[text.units[u].end_item - 1];
@@ -129,7 +141,7 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
     if (last.inst_id != x86::Inst::kIdNone) {
       unit.size = static_cast<std::uint32_t>(last.end - items[text.units[u].first_item].start);
       unit.falls_through = last.inst_id != x86::Inst::kIdJmp && last.inst_id != x86::Inst::kIdRet;
-      dead = flags_dead_before(last, dead);
+      dead = need_flags && flags_dead_before(last, dead);
     }
     unit.flags_dead = dead;
   }
@@ -182,7 +194,7 @@ struct PlanMismatch {};
 class PackedEmitter {
  public:
   PackedEmitter(const PackSource& source, const PackedText& text, const Plan& plan, const HeaderLayout& layout)
-      : source_(source), text_(text), plan_(plan), layout_(layout), occupied_(layout.header_size, false) {
+      : source_(source), text_(text), plan_(plan), layout_(layout) {
     check_asmjit(scratch_.init(asmjit::Environment(asmjit::Arch::kX64)), "initialize the packing code holder");
     scratch_.setErrorHandler(&error_handler_);
     check_asmjit(scratch_.attach(&a_), "attach the packing assembler");
@@ -225,9 +237,8 @@ class PackedEmitter {
     return scratch_.labelOffset(source_.entry);
   }
 
-  const std::vector<bool>& occupied() const { return occupied_; }
-  // The code and data pieces as regions, named after the header fields they reuse.
-  std::vector<Region> contents() const { return contents_; }
+  // The code and data pieces, in file order, with the header fields they reuse.
+  std::vector<Region>& contents() { return contents_; }
 
  private:
   void add_bss() {
@@ -248,18 +259,19 @@ class PackedEmitter {
     while (a_.offset() < offset) a_.embed(kZeros, std::min<std::size_t>(sizeof(kZeros), offset - a_.offset()));
   }
 
-  // Marks header bytes taken by code or data; they must all be in holes or in the tail.
+  // Records the bytes a piece of code or data took.
   template <typename Piece>
   void claim(const Piece& piece, std::uint32_t to) {
     const std::uint32_t from = piece.offset;
-    for (std::uint32_t i = from; i < std::min<std::uint32_t>(to, layout_.header_size); ++i) occupied_[i] = true;
     const bool is_code = piece.chunk < plan_.chunks.size();
     const Hole* hole = nullptr;
     for (const Hole& h : layout_.holes)
       if (h.start <= from && from < h.end) hole = &h;
-    const std::string what = is_code ? (hole ? "code" : "text") : source_.data[piece.chunk - plan_.chunks.size()].section->name();
-    contents_.push_back({from, to - from, is_code ? RegionKind::kCode : RegionKind::kData,
-                         hole ? fmt::format("{} in {}", what, hole->field) : what});
+    const std::string_view what =
+        is_code ? "text"
+                : region_name(source_.data[piece.chunk - plan_.chunks.size()].section, source_.rodata, source_.data_section);
+    contents_.push_back({from, to - from, is_code ? RegionKind::kCode : RegionKind::kData, what,
+                         hole ? std::string_view(hole->field) : std::string_view()});
   }
 
   const Hole* hole_at(std::uint32_t offset) const {
@@ -322,7 +334,6 @@ class PackedEmitter {
   ThrowOnAsmJitError error_handler_;
   x86::Assembler a_;
   std::vector<Label> chunk_labels_;
-  std::vector<bool> occupied_;
   std::vector<Region> contents_;
 };
 
@@ -350,9 +361,8 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
     const Placement placement = place_sections(packed, 0, layout.header_size, base, options);
     HeaderValues values{base, base + emitter.entry_offset(program_entry), placement.file_size,
                                 placement.memory_size, writable};
-    std::vector<std::uint8_t> file = build_file(packed, placement, layout, values, emitter.occupied());
-    return LinkedFile{std::move(file), layout.entry_is_fixed ? base + 1 : values.entry,
-                      describe_regions(layout, emitter.contents(), placement.file_size)};
+    std::vector<std::uint8_t> file = build_file(packed, placement, layout, values, emitter.contents());
+    return LinkedFile{std::move(file), layout.entry_is_fixed ? base + 1 : values.entry, std::move(emitter.contents())};
   } catch (const PlanMismatch&) {
     return std::nullopt;
   } catch (const Error& error) {

@@ -58,6 +58,17 @@ void detail::RecordingAssembler::clear_items() noexcept {
 asmjit::Error detail::RecordingAssembler::_emit(asmjit::InstId inst_id, const asmjit::Operand_& o0,
                                                 const asmjit::Operand_& o1, const asmjit::Operand_& o2,
                                                 const asmjit::Operand_* o_ext) {
+  // Big programs take this branch for all but their first instructions: keep it free of the
+  // recording path's register saves.
+  if (!complete_) return x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
+  return record_and_emit(inst_id, o0, o1, o2, o_ext);
+}
+
+[[gnu::noinline]] asmjit::Error detail::RecordingAssembler::record_and_emit(asmjit::InstId inst_id,
+                                                                           const asmjit::Operand_& o0,
+                                                                           const asmjit::Operand_& o1,
+                                                                           const asmjit::Operand_& o2,
+                                                                           const asmjit::Operand_* o_ext) {
   if (!keep_recording()) return x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
   TextItem item;
   item.start = offset();

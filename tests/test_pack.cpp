@@ -427,7 +427,7 @@ void print_and_check_regions(const tinyelf::Image& image, const std::string& tit
   std::uint64_t next = 0;
   for (const tinyelf::Region& r : image.regions()) {
     std::cout << "  " << std::setw(4) << r.offset << " +" << std::setw(3) << r.size << "  " << std::setw(7)
-              << kind_name(r.kind) << "  " << r.what << "\n";
+              << kind_name(r.kind) << "  " << r.what << (r.field.empty() ? "" : " in ") << r.field << "\n";
     CHECK(r.offset == next);
     CHECK(r.size > 0);
     next = r.offset + r.size;
@@ -437,7 +437,8 @@ void print_and_check_regions(const tinyelf::Image& image, const std::string& tit
 
 bool has_region(const tinyelf::Image& image, const tinyelf::Region& expected) {
   for (const tinyelf::Region& r : image.regions())
-    if (r.offset == expected.offset && r.size == expected.size && r.kind == expected.kind && r.what == expected.what)
+    if (r.offset == expected.offset && r.size == expected.size && r.kind == expected.kind && r.what == expected.what &&
+        r.field == expected.field)
       return true;
   return false;
 }
@@ -454,13 +455,13 @@ TEST_CASE("Image::regions tells which bytes hold headers, code and data, and whi
     print_and_check_regions(h, std::string("hello, ") + variant.name);
   }
   using tinyelf::RegionKind;
-  CHECK(has_region(link(exit42, {.pack = false}), {120, 8, RegionKind::kCode, "text"}));
-  CHECK(has_region(link(exit42, {}), {88, 8, RegionKind::kCode, "code in p_paddr"}));
-  CHECK(has_region(link(exit42, {}), {64, 24, RegionKind::kHeader, "program header"}));
-  CHECK(has_region(link(exit42, {.layout = tinyelf::Layout::kCompact}), {4, 8, RegionKind::kCode, "code in e_ident[4..16)"}));
-  CHECK(has_region(link(hello, {}), {88, 7, RegionKind::kCode, "code in p_paddr"}));
-  CHECK(has_region(link(hello, {}), {120, 19, RegionKind::kCode, "text"}));
-  CHECK(has_region(link(hello, {}), {139, 14, RegionKind::kData, ".rodata"}));
+  CHECK(has_region(link(exit42, {.pack = false}), {120, 8, RegionKind::kCode, "text", ""}));
+  CHECK(has_region(link(exit42, {}), {88, 8, RegionKind::kCode, "text", "p_paddr"}));
+  CHECK(has_region(link(exit42, {}), {64, 24, RegionKind::kHeader, "program header", ""}));
+  CHECK(has_region(link(exit42, {.layout = tinyelf::Layout::kCompact}), {4, 8, RegionKind::kCode, "text", "e_ident[4..16)"}));
+  CHECK(has_region(link(hello, {}), {88, 7, RegionKind::kCode, "text", "p_paddr"}));
+  CHECK(has_region(link(hello, {}), {120, 19, RegionKind::kCode, "text", ""}));
+  CHECK(has_region(link(hello, {}), {139, 14, RegionKind::kData, ".rodata", ""}));
 }
 
 TEST_CASE("assume_zeroed_registers shortens only what the entry state proves") {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
-#include <string>
+#include <string_view>
 #include <vector>
 
 namespace tinyelf {
@@ -19,13 +19,13 @@ enum class RegionKind {
   kPadding,  // alignment or unused bytes
 };
 
-// A byte range of the file and what it holds. Code or data inside a header field says which field
-// it reuses, e.g. "code in p_paddr".
+// A byte range of the file and what it holds. The strings are static.
 struct Region {
   std::uint64_t offset = 0;
   std::uint64_t size = 0;
   RegionKind kind = RegionKind::kPadding;
-  std::string what;
+  std::string_view what;   // "ELF header", "program header", "text", ".rodata", ".data", "padding"
+  std::string_view field;  // code or data inside a header field: the field it reuses ("p_paddr")
 };
 
 // The bytes of one ELF executable, as produced by Program::link().
@@ -38,7 +38,7 @@ class Image {
   // The virtual address execution starts at (e_entry).
   std::uint64_t entry() const noexcept { return entry_; }
   // What each byte range holds, in file order, covering the whole file without overlap.
-  const std::vector<Region>& regions() const noexcept { return regions_; }
+  std::vector<Region> regions() const;
 
   // Writes the file atomically: a temporary file `.NAME.tinyelf-XXXXXX` in the same folder is
   // written, fsync'ed and renamed over `path`, with mode 0755 minus the umask. If `path` is a
@@ -49,12 +49,13 @@ class Image {
 
  private:
   friend class Program;
-  Image(std::vector<std::uint8_t> bytes, std::uint64_t entry, std::vector<Region> regions)
-      : bytes_(std::move(bytes)), entry_(entry), regions_(std::move(regions)) {}
+  Image(std::vector<std::uint8_t> bytes, std::uint64_t entry, std::vector<Region> contents, bool overlapped_headers)
+      : bytes_(std::move(bytes)), entry_(entry), contents_(std::move(contents)), overlapped_headers_(overlapped_headers) {}
 
   std::vector<std::uint8_t> bytes_;
   std::uint64_t entry_ = 0;
-  std::vector<Region> regions_;
+  std::vector<Region> contents_;  // code and data, in file order; regions() adds headers and padding
+  bool overlapped_headers_ = false;
 };
 
 }  // namespace tinyelf

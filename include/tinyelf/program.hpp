@@ -49,6 +49,8 @@ class RecordingAssembler final : public asmjit::x86::Assembler {
 
  private:
   bool keep_recording() noexcept;
+  asmjit::Error record_and_emit(asmjit::InstId inst_id, const asmjit::Operand_& o0, const asmjit::Operand_& o1,
+                                const asmjit::Operand_& o2, const asmjit::Operand_* o_ext);
 
   std::vector<TextItem> items_;
   bool complete_ = true;
