@@ -20,8 +20,10 @@ inline constexpr unsigned char ELFOSABI_SYSV = 0;                    // EI_OSABI
 
 inline constexpr std::uint16_t ET_EXEC = 2;     // e_type: executable file
 inline constexpr std::uint16_t EM_X86_64 = 62;  // e_machine: AMD x86-64
+inline constexpr std::uint16_t ET_DYN = 3;      // e_type: shared object (also static PIE)
 
 inline constexpr std::uint32_t PT_LOAD = 1;  // p_type: loadable segment
+inline constexpr std::uint32_t PT_INTERP = 3;  // p_type: path of the program interpreter
 inline constexpr std::uint32_t PF_X = 1;     // p_flags: execute
 inline constexpr std::uint32_t PF_W = 2;     // p_flags: write
 inline constexpr std::uint32_t PF_R = 4;     // p_flags: read

@@ -18,6 +18,7 @@
 #include <tinyelf/program.hpp>
 
 #include "asmjit_p.hpp"
+#include "check_p.hpp"
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
 #include "link_p.hpp"
@@ -101,6 +102,17 @@ std::uint64_t entry_offset(const asmjit::CodeHolder& code, Label entry) {
 bool is_writable(const Section& section) {
   return section.realSize() != 0 && !section.hasFlag(SectionFlags::kReadOnly) &&
          !section.hasFlag(SectionFlags::kExecutable);
+}
+
+// Debug and test builds judge every file link() produces with tinyelf::check(): nothing may be
+// above "tooling", and a conformant file may have no finding at all (lib/check.cpp).
+Image verified(Image image, Layout layout) {
+#ifdef TINYELF_VERIFY_LINK
+  detail::verify_linked(image.bytes(), layout == Layout::kConformant);
+#else
+  (void)layout;
+#endif
+  return image;
 }
 
 }  // namespace
@@ -200,8 +212,9 @@ Image Program::link(const LinkOptions& options) {
     const detail::PackSource source{code_, text_.items(), data_items_, rodata_, data_, bss_, entry_};
     if (std::optional<detail::LinkedFile> file = detail::link_packed(source, layout, options, entry)) {
       linked_ = true;
-      return Image(std::move(file->bytes), file->entry, std::move(file->contents),
-                   layout.kind == HeaderKind::kOverlapped);
+      return verified(Image(std::move(file->bytes), file->entry, std::move(file->contents),
+                            layout.kind == HeaderKind::kOverlapped),
+                      options.layout);
     }
   }
 
@@ -233,7 +246,8 @@ Image Program::link(const LinkOptions& options) {
     std::memcpy(&file[jump + 1], &displacement, sizeof(displacement));
   }
   const std::uint64_t entry_address = layout.entry_is_fixed ? base + 1 : values.entry;
-  return Image(std::move(file), entry_address, std::move(contents), layout.kind == HeaderKind::kOverlapped);
+  return verified(Image(std::move(file), entry_address, std::move(contents), layout.kind == HeaderKind::kOverlapped),
+                  options.layout);
 }
 
 }  // namespace tinyelf

@@ -123,6 +123,21 @@ void check_with_elf_tools(const tinyelf::Image& image, const std::string& name) 
   fs::remove(file);
 }
 
+tinyelf::Image exit_program(int status) {
+  namespace x86 = asmjit::x86;
+  tinyelf::Program program;
+  program.text().mov(x86::edi, status);
+  program.text().mov(x86::eax, 60);  // SYS_exit
+  program.text().syscall();
+  return program.link();
+}
+
+std::string read_file(const fs::path& path) { return slurp(path); }
+
+std::string as_string(const tinyelf::Image& image) {
+  return std::string(reinterpret_cast<const char*>(image.bytes().data()), image.size());
+}
+
 Headers read_headers(std::span<const std::uint8_t> file) {
   Headers headers{};
   REQUIRE(file.size() >= sizeof(Elf64_Ehdr));

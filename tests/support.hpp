@@ -36,6 +36,13 @@ std::filesystem::path scratch_folder();
 // all accept it as an x86-64 executable.
 void check_with_elf_tools(const tinyelf::Image& image, const std::string& name);
 
+// exit(status): mov edi, status; mov eax, 60; syscall, linked with the default options.
+tinyelf::Image exit_program(int status);
+
+// A file's whole contents, and an image's bytes, as strings to compare.
+std::string read_file(const std::filesystem::path& path);
+std::string as_string(const tinyelf::Image& image);
+
 struct Headers {
   Elf64_Ehdr ehdr;
   Elf64_Phdr phdr;

@@ -19,22 +19,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-tinyelf::Image exit_program(int status) {
-  tinyelf::Program program;
-  program.text().mov(x86::edi, status);
-  program.text().mov(x86::eax, 60);
-  program.text().syscall();
-  return program.link();
-}
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
-std::string as_string(const tinyelf::Image& image) {
-  return std::string(reinterpret_cast<const char*>(image.bytes().data()), image.size());
-}
 
 // Files left in `folder` besides `keep`.
 std::vector<std::string> leftovers(const fs::path& folder, const std::string& keep) {
@@ -59,9 +45,9 @@ tinyelf::Error write_error(const tinyelf::Image& image, const fs::path& path) {
 TEST_CASE("write() creates an executable file with the image's bytes") {
   const fs::path folder = test::scratch_folder() / "create";
   fs::create_directory(folder);
-  const tinyelf::Image image = exit_program(5);
+  const tinyelf::Image image = test::exit_program(5);
   image.write(folder / "prog");
-  CHECK(read_file(folder / "prog") == as_string(image));
+  CHECK(test::read_file(folder / "prog") == test::as_string(image));
   struct stat st {};
   REQUIRE(::stat((folder / "prog").c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == (0755 & ~test::current_umask()));
@@ -69,9 +55,9 @@ TEST_CASE("write() creates an executable file with the image's bytes") {
   CHECK(leftovers(folder, "prog").empty());
 
   SECTION("and replaces an existing file whole") {
-    const tinyelf::Image second = exit_program(6);
+    const tinyelf::Image second = test::exit_program(6);
     second.write(folder / "prog");
-    CHECK(read_file(folder / "prog") == as_string(second));
+    CHECK(test::read_file(folder / "prog") == test::as_string(second));
     CHECK(test::spawn({(folder / "prog").string()}).exit_code == 6);
     CHECK(leftovers(folder, "prog").empty());
   }
@@ -80,42 +66,28 @@ TEST_CASE("write() creates an executable file with the image's bytes") {
     fs::current_path(folder);
     image.write("relative");
     fs::current_path(previous);
-    CHECK(read_file(folder / "relative") == as_string(image));
+    CHECK(test::read_file(folder / "relative") == test::as_string(image));
   }
 }
 
 TEST_CASE("write() to a missing folder fails and creates nothing") {
-  const tinyelf::Error e = write_error(exit_program(0), test::scratch_folder() / "missing" / "prog");
+  const tinyelf::Error e = write_error(test::exit_program(0), test::scratch_folder() / "missing" / "prog");
   CHECK(e.code() == tinyelf::ErrorCode::kWriteFailed);
   CHECK_THAT(e.what(), Contains("missing/prog"));
   CHECK_THAT(e.what(), Contains("ENOENT"));
   CHECK_FALSE(fs::exists(test::scratch_folder() / "missing"));
 }
 
-TEST_CASE("write() refuses a folder and /dev/full, and leaves them alone") {
-  const fs::path folder = test::scratch_folder() / "is-a-folder";
-  fs::create_directory(folder);
-  tinyelf::Error e = write_error(exit_program(0), folder);
-  CHECK(e.code() == tinyelf::ErrorCode::kWriteFailed);
-  CHECK_THAT(e.what(), Contains("the destination is a folder"));
-  CHECK(fs::is_directory(folder));
-
-  e = write_error(exit_program(0), "/dev/full");
-  CHECK(e.code() == tinyelf::ErrorCode::kWriteFailed);
-  CHECK_THAT(e.what(), Contains("/dev/full"));
-  CHECK(fs::is_character_file("/dev/full"));
-  for (const std::string& name : leftovers("/dev", "")) CHECK(name.find(".full.tinyelf-") == std::string::npos);
-}
-
-// The checks below run in a child process: it changes its user or its file size limit.
+// More failures (full and read-only file systems, /dev/full, folders, races, SIGKILL) are in
+// test_faults.cpp.
 TEST_CASE("a failed write leaves the previous file untouched and no temporary file") {
   const fs::path folder = test::scratch_folder() / "previous";
   fs::create_directory(folder);
-  const tinyelf::Image old_image = exit_program(1);
+  const tinyelf::Image old_image = test::exit_program(1);
   old_image.write(folder / "prog");
   std::vector<std::uint8_t> big(1 << 16, 0x90);
 
-  SECTION("the disk fills up (EFBIG from RLIMIT_FSIZE, as ENOSPC would)") {
+  SECTION("the file size limit is hit (EFBIG from RLIMIT_FSIZE, in a child process)") {
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::signal(SIGXFSZ, SIG_IGN);  // write() then fails with EFBIG instead of killing the process
@@ -136,38 +108,19 @@ TEST_CASE("a failed write leaves the previous file untouched and no temporary fi
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
   }
-  SECTION("the folder is read-only (as an unprivileged user: root ignores permissions)") {
-    fs::permissions(folder, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
-                                fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(4);  // nobody
-      try {
-        exit_program(2).write(folder / "prog");
-      } catch (const tinyelf::Error& e) {
-        ::_exit(std::string(e.what()).find("EACCES") != std::string::npos ? 0 : 2);
-      }
-      ::_exit(3);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    fs::permissions(folder, fs::perms::owner_all);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-  }
-  CHECK(read_file(folder / "prog") == as_string(old_image));
+  CHECK(test::read_file(folder / "prog") == test::as_string(old_image));
   CHECK(leftovers(folder, "prog").empty());
 }
 
 TEST_CASE("a symbolic link is replaced itself and its target is left alone") {
   const fs::path folder = test::scratch_folder() / "symlink";
   fs::create_directory(folder);
-  const tinyelf::Image target_image = exit_program(1);
+  const tinyelf::Image target_image = test::exit_program(1);
   target_image.write(folder / "target");
   fs::create_symlink("target", folder / "link");
-  const tinyelf::Image image = exit_program(2);
+  const tinyelf::Image image = test::exit_program(2);
   image.write(folder / "link");
   CHECK_FALSE(fs::is_symlink(folder / "link"));
-  CHECK(read_file(folder / "link") == as_string(image));
-  CHECK(read_file(folder / "target") == as_string(target_image));
+  CHECK(test::read_file(folder / "link") == test::as_string(image));
+  CHECK(test::read_file(folder / "target") == test::as_string(target_image));
 }

@@ -6,6 +6,7 @@
 //   image.write("a.out");                // or tinyelf::run(image)
 #pragma once
 
+#include <tinyelf/check.hpp>
 #include <tinyelf/error.hpp>
 #include <tinyelf/image.hpp>
 #include <tinyelf/link_options.hpp>

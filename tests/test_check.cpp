@@ -1,0 +1,679 @@
+// tinyelf::inspect and tinyelf::check: findings on hand-made headers, one case per finding id, and
+// the proof that check() predicts the real kernel: thousands of header mutants of known-good
+// files, each executed with fork + execve of a real file (no shell, no memfd, so errno is seen).
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <tinyelf/tinyelf.hpp>
+
+#include "../lib/check_p.hpp"
+#include "support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace asmjit;
+using Bytes = std::vector<std::uint8_t>;
+
+// --- Programs whose work is observable: exit status 42 (and, for hello, what they print). ---
+
+struct TestProgram {
+  std::string name;
+  Bytes bytes;
+  std::string expected_out;  // what a run that did its work prints
+};
+
+TestProgram make(std::string name, const tinyelf::Image& image, std::string expected_out = "") {
+  return {std::move(name), Bytes(image.bytes().begin(), image.bytes().end()), std::move(expected_out)};
+}
+
+TestProgram exit42_program(tinyelf::Layout layout = tinyelf::Layout::kConformant) {
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  a.push(42);  // exit status
+  a.pop(x86::rdi);
+  a.push(60);  // SYS_exit
+  a.pop(x86::rax);
+  a.syscall();
+  return make(layout == tinyelf::Layout::kCompact ? "exit42-compact" : "exit42", program.link({.layout = layout}));
+}
+
+// Prints a message found RIP-relative (so it also runs as ET_DYN at any base), then exits 42.
+TestProgram hello_program(tinyelf::Layout layout = tinyelf::Layout::kConformant) {
+  constexpr std::string_view kMessage = "Hello, world!\n";
+  tinyelf::Program program;
+  const Label message = program.rodata(kMessage);
+  x86::Assembler& a = program.text();
+  a.mov(x86::eax, 1);  // SYS_write
+  a.mov(x86::edi, 1);  // stdout
+  a.lea(x86::rsi, x86::ptr(message));
+  a.mov(x86::edx, static_cast<int>(kMessage.size()));
+  a.syscall();
+  a.mov(x86::eax, 60);  // SYS_exit
+  a.mov(x86::edi, 42);
+  a.syscall();
+  return make(layout == tinyelf::Layout::kCompact ? "hello-compact" : "hello", program.link({.layout = layout}),
+              std::string(kMessage));
+}
+
+// A writable segment with data in the file and 16 KiB of bss past it (anonymous pages from
+// vm_brk): exits with data (40) + a byte stored far into bss and read back (2).
+TestProgram bss_program() {
+  tinyelf::Program program;
+  const std::uint8_t forty = 40;
+  const Label data = program.data(&forty, 1, 1);
+  const Label bss = program.bss(16384);
+  x86::Assembler& a = program.text();
+  a.lea(x86::rsi, x86::ptr(bss));
+  a.mov(x86::byte_ptr(x86::rsi, 16000), 2);
+  a.movzx(x86::edi, x86::byte_ptr(data));
+  a.movzx(x86::eax, x86::byte_ptr(x86::rsi, 16000));
+  a.add(x86::edi, x86::eax);
+  a.mov(x86::eax, 60);  // SYS_exit
+  a.syscall();
+  return make("bss", program.link());
+}
+
+// The 80-byte compact layout, by hand: the program header overlaps the ELF header at file
+// offset 24. e_entry doubles as p_type 1 / p_flags 5 (R+X), so the entry is 0x500000001; e_phoff
+// doubles as p_offset 24 and e_shoff as p_vaddr 0x500000018, so file offset 0 sits at
+// 0x500000000 and the entry is file offset 1, where "ELF" decodes as three REX prefixes of the
+// code in e_ident[4..11]: push 42; pop rdi; push 60; pop rax; syscall.
+Bytes compact_exit42() {
+  Bytes b(80, 0);
+  const std::uint8_t magic[4] = {0x7f, 'E', 'L', 'F'};
+  const std::uint8_t code[8] = {0x6a, 0x2a, 0x5f, 0x6a, 0x3c, 0x58, 0x0f, 0x05};
+  auto put = [&](std::size_t offset, auto value) { std::memcpy(b.data() + offset, &value, sizeof value); };
+  std::memcpy(b.data(), magic, 4);
+  std::memcpy(b.data() + 4, code, 8);
+  put(16, std::uint16_t{2});            // e_type ET_EXEC
+  put(18, std::uint16_t{62});           // e_machine EM_X86_64
+  put(24, std::uint32_t{1});            // p_type PT_LOAD      | e_entry low half
+  put(28, std::uint32_t{5});            // p_flags R+X         | e_entry high half
+  put(32, std::uint64_t{24});           // p_offset            | e_phoff
+  put(40, std::uint64_t{0x500000018});  // p_vaddr             | e_shoff
+  put(54, std::uint16_t{56});           // p_paddr bytes 6..7  | e_phentsize
+  put(56, std::uint64_t{1});            // p_filesz            | e_phnum 1, e_shentsize, e_shnum, e_shstrndx
+  put(64, std::uint64_t{1});            // p_memsz
+  return b;
+}
+
+TestProgram compact_program() { return {"compact-by-hand", compact_exit42(), ""}; }
+
+// The header bytes the kernel reads (fs/binfmt_elf.c): the magic, e_type, e_machine, e_entry,
+// e_phoff, e_phentsize, e_phnum, and every program header field but p_paddr, and p_align only for
+// ET_DYN (maximum_alignment()). Any other byte of the headers is the program's own (tinyelf packs
+// code and data there) or unused.
+std::vector<bool> kernel_read_bytes(const Bytes& file) {
+  std::vector<bool> read(file.size(), false);
+  auto mark = [&](std::uint64_t offset, std::uint64_t size) {
+    for (std::uint64_t i = offset; i < offset + size && i < read.size(); ++i) read[i] = true;
+  };
+  const tinyelf::ElfView view = tinyelf::inspect(file);
+  mark(0, 4);    // EI_MAG0..3
+  mark(16, 4);   // e_type, e_machine
+  mark(24, 16);  // e_entry, e_phoff
+  mark(54, 4);   // e_phentsize, e_phnum
+  for (std::uint64_t i = 0; i < view.program_headers.size(); ++i) {
+    const std::uint64_t phdr = view.header.e_phoff + 56 * i;
+    mark(phdr, 24);       // p_type, p_flags, p_offset, p_vaddr
+    mark(phdr + 32, view.header.e_type == 3 ? 24 : 16);  // p_filesz, p_memsz, p_align
+  }
+  return read;
+}
+
+// The end of the ELF header and the program header table.
+std::size_t headers_end(const Bytes& file) {
+  const tinyelf::ElfView view = tinyelf::inspect(file);
+  return std::max<std::size_t>(64, view.header.e_phoff + 56 * view.program_headers.size());
+}
+
+// --- Running a file for real. ---
+
+// A folder every user can read and search, so a child dropped to nobody can execute files in it.
+fs::path exec_folder() {
+  static const fs::path folder = [] {
+    const fs::path path = test::scratch_folder() / "exec";
+    fs::create_directories(path);
+    ::chmod(test::scratch_folder().c_str(), 0755);
+    ::chmod(path.c_str(), 0755);
+    return path;
+  }();
+  return folder;
+}
+
+void write_executable(const fs::path& path, std::span<const std::uint8_t> bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  REQUIRE(::fchmod(fd, 0755) == 0);
+  REQUIRE(::close(fd) == 0);
+}
+
+enum class Verdict { kRuns, kCrashesAfterExec, kRefused };
+
+const char* name(Verdict v) {
+  switch (v) {
+    case Verdict::kRuns: return "runs";
+    case Verdict::kCrashesAfterExec: return "crashes after exec";
+    case Verdict::kRefused: return "refused";
+  }
+  return "?";
+}
+
+struct Outcome {
+  int exec_errno = 0;  // execve failed with this
+  int signal = 0;      // killed by this signal
+  int status = -1;     // exit status
+  std::string out;
+  bool timed_out() const { return signal == SIGALRM; }
+};
+
+// Root ignores vm.mmap_min_addr (CAP_SYS_RAWIO), so executables run as nobody when we are root.
+constexpr uid_t kNobody = 65534;
+
+// fork + execve of `path`, in a child that drops to nobody when we are root; stdout captured.
+// SIGALRM after 500 ms stops a program that loops (an ITIMER_REAL timer survives execve); the
+// programs here need well under a millisecond.
+Outcome execute(const fs::path& path) {
+  int report[2];
+  int out[2];
+  REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int err = 0;
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) err = errno;
+    const rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    const int null = ::open("/dev/null", O_RDWR);
+    if (err == 0 && (::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0)) err = errno;
+    if (err == 0) {
+      const itimerval timer{{0, 0}, {0, 500'000}};
+      ::setitimer(ITIMER_REAL, &timer, nullptr);
+      char* const argv[] = {const_cast<char*>(path.c_str()), nullptr};
+      char* const envp[] = {nullptr};
+      ::execve(path.c_str(), argv, envp);
+      err = errno;
+    }
+    (void)!::write(report[1], &err, sizeof err);
+    ::_exit(127);
+  }
+  ::close(report[1]);
+  ::close(out[1]);
+  Outcome outcome;
+  int err = 0;
+  if (::read(report[0], &err, sizeof err) == static_cast<ssize_t>(sizeof err)) outcome.exec_errno = err;
+  ::close(report[0]);
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if (outcome.out.size() < 65536) outcome.out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
+  if (WIFEXITED(status)) outcome.status = WEXITSTATUS(status);
+  return outcome;
+}
+
+std::uint64_t read_number(const char* path) {
+  std::ifstream in(path);
+  std::uint64_t value = 0;
+  in >> value;
+  return value;
+}
+
+// What the kernel on this machine enforces for an unprivileged process.
+tinyelf::CheckOptions machine_options() {
+  tinyelf::CheckOptions options;
+  options.mmap_min_addr = read_number("/proc/sys/vm/mmap_min_addr");
+  // vm.overcommit_memory=0 refuses one mapping larger than RAM + swap (__vm_enough_memory in
+  // mm/util.c); 1 never refuses; 2 is approximated by CommitLimit.
+  std::uint64_t mem_total = 0, swap_total = 0, commit_limit = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    std::uint64_t kib = 0;
+    std::string unit;
+    meminfo >> kib;
+    std::getline(meminfo, unit);
+    if (key == "MemTotal:") mem_total = kib * 1024;
+    if (key == "SwapTotal:") swap_total = kib * 1024;
+    if (key == "CommitLimit:") commit_limit = kib * 1024;
+  }
+  switch (read_number("/proc/sys/vm/overcommit_memory")) {
+    case 0: options.commit_limit = mem_total + swap_total; break;
+    case 1: options.commit_limit = UINT64_MAX; break;
+    default: options.commit_limit = commit_limit; break;
+  }
+  return options;
+}
+
+Verdict predicted(const std::vector<tinyelf::Finding>& findings) {
+  const auto worst = tinyelf::worst_severity(findings);
+  if (worst == tinyelf::Severity::kRefused) return Verdict::kRefused;
+  if (worst == tinyelf::Severity::kCrashesAfterExec) return Verdict::kCrashesAfterExec;
+  return Verdict::kRuns;
+}
+
+std::string describe(const Outcome& o) {
+  if (o.exec_errno != 0) return fmt::format("execve failed: {}", strerrorname_np(o.exec_errno));
+  if (o.signal != 0) return fmt::format("killed by {}", sigabbrev_np(o.signal));
+  return fmt::format("exited {} printing {} bytes", o.status, o.out.size());
+}
+
+std::string describe(const std::vector<tinyelf::Finding>& findings) {
+  std::string text;
+  for (const auto& f : findings) text += fmt::format("\n    {}: {} [{}]", tinyelf::to_string(f.severity), f.message, f.id);
+  return text.empty() ? "\n    (no findings)" : text;
+}
+
+bool did_its_work(const TestProgram& program, const Outcome& o) {
+  return o.exec_errno == 0 && o.signal == 0 && o.status == 42 && o.out == program.expected_out;
+}
+
+bool agrees(Verdict verdict, const TestProgram& program, const Outcome& o) {
+  switch (verdict) {
+    case Verdict::kRefused: return o.exec_errno != 0;
+    case Verdict::kCrashesAfterExec: return o.exec_errno == 0 && o.signal != 0 && !o.timed_out();
+    case Verdict::kRuns: return did_its_work(program, o);
+  }
+  return false;
+}
+
+// Patches a little-endian field into a copy of `bytes`.
+template <typename T>
+Bytes with(Bytes bytes, std::size_t offset, T value) {
+  std::memcpy(bytes.data() + offset, &value, sizeof value);
+  return bytes;
+}
+
+// Field offsets in a conformant file: ELF header at 0, the program header at 64.
+constexpr std::size_t kType = 16, kMachine = 18, kEntry = 24, kPhoff = 32, kShoff = 40, kPhentsize = 54, kPhnum = 56, kShentsize = 58, kShnum = 60;
+constexpr std::size_t kPType = 64, kPFlags = 68, kPOffset = 72, kPVaddr = 80, kPFilesz = 96, kPMemsz = 104,
+                      kPAlign = 112;
+
+bool has_finding(const std::vector<tinyelf::Finding>& findings, std::string_view id) {
+  return std::any_of(findings.begin(), findings.end(), [&](const auto& f) { return f.id == id; });
+}
+
+}  // namespace
+
+TEST_CASE("inspect reads the header and program headers of a conformant file", "[check]") {
+  tinyelf::Program program;
+  program.text().ret();
+  const tinyelf::Image image = program.link();
+  const Bytes file(image.bytes().begin(), image.bytes().end());
+  const tinyelf::ElfView view = tinyelf::inspect(file);
+  CHECK(view.file_size == file.size());
+  CHECK(view.header.e_type == 2);
+  CHECK(view.header.e_machine == 62);
+  CHECK(view.header.e_phoff == 64);
+  CHECK(view.header.e_entry == image.entry());
+  REQUIRE(view.program_headers.size() == 1);
+  CHECK(view.program_headers_complete);
+  CHECK(view.program_headers[0].p_type == 1);
+  CHECK(view.program_headers[0].p_flags == 5);
+  CHECK(view.program_headers[0].p_vaddr == 0x400000);
+  CHECK(view.program_headers[0].p_filesz == file.size());
+}
+
+TEST_CASE("inspect reads an overlapped (compact) header and never reads past a short file", "[check]") {
+  const Bytes file = compact_exit42();
+  const tinyelf::ElfView view = tinyelf::inspect(file);
+  CHECK(view.header.e_phoff == 24);
+  CHECK(view.header.e_entry == 0x500000001);
+  REQUIRE(view.program_headers.size() == 1);
+  const tinyelf::ProgramHeader& p = view.program_headers[0];
+  CHECK(p.p_type == 1);
+  CHECK(p.p_flags == 5);
+  CHECK(p.p_offset == 24);
+  CHECK(p.p_vaddr == 0x500000018);
+  CHECK(p.p_filesz == 1);
+  CHECK(p.p_memsz == 1);
+
+  for (std::size_t size = 0; size < file.size(); ++size) {
+    // A copy of exactly `size` bytes, so AddressSanitizer sees any read past it.
+    const Bytes prefix(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(size));
+    const tinyelf::ElfView cut = tinyelf::inspect(prefix);
+    CHECK(cut.file_size == size);
+    CHECK(cut.program_headers.empty());
+    if (cut.header.e_phnum != 0) CHECK_FALSE(cut.program_headers_complete);
+    const auto findings = tinyelf::check(prefix);
+    CHECK(predicted(findings) == Verdict::kRefused);  // 79 bytes and fewer: ENOEXEC (GUIDE section 1)
+  }
+}
+
+TEST_CASE("what we link has no findings at all, the compact file only tooling ones", "[check]") {
+  for (const TestProgram& program : {exit42_program(), hello_program(), bss_program()}) {
+    INFO(program.name << describe(tinyelf::check(program.bytes)));
+    CHECK(tinyelf::check(program.bytes).empty());
+  }
+  for (const TestProgram& program :
+       {exit42_program(tinyelf::Layout::kCompact), hello_program(tinyelf::Layout::kCompact)}) {
+    const auto findings = tinyelf::check(program.bytes);
+    INFO(program.name << describe(findings));
+    CHECK(predicted(findings) == Verdict::kRuns);
+  }
+  const auto findings = tinyelf::check(compact_exit42());
+  INFO(describe(findings));
+  CHECK(predicted(findings) == Verdict::kRuns);
+  CHECK(has_finding(findings, "ei-class"));
+}
+
+TEST_CASE("every finding id on a hand-made header, confirmed by running the file", "[check]") {
+  const TestProgram reference = exit42_program();
+  const Bytes exit42 = reference.bytes;  // base 0x400000, p_offset 0, p_filesz = p_memsz = file size, R+X
+  const std::uint64_t entry = tinyelf::inspect(exit42).header.e_entry;
+  const std::uint64_t past_end = 0x400000 + exit42.size() + 16;  // in the file's page, past its end
+  REQUIRE(exit42.size() + 16 < 4095);
+  // A PT_INTERP naming `path`, appended to the file.
+  auto interp = [&](std::string path) {
+    Bytes file = exit42;
+    const std::uint64_t offset = file.size();
+    file.insert(file.end(), path.begin(), path.end());
+    file.push_back(0);
+    return with(with(with(file, kPType, std::uint32_t{3}), kPOffset, offset), kPFilesz, std::uint64_t{path.size() + 1});
+  };
+  const fs::path not_elf = exec_folder() / "not-elf";
+  {
+    const std::string script = "#!/bin/sh\nexit 0\n";
+    write_executable(not_elf, std::span(reinterpret_cast<const std::uint8_t*>(script.data()), script.size()));
+  }
+  const tinyelf::CheckOptions options = machine_options();
+  const std::uint64_t huge = std::uint64_t{1} << 44;  // 16 TiB: past RAM + swap, inside the 47-bit space
+
+  struct Case {
+    std::string id;
+    tinyelf::Severity severity;
+    Bytes file;
+  };
+  // Two limits depend on the machine: with vm.mmap_min_addr = 0 a segment at 0 maps, and with
+  // vm.overcommit_memory = 1 any size is committed. There the finding is rightly absent, and the
+  // file must run.
+  auto machine_allows = [&](const std::string& id) {
+    return (id == "segment-below-mmap-min-addr" && options.mmap_min_addr == 0) ||
+           ((id == "segment-too-large" || id == "bss-too-large") && options.commit_limit == UINT64_MAX);
+  };
+  using S = tinyelf::Severity;
+  const std::vector<Case> cases = {
+      {"bad-magic", S::kRefused, with(exit42, 0, std::uint8_t{0})},
+      {"bad-type", S::kRefused, with(exit42, kType, std::uint16_t{1})},
+      {"bad-machine", S::kRefused, with(exit42, kMachine, std::uint16_t{3})},
+      {"bad-phentsize", S::kRefused, with(exit42, kPhentsize, std::uint16_t{64})},
+      {"no-program-headers", S::kRefused, with(exit42, kPhnum, std::uint16_t{0})},
+      {"program-header-table-too-large", S::kRefused, with(exit42, kPhnum, std::uint16_t{2000})},
+      {"program-header-table-outside-file", S::kRefused, with(exit42, kPhnum, std::uint16_t{2})},
+      {"program-header-table-outside-file", S::kRefused, with(exit42, kPhoff, ~std::uint64_t{0xff})},
+      {"bad-interp", S::kRefused, with(with(exit42, kPType, std::uint32_t{3}), kPOffset, std::uint64_t{0x10000})},
+      {"bad-interp", S::kRefused, with(with(exit42, kPType, std::uint32_t{3}), kPFilesz, std::uint64_t{1})},
+      {"interpreter-not-found", S::kRefused, interp("/nonexistent/tinyelf-interpreter")},
+      {"bad-interpreter", S::kRefused, interp(not_elf.string())},
+      {"no-load-segment", S::kCrashesAfterExec, with(exit42, kPType, std::uint32_t{6})},
+      {"misaligned-segment", S::kCrashesAfterExec, with(exit42, kPOffset, std::uint64_t{8})},
+      {"segment-offset-overflow", S::kCrashesAfterExec, with(exit42, kPOffset, std::uint64_t{0x7ffffffffffff000})},
+      {"segment-below-mmap-min-addr", S::kCrashesAfterExec,
+       with(with(exit42, kPVaddr, std::uint64_t{0}), kEntry, entry - 0x400000)},
+      {"segment-beyond-user-space", S::kCrashesAfterExec,
+       with(with(exit42, kPVaddr, std::uint64_t{0x7ffffffff000}), kPMemsz, std::uint64_t{0x2000})},
+      {"segment-too-large", S::kCrashesAfterExec,
+       with(with(with(exit42, kPFlags, std::uint32_t{7}), kPFilesz, huge), kPMemsz, huge)},
+      {"zero-fill-past-end-of-file", S::kCrashesAfterExec,
+       with(with(with(exit42, kPFlags, std::uint32_t{7}), kPFilesz, std::uint64_t{0x1800}), kPMemsz,
+            std::uint64_t{0x2000})},
+      {"filesz-exceeds-memsz", S::kCrashesAfterExec, with(exit42, kPMemsz, std::uint64_t{0x10})},
+      {"bss-too-large", S::kCrashesAfterExec, with(exit42, kPMemsz, huge)},
+      {"bad-dyn-image-size", S::kCrashesAfterExec,
+       with(with(with(exit42, kType, std::uint16_t{3}), kPFilesz, std::uint64_t{0}), kPMemsz, std::uint64_t{0})},
+      {"bad-dyn-base", S::kCrashesAfterExec,
+       with(with(exit42, kType, std::uint16_t{3}), kPAlign, std::uint64_t{1} << 47)},
+      {"entry-not-mapped", S::kCrashesAfterExec, with(exit42, kEntry, std::uint64_t{0x500000})},
+      {"entry-not-mapped", S::kCrashesAfterExec, with(exit42, kEntry, std::uint64_t{0xffff800000000000})},
+      {"entry-not-executable", S::kCrashesAfterExec, with(exit42, kPFlags, std::uint32_t{4})},
+      {"entry-past-end-of-file", S::kCrashesAfterExec, with(exit42, kPOffset, std::uint64_t{0x1000})},
+      {"entry-zero-filled", S::kCrashesAfterExec, with(exit42, kEntry, past_end)},
+      {"ei-class", S::kTooling, with(exit42, 4, std::uint8_t{1})},
+      {"ei-data", S::kTooling, with(exit42, 5, std::uint8_t{2})},
+      {"ei-version", S::kTooling, with(exit42, 6, std::uint8_t{0})},
+      {"e-version", S::kTooling, with(exit42, 20, std::uint32_t{7})},
+      {"bad-section-headers", S::kTooling,
+       with(with(with(exit42, kShoff, std::uint64_t{0x1000}), kShnum, std::uint16_t{1}), kShentsize,
+            std::uint16_t{64})},
+      {"bad-align", S::kTooling, with(exit42, kPAlign, std::uint64_t{0x3000})},
+  };
+
+  const fs::path path = exec_folder() / "handmade";
+  std::set<std::string> ids;
+  for (const Case& c : cases) {
+    const auto findings = tinyelf::check(c.file, options);
+    write_executable(path, c.file);
+    const Outcome outcome = execute(path);
+    INFO(c.id << ": " << describe(outcome) << describe(findings));
+    CHECK(agrees(predicted(findings), reference, outcome));
+    ids.insert(c.id);
+    if (machine_allows(c.id)) {
+      CHECK_FALSE(has_finding(findings, c.id));
+      continue;
+    }
+    const auto it = std::find_if(findings.begin(), findings.end(), [&](const auto& f) { return f.id == c.id; });
+    REQUIRE(it != findings.end());
+    CHECK(it->severity == c.severity);
+    CHECK_FALSE(it->message.empty());
+    CHECK(tinyelf::worst_severity(findings) == c.severity);
+  }
+  CHECK(ids.size() == 31);  // every finding id check() has: 10 refused, 15 crashes after exec, 6 tooling
+}
+
+// The self-check link() runs in debug and test builds: it returns on a good file and aborts
+// (a bug in tinyelf, not an Error for the caller) on one that would not run.
+TEST_CASE("verify_linked passes good files and aborts on bad ones", "[check]") {
+  auto aborts = [](const Bytes& file, bool conformant) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 2);  // the findings it prints are expected
+      ::signal(SIGABRT, SIG_DFL);  // die of it, without Catch2's fatal-signal report
+      tinyelf::detail::verify_linked(file, conformant);
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+  };
+  CHECK_FALSE(aborts(exit42_program().bytes, true));
+  CHECK_FALSE(aborts(compact_exit42(), false));                                // tooling findings only
+  CHECK(aborts(compact_exit42(), true));                                       // conformant means none at all
+  CHECK(aborts(with(exit42_program().bytes, kPMemsz, std::uint64_t{1}), false));  // crashes after exec
+}
+
+TEST_CASE("finding messages name the field and the rule", "[check]") {
+  const Bytes file = with(exit42_program().bytes, kPhentsize, std::uint16_t{64});
+  const auto findings = tinyelf::check(file);
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].id == "bad-phentsize");
+  CHECK(findings[0].message == "e_phentsize is 64, the kernel requires 56");
+  CHECK(tinyelf::to_string(findings[0].severity) == "refused");
+}
+
+TEST_CASE("the table size cap is an option: 4096 bytes on Linux 6.1 and older", "[check]") {
+  // 100 program headers (5600 bytes) fit the 6.x cap of 65536 but not the old one-page cap.
+  Bytes file = exit42_program().bytes;
+  file.resize(64 + 100 * 56, 0);
+  file = with(file, kPhnum, std::uint16_t{100});
+  tinyelf::CheckOptions old_kernel;
+  old_kernel.max_program_header_table = 4096;
+  CHECK_FALSE(has_finding(tinyelf::check(file), "program-header-table-too-large"));
+  CHECK(has_finding(tinyelf::check(file, old_kernel), "program-header-table-too-large"));
+}
+
+// The proof. Each mutant of a known-good file is executed for real and must do what check()
+// predicts: refused <=> execve failed; crashes after exec <=> killed by a signal; runs <=> exited
+// having done its work (status 42, and the message for hello).
+//
+// Mutants that change the program rather than its format are judged apart: a moved e_entry (other
+// instructions run), a header byte the kernel never reads (tinyelf packs code and data into such
+// bytes, and the compact file executes e_ident), a p_filesz cut on a writable segment (the
+// kernel zero-fills the rest of the page, wiping the program's own bytes) or a p_memsz cut (less
+// bss than the program uses). For those check() can only promise the first half: if it says
+// refused, execve fails, and if it says the file runs, execve succeeds; what the changed program
+// then does is counted as "changed program".
+TEST_CASE("check() agrees with the kernel on thousands of header mutants", "[check][kernel]") {
+  const tinyelf::CheckOptions options = machine_options();
+  const std::vector<TestProgram> programs = {exit42_program(),
+                                             hello_program(),
+                                             bss_program(),
+                                             exit42_program(tinyelf::Layout::kCompact),
+                                             hello_program(tinyelf::Layout::kCompact),
+                                             compact_program()};
+  constexpr int kMutantsPerProgram = 1200;
+  std::mt19937_64 random(20261126);  // fixed: the same mutants on every run
+  const std::uint8_t interesting[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+                                      0x10, 0x38, 0x40, 0x7f, 0x80, 0xfe, 0xff};
+  const fs::path path = exec_folder() / "mutant";
+
+  int total = 0, agreed = 0, code_changed = 0, timeouts = 0;
+  int by_verdict[3] = {0, 0, 0};
+  std::vector<std::string> disagreements;
+  for (const TestProgram& program : programs) {
+    {
+      write_executable(path, program.bytes);
+      const Outcome original = execute(path);
+      INFO(program.name << ": " << describe(original));
+      REQUIRE(did_its_work(program, original));
+    }
+    const tinyelf::ElfView original_view = tinyelf::inspect(program.bytes);
+    const std::size_t header_size = headers_end(program.bytes);
+    const std::vector<bool> kernel_reads = kernel_read_bytes(program.bytes);
+    for (int n = 0; n < kMutantsPerProgram; ++n) {
+      Bytes mutant = program.bytes;
+      std::vector<std::size_t> offsets;
+      const int count = random() % 10 < 7 ? 1 : 2;
+      for (int k = 0; k < count; ++k) {
+        const std::size_t offset = random() % header_size;
+        const int how = static_cast<int>(random() % 10);
+        if (how < 5) mutant[offset] = static_cast<std::uint8_t>(random());
+        else if (how < 8) mutant[offset] = interesting[random() % std::size(interesting)];
+        else mutant[offset] ^= static_cast<std::uint8_t>(1u << (random() % 8));
+        offsets.push_back(offset);
+      }
+      if (mutant == program.bytes) {
+        --n;
+        continue;
+      }
+
+      const auto findings = tinyelf::check(mutant, options);
+      const Verdict verdict = predicted(findings);
+      write_executable(path, mutant);
+      const Outcome outcome = execute(path);
+
+      const tinyelf::ElfView view = tinyelf::inspect(mutant);
+      bool changes_code = view.header.e_entry != original_view.header.e_entry;
+      for (const std::size_t offset : offsets) changes_code |= !kernel_reads[offset];
+      if (!view.program_headers.empty() && !original_view.program_headers.empty()) {
+        const tinyelf::ProgramHeader& p = view.program_headers[0];
+        const tinyelf::ProgramHeader& o = original_view.program_headers[0];
+        changes_code |= (p.p_flags & 2) != 0 && p.p_filesz != o.p_filesz;  // PF_W: padzero() wipes past p_filesz
+        changes_code |= p.p_memsz < o.p_memsz;
+      }
+
+      ++total;
+      ++by_verdict[static_cast<int>(verdict)];
+      timeouts += outcome.timed_out();
+      bool ok = agrees(verdict, program, outcome);
+      if (!ok && changes_code && verdict == Verdict::kRuns && outcome.exec_errno == 0) {
+        ++code_changed;
+        ok = true;
+      }
+      if (ok) {
+        ++agreed;
+      } else {
+        std::string bytes;
+        for (const std::size_t offset : offsets)
+          bytes += fmt::format(" [{}] {:02x}->{:02x}", offset, program.bytes[offset], mutant[offset]);
+        disagreements.push_back(fmt::format("{}:{}: predicted {}, but {}{}", program.name, bytes, name(verdict),
+                                            describe(outcome), describe(findings)));
+      }
+    }
+  }
+
+  const std::string summary = fmt::format(
+      "check() vs the kernel: {}/{} mutants agree ({:.2f}%); predicted runs {}, crashes after exec {}, refused {}; "
+      "{} runs of a changed program (counted as agreeing: execve succeeded as predicted; {} of them looped "
+      "until stopped); mmap_min_addr {}",
+      agreed, total, 100.0 * agreed / total, by_verdict[0], by_verdict[1], by_verdict[2], code_changed, timeouts,
+      options.mmap_min_addr);
+  std::cout << summary << "\n";
+  WARN(summary);
+  for (std::size_t i = 0; i < std::min<std::size_t>(disagreements.size(), 60); ++i) UNSCOPED_INFO(disagreements[i]);
+  CHECK(disagreements.empty());
+  CHECK(by_verdict[0] > 0);
+  CHECK(by_verdict[1] > 0);
+  CHECK(by_verdict[2] > 0);
+}
+
+#ifdef TINYELF_CHECK_BINARY
+TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2", "[check][tool]") {
+  const fs::path folder = exec_folder();
+  const fs::path good = folder / "tool-good", bad = folder / "tool-bad", compact = folder / "tool-compact";
+  write_executable(good, exit42_program().bytes);
+  write_executable(bad, with(exit42_program().bytes, kPhentsize, std::uint16_t{64}));
+  write_executable(compact, compact_exit42());
+
+  test::Process p = test::spawn({TINYELF_CHECK_BINARY, good.string()});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.empty());
+
+  p = test::spawn({TINYELF_CHECK_BINARY, compact.string()});
+  CHECK(p.exit_code == 0);  // tooling findings only: it runs
+  CHECK(p.out.find(compact.string() + ": tooling: EI_CLASS is 106") != std::string::npos);
+
+  p = test::spawn({TINYELF_CHECK_BINARY, good.string(), bad.string()});
+  CHECK(p.exit_code == 1);
+  CHECK(p.out == bad.string() + ": refused: e_phentsize is 64, the kernel requires 56 [bad-phentsize]\n");
+
+  p = test::spawn({TINYELF_CHECK_BINARY, (folder / "missing").string(), good.string()});
+  CHECK(p.exit_code == 2);
+  CHECK(p.err == (folder / "missing").string() + ": error: cannot read the file: No such file or directory\n");
+
+  p = test::spawn({TINYELF_CHECK_BINARY, folder.string()});
+  CHECK(p.exit_code == 2);
+  CHECK(p.err.find("it is a folder") != std::string::npos);
+
+  p = test::spawn({TINYELF_CHECK_BINARY});
+  CHECK(p.exit_code == 2);
+  CHECK(p.err.find("usage: tinyelf-check") != std::string::npos);
+
+  // vm.mmap_min_addr of another machine: a segment at 0x1000 is fine at 4096, not at 65536.
+  const Bytes low = with(with(exit42_program().bytes, kPVaddr, std::uint64_t{0x1000}), kEntry,
+                         tinyelf::inspect(exit42_program().bytes).header.e_entry - 0x3ff000);
+  write_executable(bad, low);
+  CHECK(test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr=4096", bad.string()}).exit_code == 0);
+  p = test::spawn({TINYELF_CHECK_BINARY, bad.string()});
+  CHECK(p.exit_code == 1);
+  CHECK(p.out.find("crashes after exec") != std::string::npos);
+  CHECK(p.out.find("[segment-below-mmap-min-addr]") != std::string::npos);
+}
+#endif
