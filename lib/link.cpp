@@ -131,17 +131,10 @@ bool has_bss(const asmjit::CodeHolder& code) {
 
 }  // namespace
 
-// Text comes first so its address does not depend on the data.
 Placement detail::place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
-                         std::uint64_t base, const LinkOptions& options) {
+                                 std::uint64_t base, const LinkOptions& options) {
   Placement placement;
-  std::vector<Section*> memory_sections;  // zero-initialized, after the file
-  placement.file_sections.push_back(code.textSection());
-  for (Section* section : code.sectionsByOrder()) {
-    if (section == code.textSection()) continue;
-    (section->hasFlag(SectionFlags::kZeroInitialized) ? memory_sections : placement.file_sections).push_back(section);
-  }
-
+  placement.file_sections.reserve(code.sectionCount());
   const std::uint64_t address_space = detail::kUserAddressEnd - base;
   std::uint64_t offset = text_offset;
   auto place = [&](Section* section) {
@@ -154,9 +147,18 @@ Placement detail::place_sections(asmjit::CodeHolder& code, std::uint64_t text_of
     section->setOffset(offset);
     offset += section->realSize();
   };
-  for (Section* section : placement.file_sections) place(section);
+  // Text first, so its address does not depend on the data; then the other file-backed sections
+  // in AsmJit's order; the zero-initialized ones after the end of the file.
+  place(code.textSection());
+  placement.file_sections.push_back(code.textSection());
+  for (Section* section : code.sectionsByOrder()) {
+    if (section == code.textSection() || section->hasFlag(SectionFlags::kZeroInitialized)) continue;
+    place(section);
+    placement.file_sections.push_back(section);
+  }
   placement.file_size = offset = std::max(offset, header_size);
-  for (Section* section : memory_sections) place(section);
+  for (Section* section : code.sectionsByOrder())
+    if (section->hasFlag(SectionFlags::kZeroInitialized)) place(section);
   placement.memory_size = offset;
 
   if (placement.file_size > options.max_file_size)

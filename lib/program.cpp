@@ -70,6 +70,7 @@ asmjit::Error detail::RecordingAssembler::_emit(asmjit::InstId inst_id, const as
                                                                            const asmjit::Operand_& o2,
                                                                            const asmjit::Operand_* o_ext) {
   if (!keep_recording()) return x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
+  if (items_.empty()) items_.reserve(16);  // one allocation for typical small programs
   TextItem item;
   item.start = offset();
   item.inst_id = inst_id;
@@ -104,7 +105,6 @@ void Program::init_sections() {
   check_asmjit(code_.init(asmjit::Environment(asmjit::Arch::kX64)), "initialize the code holder");
   code_.setErrorHandler(&error_handler_);
   check_asmjit(code_.attach(&text_), "attach the text assembler");
-  check_asmjit(code_.attach(&data_writer_), "attach the data writer");
   // The order puts read-only data next to the code and writable data last, before bss.
   check_asmjit(code_.newSection(&rodata_, ".rodata", SIZE_MAX, SectionFlags::kReadOnly, 1, 1), "create .rodata");
   check_asmjit(code_.newSection(&data_, ".data", SIZE_MAX, SectionFlags::kNone, 1, 2), "create .data");
@@ -127,6 +127,8 @@ Label Program::data(const void* bytes, std::size_t size, std::size_t align) { re
 
 Label Program::append(Section* section, const void* bytes, std::size_t size, std::size_t align) {
   check_alignment(align);
+  // Attached on first use: most small programs have no data, and attaching costs.
+  if (data_writer_.code() == nullptr) check_asmjit(code_.attach(&data_writer_), "attach the data writer");
   data_writer_.section(section);
   const std::size_t offset = data_writer_.offset();
   if (const std::size_t padding = align_up(offset, align) - offset) data_writer_.embed(kZeros, padding);
@@ -145,7 +147,9 @@ Label Program::bss(std::size_t size, std::size_t align) {
     throw Error(ErrorCode::kImageTooLarge,
                 fmt::format("bss of {} bytes does not fit in the user address space ({} bytes reserved already)",
                             size, offset));
-  Label label = data_writer_.newLabel();
+  asmjit::LabelEntry* entry = nullptr;
+  check_asmjit(code_.newLabelEntry(&entry), "create a bss label");
+  const Label label(entry->id());
   check_asmjit(code_.bindLabel(label, bss_->id(), offset), "bind a bss label");
   bss_->setVirtualSize(offset + size);
   raise_alignment(bss_, align);

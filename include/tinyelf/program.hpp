@@ -133,7 +133,7 @@ class Program {
   asmjit::CodeHolder code_;
   detail::ThrowOnAsmJitError error_handler_;
   detail::RecordingAssembler text_;
-  asmjit::x86::Assembler data_writer_;  // appends to rodata and data, never to text
+  asmjit::x86::Assembler data_writer_;  // appends to rodata and data, never to text; attached on first use
   asmjit::Section* rodata_ = nullptr;
   asmjit::Section* data_ = nullptr;
   asmjit::Section* bss_ = nullptr;

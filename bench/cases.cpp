@@ -1,0 +1,61 @@
+// The cases every benchmark builds (cases.hpp).
+#include "cases.hpp"
+
+#include "generator.hpp"
+
+namespace bench {
+
+tinyelf::Image tinyelf_exit42(tinyelf::Program& program) {
+  emit_exit42(program.text());
+  return program.link();
+}
+
+tinyelf::Image tinyelf_hello(tinyelf::Program& program) {
+  const asmjit::Label message = program.rodata(kHelloMessage);
+  emit_hello(program.text(), message);
+  return program.link();
+}
+
+tinyelf::Image tinyelf_exit42_unpacked(tinyelf::Program& program) {
+  emit_exit42(program.text());
+  return program.link({.pack = false});
+}
+
+tinyelf::Image tinyelf_hello_unpacked(tinyelf::Program& program) {
+  const asmjit::Label message = program.rodata(kHelloMessage);
+  emit_hello(program.text(), message);
+  return program.link({.pack = false});
+}
+
+// The Program is freed before the image, and RawAsmJit before its buffer in raw_large: the order
+// of frees decides how glibc reuses its heap, so both cases keep the same one.
+tinyelf::Image tinyelf_large(std::size_t count, const tinyelf::LinkOptions& options) {
+  tinyelf::Program program;
+  StreamData data;
+  data.table = program.rodata(kTable.data(), kTable.size(), 8);
+  data.cells = program.data(kCells.data(), kCells.size(), 8);
+  emit_mixed(program.text(), data, count);
+  return program.link(options);
+}
+
+std::vector<std::uint8_t> raw_exit42(RawAsmJit& raw) {
+  emit_exit42(raw.text());
+  return raw.finish();
+}
+
+std::vector<std::uint8_t> raw_hello(RawAsmJit& raw) {
+  const asmjit::Label message = raw.rodata(kHelloMessage.data(), kHelloMessage.size());
+  emit_hello(raw.text(), message);
+  return raw.finish();
+}
+
+std::vector<std::uint8_t> raw_large(std::size_t count) {
+  RawAsmJit raw;
+  StreamData data;
+  data.table = raw.rodata(kTable.data(), kTable.size());
+  data.cells = raw.data(kCells.data(), kCells.size());
+  emit_mixed(raw.text(), data, count);
+  return raw.finish();
+}
+
+}  // namespace bench

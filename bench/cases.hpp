@@ -1,0 +1,30 @@
+// The cases every benchmark builds, shared so the timed benchmarks, the memory probe and the
+// instruction-count probe measure exactly the same work.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <tinyelf/tinyelf.hpp>
+
+#include "raw_asmjit.hpp"
+
+namespace bench {
+
+// exit42 and hello with tinyelf, into a new or reset Program: packed (the default, 120 and 153
+// bytes) or with LinkOptions::pack = false (128 and 158 bytes), which skips planning and emitting
+// the program again.
+tinyelf::Image tinyelf_exit42(tinyelf::Program& program);
+tinyelf::Image tinyelf_hello(tinyelf::Program& program);
+tinyelf::Image tinyelf_exit42_unpacked(tinyelf::Program& program);
+tinyelf::Image tinyelf_hello_unpacked(tinyelf::Program& program);
+// `count` mixed instructions (generator.hpp) in a new Program, linked with `options`.
+tinyelf::Image tinyelf_large(std::size_t count, const tinyelf::LinkOptions& options = {});
+
+// The same with raw AsmJit (raw_asmjit.hpp).
+std::vector<std::uint8_t> raw_exit42(RawAsmJit& raw);
+std::vector<std::uint8_t> raw_hello(RawAsmJit& raw);
+std::vector<std::uint8_t> raw_large(std::size_t count);
+
+}  // namespace bench
