@@ -132,6 +132,36 @@ tinyelf::Image exit_program(int status) {
   return program.link();
 }
 
+void emit_cat(tinyelf::Program& program, std::uint32_t buffer_size) {
+  namespace x86 = asmjit::x86;
+  const asmjit::Label buffer = program.bss(buffer_size);
+  x86::Assembler& a = program.text();
+  asmjit::Label read_more = a.newLabel(), write_more = a.newLabel(), done = a.newLabel();
+  a.bind(read_more);
+  a.xor_(x86::eax, x86::eax);  // SYS_read(0, buffer, buffer_size)
+  a.xor_(x86::edi, x86::edi);
+  a.lea(x86::rsi, x86::ptr(buffer));
+  a.mov(x86::edx, buffer_size);
+  a.syscall();
+  a.test(x86::rax, x86::rax);
+  a.jle(done);
+  a.mov(x86::rdx, x86::rax);  // bytes left to write, from rsi
+  a.bind(write_more);
+  a.mov(x86::eax, 1);  // SYS_write(1, rsi, rdx)
+  a.mov(x86::edi, 1);
+  a.syscall();
+  a.test(x86::rax, x86::rax);
+  a.jle(done);
+  a.add(x86::rsi, x86::rax);
+  a.sub(x86::rdx, x86::rax);
+  a.jnz(write_more);
+  a.jmp(read_more);
+  a.bind(done);
+  a.mov(x86::eax, 60);  // SYS_exit(0)
+  a.xor_(x86::edi, x86::edi);
+  a.syscall();
+}
+
 std::string read_file(const fs::path& path) { return slurp(path); }
 
 std::string as_string(const tinyelf::Image& image) {

@@ -39,6 +39,10 @@ void check_with_elf_tools(const tinyelf::Image& image, const std::string& name);
 // exit(status): mov edi, status; mov eax, 60; syscall, linked with the default options.
 tinyelf::Image exit_program(int status);
 
+// cat: copies stdin to stdout through a bss buffer of `buffer_size` bytes, resuming short
+// writes, until read() returns 0 or an error; then exit(0).
+void emit_cat(tinyelf::Program& program, std::uint32_t buffer_size);
+
 // A file's whole contents, and an image's bytes, as strings to compare.
 std::string read_file(const std::filesystem::path& path);
 std::string as_string(const tinyelf::Image& image);

@@ -320,35 +320,10 @@ tinyelf::Image flood_program(const std::string& chunk) {
   return program.link();
 }
 
-// cat with a 64 KiB buffer; a short write is resumed.
+// cat with a 64 KiB buffer.
 tinyelf::Image cat_program() {
   tinyelf::Program program;
-  const Label buffer = program.bss(65536);
-  x86::Assembler& a = program.text();
-  Label read_more = a.newLabel(), write_more = a.newLabel(), done = a.newLabel();
-  a.bind(read_more);
-  a.xor_(x86::eax, x86::eax);  // SYS_read(0, buffer, 65536)
-  a.xor_(x86::edi, x86::edi);
-  a.lea(x86::rsi, x86::ptr(buffer));
-  a.mov(x86::edx, 65536);
-  a.syscall();
-  a.test(x86::rax, x86::rax);
-  a.jle(done);
-  a.mov(x86::rdx, x86::rax);  // bytes left to write, from rsi
-  a.bind(write_more);
-  a.mov(x86::eax, 1);  // SYS_write(1, rsi, rdx)
-  a.mov(x86::edi, 1);
-  a.syscall();
-  a.test(x86::rax, x86::rax);
-  a.jle(done);
-  a.add(x86::rsi, x86::rax);
-  a.sub(x86::rdx, x86::rax);
-  a.jnz(write_more);
-  a.jmp(read_more);
-  a.bind(done);
-  a.mov(x86::eax, 60);
-  a.xor_(x86::edi, x86::edi);
-  a.syscall();
+  test::emit_cat(program, 65536);
   return program.link();
 }
 

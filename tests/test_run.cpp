@@ -11,29 +11,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// cat: copy stdin to stdout through a bss buffer until read() returns 0, then exit(0).
 tinyelf::Image cat_program() {
   tinyelf::Program program;
-  const Label buffer = program.bss(4096);
-  x86::Assembler& a = program.text();
-  Label loop = a.newLabel(), done = a.newLabel();
-  a.bind(loop);
-  a.xor_(x86::eax, x86::eax);  // SYS_read
-  a.xor_(x86::edi, x86::edi);
-  a.lea(x86::rsi, x86::ptr(buffer));
-  a.mov(x86::edx, 4096);
-  a.syscall();
-  a.test(x86::rax, x86::rax);
-  a.jle(done);
-  a.mov(x86::rdx, x86::rax);
-  a.mov(x86::eax, 1);  // SYS_write; a short write is fine for the sizes used here
-  a.mov(x86::edi, 1);
-  a.syscall();
-  a.jmp(loop);
-  a.bind(done);
-  a.mov(x86::eax, 60);
-  a.xor_(x86::edi, x86::edi);
-  a.syscall();
+  test::emit_cat(program, 4096);
   return program.link();
 }
 
