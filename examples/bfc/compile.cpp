@@ -1,0 +1,17 @@
+// The driver, the whole compiler in four lines: each stage is one file.
+#include "compile.hpp"
+
+#include <tinyelf/program.hpp>
+
+#include "parse.hpp"
+
+namespace bfc {
+
+tinyelf::Image compile(const Source& source, const Options& options) {
+  const Block program = optimize(parse(source), options.passes);  // parse.cpp, optimize.cpp
+  tinyelf::Program executable;
+  emit_x86(program, options.emit, executable);                      // emit_x86.cpp
+  return executable.link(options.link);                             // tinyelf: headers + layout
+}
+
+}  // namespace bfc

@@ -1,0 +1,415 @@
+// The x86-64 backend: one straight pass over the IR with AsmJit's Assembler.
+//
+// Register use in the generated program (syscall clobbers only rax, rcx, r11 and its arguments):
+//   rbx  p, the tape pointer                        rbp  the tape's first cell
+//   r12  next free byte of the output buffer        r13  end of the output buffer
+//   r14  next unread byte of the input buffer       r15  end of the input data
+//
+// The tape is not in the executable's bss: it is mapped at start-up between two PROT_NONE guard
+// regions, and a SIGSEGV handler turns a fault there into "error: pointer moved off tape". The
+// guards are at least as wide as the furthest the pointer can get between two cell accesses, so
+// no access can jump over them into the code and data of the program. The checks then cost
+// nothing per command: the MMU does them.
+#include "emit_x86.hpp"
+
+#include <sys/ucontext.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "source.hpp"
+
+namespace bfc {
+
+using namespace asmjit;
+
+namespace {
+
+constexpr std::size_t kPageSize = 4096;
+constexpr std::int64_t kMaxReach = std::int64_t{1} << 30;  // keeps every displacement in an int32
+constexpr std::size_t kBufferSize = 4096;
+
+// Linux x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl) and flags.
+constexpr int kSysRead = 0, kSysWrite = 1, kSysMmap = 9, kSysMprotect = 10, kSysRtSigaction = 13,
+              kSysExitGroup = 231;
+constexpr int kProtReadWrite = 0x1 | 0x2;                   // PROT_READ | PROT_WRITE
+constexpr int kMapFlags = 0x02 | 0x20 | 0x4000;             // MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
+constexpr int kSigsegv = 11;
+// x86-64 delivers a signal only to a handler registered with SA_RESTORER (it refuses to build
+// the frame otherwise: x64_setup_rt_frame in arch/x86/kernel/signal_64.c). The restorer is
+// never used: the handler exits.
+constexpr int kSaFlags = 0x04000000 | 0x4;  // SA_RESTORER | SA_SIGINFO
+// Where the kernel saves r12 in the ucontext it passes as the handler's third argument:
+// uc_flags (8) + uc_link (8) + uc_stack (24), then sigcontext's r8, r9, r10, r11, r12.
+constexpr int kUcontextR12 = 72;
+static_assert(offsetof(ucontext_t, uc_mcontext) + sizeof(greg_t) * REG_R12 == kUcontextR12);
+
+constexpr std::string_view kOffTapeMessage = "error: pointer moved off tape\n";
+constexpr std::string_view kWriteFailedMessage = "error: cannot write output\n";
+constexpr std::string_view kNoTapeMessage = "error: cannot map the tape\n";
+
+std::size_t round_up(std::size_t value, std::size_t alignment) { return (value + alignment - 1) / alignment * alignment; }
+
+// The furthest (in cells) a cell access can be from the last cell that was accessed or the
+// tape's first cell. Every block starts at a checked cell: the program's first cell, or p[0]
+// right after a loop test. Inside a run of straight-line nodes the distance is bounded by the
+// moves so far plus the largest offset.
+std::int64_t reach(const Block& block) {
+  std::int64_t furthest = 0, moves = 0, offsets = 0;
+  for (const Node& node : block) {
+    switch (node.op) {
+      case Op::kMove: moves += std::abs(node.amount); break;
+      case Op::kLoop: furthest = std::max(furthest, reach(node.body)); [[fallthrough]];
+      case Op::kScan:
+        furthest = std::max({furthest, moves + offsets, std::abs(node.amount)});
+        moves = offsets = 0;
+        break;
+      case Op::kMultiply:
+        for (const Term& term : node.terms) offsets = std::max(offsets, std::abs(node.offset + term.offset));
+        [[fallthrough]];
+      default: offsets = std::max(offsets, std::abs(node.offset)); break;
+    }
+    if (moves + offsets > kMaxReach)
+      throw CompileError(fmt::format("error: the program moves the pointer more than {} cells between two cell "
+                                     "accesses, which bfc does not support",
+                                     kMaxReach));
+  }
+  return std::max(furthest, moves + offsets);
+}
+
+// True if `op` occurs anywhere in `block`: the runtime routines a program never calls are left out.
+bool uses(const Block& block, Op op) {
+  return std::any_of(block.begin(), block.end(),
+                     [&](const Node& node) { return node.op == op || uses(node.body, op); });
+}
+
+class Emitter {
+ public:
+  Emitter(const EmitOptions& options, tinyelf::Program& program)
+      : options_(options), program_(program), a_(program.text()) {}
+
+  void emit_program(const Block& program) {
+    const std::size_t tape = tape_ = tape_size(options_.tape_cells);
+    const std::size_t guard = round_up(static_cast<std::size_t>(reach(program)) + 1, kPageSize);
+    const std::size_t buffer = options_.batch_io ? kBufferSize : 1;
+    out_buffer_ = program_.bss(buffer, 64);
+    in_buffer_ = program_.bss(buffer, 64);
+    flush_ = a_.newLabel();
+    put_byte_ = a_.newLabel();
+    get_byte_ = a_.newLabel();
+    on_segv_ = a_.newLabel();
+    no_tape_ = a_.newLabel();
+
+    emit_start(tape, guard, buffer);
+    emit_block(program);
+    a_.call(flush_);
+    emit_exit(0);
+    emit_runtime(program);
+  }
+
+ private:
+  // Maps the guarded tape, installs the SIGSEGV handler and sets up the buffer registers.
+  void emit_start(std::size_t tape, std::size_t guard, std::size_t buffer) {
+    using namespace x86;
+    a_.mov(eax, kSysMmap);                 // mmap(NULL, guard + tape + guard, PROT_NONE, ...)
+    a_.xor_(edi, edi);
+    a_.mov(rsi, tape + 2 * guard);
+    a_.xor_(edx, edx);                     // PROT_NONE: the guards stay unreadable
+    a_.mov(r10d, kMapFlags);
+    a_.or_(r8, -1);                        // fd -1
+    a_.xor_(r9d, r9d);
+    a_.syscall();
+    a_.cmp(rax, -4095);                    // -4095..-1 are errno values
+    a_.jae(no_tape_);
+    a_.lea(rbx, ptr(rax, static_cast<std::int32_t>(guard)));
+    a_.mov(rbp, rbx);                      // the first cell, for the multiplies' range checks
+    a_.mov(eax, kSysMprotect);             // mprotect(tape, tape size, PROT_READ | PROT_WRITE)
+    a_.mov(rdi, rbx);
+    a_.mov(rsi, tape);
+    a_.mov(edx, kProtReadWrite);
+    a_.syscall();
+    a_.test(rax, rax);
+    a_.jnz(no_tape_);
+
+    a_.push(0);                            // struct kernel_sigaction on the stack: sa_mask = {}
+    a_.lea(rax, ptr(on_segv_));
+    a_.push(rax);                          // sa_restorer: never used, the handler exits
+    a_.push(kSaFlags);                     // sa_flags
+    a_.push(rax);                          // sa_handler
+    a_.mov(eax, kSysRtSigaction);          // rt_sigaction(SIGSEGV, &action, NULL, sizeof(sigset_t))
+    a_.mov(edi, kSigsegv);
+    a_.mov(rsi, rsp);
+    a_.xor_(edx, edx);
+    a_.mov(r10d, 8);
+    a_.syscall();
+    a_.add(rsp, 32);
+
+    a_.lea(r12, ptr(out_buffer_));
+    a_.lea(r13, ptr(out_buffer_, static_cast<std::int32_t>(buffer)));
+    a_.lea(r14, ptr(in_buffer_));
+    a_.mov(r15, r14);                      // no input read yet
+  }
+
+  static x86::Mem cell(std::int64_t offset) { return x86::byte_ptr(x86::rbx, static_cast<std::int32_t>(offset)); }
+  static std::int32_t byte(std::int64_t amount) { return static_cast<std::int8_t>(static_cast<std::uint8_t>(amount & 0xff)); }
+
+  // A loop tests its cell before the first round and after each one. Two savings:
+  // - a body that ends with p[0] = 0 (a clear, a multiply or a scan of p[0]) runs once at most,
+  //   so it needs no test at the end;
+  // - if the body's last change to p[0] is an add and nothing after it reads p[0] or moves the
+  //   pointer, that add is emitted last and the test reuses its flags (add sets ZF).
+  void emit_loop(const Block& body) {
+    using namespace x86;
+    const Label top = a_.newLabel(), end = a_.newLabel();
+    a_.cmp(cell(0), 0);
+    a_.je(end);
+    a_.bind(top);
+    if (!body.empty() && ends_at_zero(body.back())) {
+      emit_block(body);
+    } else if (const std::optional<std::size_t> step = last_step(body)) {
+      emit_block(body, *step);
+      a_.add(cell(0), byte(body[*step].amount));
+      a_.jnz(top);
+    } else {
+      emit_block(body);
+      a_.cmp(cell(0), 0);
+      a_.jne(top);
+    }
+    a_.bind(end);
+  }
+
+  static bool ends_at_zero(const Node& node) {
+    return node.op == Op::kLoop || node.op == Op::kScan || (node.op == Op::kMultiply && node.offset == 0) ||
+           (node.op == Op::kSet && node.offset == 0 && byte(node.amount) == 0);
+  }
+
+  // The index of an add to p[0] that can move to the end of `body`: no later node touches p[0]
+  // or moves the pointer.
+  static std::optional<std::size_t> last_step(const Block& body) {
+    for (std::size_t i = body.size(); i-- > 0;) {
+      const Node& node = body[i];
+      if (node.op == Op::kAdd && node.offset == 0) return i;
+      if (node.op == Op::kLoop || node.op == Op::kScan || node.op == Op::kMove || node.offset == 0) return std::nullopt;
+      if (node.op == Op::kMultiply)
+        for (const Term& term : node.terms)
+          if (node.offset + term.offset == 0) return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  void emit_block(const Block& block, std::optional<std::size_t> skip = std::nullopt) {
+    using namespace x86;
+    for (std::size_t i = 0; i < block.size(); ++i) {
+      if (i == skip) continue;
+      const Node& node = block[i];
+      switch (node.op) {
+        case Op::kAdd: a_.add(cell(node.offset), byte(node.amount)); break;
+        case Op::kSet: a_.mov(cell(node.offset), byte(node.amount)); break;
+        case Op::kMove: a_.add(rbx, static_cast<std::int32_t>(node.amount)); break;
+        case Op::kOutput:
+          a_.mov(al, cell(node.offset));
+          a_.call(put_byte_);
+          break;
+        case Op::kInput:
+          a_.mov(al, cell(node.offset));   // the value kept at end of input (and a tape check)
+          a_.call(get_byte_);
+          a_.mov(cell(node.offset), al);
+          break;
+        case Op::kLoop: emit_loop(node.body); break;
+        case Op::kScan: {
+          const Label top = a_.newLabel(), end = a_.newLabel();
+          a_.cmp(cell(0), 0);
+          a_.je(end);
+          a_.bind(top);
+          a_.add(rbx, static_cast<std::int32_t>(node.amount));
+          a_.cmp(cell(0), 0);
+          a_.jne(top);
+          a_.bind(end);
+          break;
+        }
+        case Op::kMultiply: emit_multiply(node); break;
+      }
+    }
+  }
+
+  // p[t] += p[src] * factor for each term, then p[src] = 0. A branch around the terms for
+  // p[src] == 0 is taken at random and mispredicted often (it cost mandel.b a third of its
+  // time), so terms that only add run unconditionally: adding 0 changes nothing. But they touch
+  // cells the program might not touch, so this is only done when all of them are on the tape:
+  // a range check that is nearly always true and well predicted; near the ends of the tape an
+  // out-of-line test of the count decides. Terms that assign a constant keep the plain branch.
+  void emit_multiply(const Node& node) {
+    using namespace x86;
+    if (node.terms.empty()) {                // [->[->+<]<] leaves only p[0] = 0 to do
+      a_.mov(cell(node.offset), 0);
+      return;
+    }
+    const Label end = a_.newLabel();
+    std::int64_t low = 0, high = 0;  // the targets' offsets from the source
+    for (const Term& term : node.terms) {
+      low = std::min(low, term.offset);
+      high = std::max(high, term.offset);
+    }
+    const std::int64_t last_start = static_cast<std::int64_t>(tape_) - 1 - (high - low);
+    const bool adds_only =
+        std::none_of(node.terms.begin(), node.terms.end(), [](const Term& term) { return term.assign; });
+    a_.movzx(eax, cell(node.offset));
+    if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
+      EdgeCheck check{a_.newLabel(), a_.newLabel(), end};
+      a_.lea(rcx, cell(node.offset + low));  // the lowest target must be in [tape, tape + last_start]
+      a_.sub(rcx, rbp);
+      a_.cmp(rcx, static_cast<std::int32_t>(last_start));
+      a_.ja(check.entry);
+      a_.bind(check.resume);
+      edge_checks_.push_back(check);
+    } else {
+      a_.test(eax, eax);
+      a_.jz(end);
+    }
+    for (const Term& term : node.terms) {
+      const Mem target = cell(node.offset + term.offset);
+      const std::int32_t factor = byte(term.factor);
+      if (term.assign) {
+        a_.mov(target, factor);
+      } else if (factor == 1) {
+        a_.add(target, al);
+      } else if (factor == -1) {
+        a_.sub(target, al);
+      } else {
+        a_.imul(edx, eax, factor);
+        a_.add(target, dl);
+      }
+    }
+    a_.mov(cell(node.offset), 0);
+    a_.bind(end);
+  }
+
+  void emit_exit(int status) {
+    using namespace x86;
+    if (status == 0) a_.xor_(edi, edi);
+    else a_.mov(edi, status);
+    a_.mov(eax, kSysExitGroup);
+    a_.syscall();
+  }
+
+  void emit_message_and_exit(std::string_view message, int status) {
+    using namespace x86;
+    const Label text = program_.rodata(message);
+    a_.mov(eax, kSysWrite);
+    a_.mov(edi, 2);                        // stderr
+    a_.lea(rsi, ptr(text));
+    a_.mov(edx, static_cast<std::int32_t>(message.size()));
+    a_.syscall();
+    emit_exit(status);
+  }
+
+  // The subroutines the commands call, after the main code.
+  void emit_runtime(const Block& program) {
+    using namespace x86;
+    // put_byte: appends al to the output buffer, flushing it when full.
+    if (uses(program, Op::kOutput)) {
+      a_.bind(put_byte_);
+      a_.mov(ptr(r12), al);
+      a_.inc(r12);
+      a_.cmp(r12, r13);
+      a_.jae(flush_);                      // tail call
+      a_.ret();
+    }
+
+    // flush: writes the buffer out (write may take only part of it) and empties it.
+    const Label next = a_.newLabel(), done = a_.newLabel(), failed = a_.newLabel();
+    a_.bind(flush_);
+    a_.lea(rsi, ptr(out_buffer_));
+    a_.bind(next);
+    a_.mov(rdx, r12);
+    a_.sub(rdx, rsi);
+    a_.jz(done);
+    a_.mov(eax, kSysWrite);
+    a_.mov(edi, 1);                        // stdout
+    a_.syscall();
+    a_.test(rax, rax);
+    a_.jle(failed);
+    a_.add(rsi, rax);
+    a_.jmp(next);
+    a_.bind(done);
+    a_.lea(r12, ptr(out_buffer_));
+    a_.ret();
+    a_.bind(failed);
+    emit_message_and_exit(kWriteFailedMessage, kExitWriteFailed);
+
+    // get_byte: al = the next input byte; at end of input al per EmitOptions::eof. The output
+    // is flushed before reading blocks, so a prompt is visible when the program waits.
+    if (uses(program, Op::kInput)) {
+      const Label have = a_.newLabel(), eof = a_.newLabel();
+      a_.bind(get_byte_);
+      a_.cmp(r14, r15);
+      a_.jb(have);
+      a_.push(rax);
+      a_.call(flush_);
+      a_.mov(eax, kSysRead);
+      a_.xor_(edi, edi);                   // stdin
+      a_.lea(rsi, ptr(in_buffer_));
+      a_.mov(edx, static_cast<std::int32_t>(options_.batch_io ? kBufferSize : 1));
+      a_.syscall();
+      a_.test(rax, rax);
+      a_.jle(eof);                         // end of input, or a read error: treated alike
+      a_.lea(r14, ptr(in_buffer_));
+      a_.lea(r15, ptr(r14, rax));
+      a_.pop(rax);
+      a_.bind(have);
+      a_.mov(al, ptr(r14));
+      a_.inc(r14);
+      a_.ret();
+      a_.bind(eof);
+      a_.pop(rax);
+      if (options_.eof == Eof::kZero) a_.xor_(eax, eax);
+      if (options_.eof == Eof::kMinusOne) a_.mov(eax, 255);
+      a_.ret();
+    }
+
+    // The multiplies' slow path near the ends of the tape: skip the terms if the count is 0.
+    for (const EdgeCheck& check : edge_checks_) {
+      a_.bind(check.entry);
+      a_.test(eax, eax);
+      a_.jz(check.end);
+      a_.jmp(check.resume);
+    }
+
+    // on_segv(signal, info, ucontext): only a tape access can fault, so the pointer left the
+    // tape. Flush what the program printed so far (r12 as it was at the fault), then report.
+    a_.bind(on_segv_);
+    a_.mov(r12, ptr(rdx, kUcontextR12));
+    a_.call(flush_);
+    emit_message_and_exit(kOffTapeMessage, kExitOffTape);
+
+    a_.bind(no_tape_);
+    emit_message_and_exit(kNoTapeMessage, kExitNoTape);
+  }
+
+  const EmitOptions& options_;
+  tinyelf::Program& program_;
+  x86::Assembler& a_;
+  Label out_buffer_, in_buffer_;
+  Label flush_, put_byte_, get_byte_, on_segv_, no_tape_;
+  std::size_t tape_ = 0;  // cells
+  // Out-of-line code for multiplies near the ends of the tape: {entry, resume, end}.
+  struct EdgeCheck {
+    Label entry, resume, end;
+  };
+  std::vector<EdgeCheck> edge_checks_;
+};
+
+}  // namespace
+
+std::size_t tape_size(std::size_t cells) { return round_up(std::max<std::size_t>(cells, 1), kPageSize); }
+
+void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out) {
+  Emitter(options, out).emit_program(program);
+}
+
+}  // namespace bfc

@@ -1,0 +1,41 @@
+// bfc stage 4: IR to x86-64 machine code in a tinyelf::Program.
+#pragma once
+
+#include <cstddef>
+
+#include <tinyelf/program.hpp>
+
+#include "ir.hpp"
+
+namespace bfc {
+
+// What `,` stores when the input is exhausted.
+enum class Eof {
+  kUnchanged,  // leave the cell as it was (the corpus's convention)
+  kZero,
+  kMinusOne,   // 255
+};
+
+struct EmitOptions {
+  // Cells on the tape, rounded up to whole pages (4096 cells) so that guard pages sit right at
+  // both ends: 30,000 gives 32,768.
+  std::size_t tape_cells = 30000;
+  Eof eof = Eof::kUnchanged;
+  // Buffer output (flushed when full, before reading input, and at exit) and read input in
+  // blocks. Off: one write or read system call per `.` or `,`.
+  bool batch_io = true;
+};
+
+// Exit statuses of the generated executable.
+inline constexpr int kExitOffTape = 3;       // "error: pointer moved off tape"
+inline constexpr int kExitWriteFailed = 4;   // "error: cannot write output"
+inline constexpr int kExitNoTape = 5;        // "error: cannot map the tape"
+
+// The cells the tape really has for a requested size.
+std::size_t tape_size(std::size_t cells);
+
+// Emits `program` as a complete executable (entry at the start of text). Throws CompileError
+// if the program moves the pointer further than 2^30 cells between two cell accesses.
+void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out);
+
+}  // namespace bfc

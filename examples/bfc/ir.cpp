@@ -1,0 +1,43 @@
+// Printing the IR, for tests and for `bfc --dump-ir`.
+#include "ir.hpp"
+
+#include <fmt/format.h>
+
+namespace bfc {
+
+namespace {
+
+void print(const Block& block, int depth, std::string& out) {
+  for (const Node& node : block) {
+    const std::string indent(2 * depth, ' ');
+    switch (node.op) {
+      case Op::kAdd: out += fmt::format("{}add {} @{}\n", indent, node.amount, node.offset); break;
+      case Op::kSet: out += fmt::format("{}set {} @{}\n", indent, node.amount, node.offset); break;
+      case Op::kMove: out += fmt::format("{}move {}\n", indent, node.amount); break;
+      case Op::kInput: out += fmt::format("{}input @{}\n", indent, node.offset); break;
+      case Op::kOutput: out += fmt::format("{}output @{}\n", indent, node.offset); break;
+      case Op::kScan: out += fmt::format("{}scan {}\n", indent, node.amount); break;
+      case Op::kMultiply:
+        out += fmt::format("{}multiply @{}", indent, node.offset);
+        for (const Term& term : node.terms)
+          out += fmt::format(" {:+}{}{}", term.offset, term.assign ? '=' : '*', term.factor);
+        out += '\n';
+        break;
+      case Op::kLoop:
+        out += fmt::format("{}loop\n", indent);
+        print(node.body, depth + 1, out);
+        out += fmt::format("{}end\n", indent);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string to_string(const Block& block) {
+  std::string out;
+  print(block, 0, out);
+  return out;
+}
+
+}  // namespace bfc

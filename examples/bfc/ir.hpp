@@ -1,0 +1,52 @@
+// bfc stage 2: the intermediate representation the passes rewrite and the emitter lowers.
+//
+// A program is a Block: a list of Nodes run in order. The parser produces only kAdd, kMove,
+// kInput, kOutput and kLoop, each for one source character; the passes fold them into the other
+// kinds. Cells are addressed relative to the tape pointer p: `offset` k means cell p[k].
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bfc {
+
+enum class Op {
+  kAdd,       // p[offset] += amount (mod 256)
+  kSet,       // p[offset] = amount (mod 256)
+  kMove,      // p += amount
+  kInput,     // p[offset] = next input byte (at end of input: see EmitOptions::eof)
+  kOutput,    // write p[offset]
+  kLoop,      // while (p[0] != 0) body
+  kScan,      // while (p[0] != 0) p += amount     ([>], [<<], ...)
+  kMultiply,  // if (p[offset] != 0) { for each term t: p[offset + t.offset] += p[offset] * t.factor
+              //                       (or = t.factor if t.assign); p[offset] = 0 }
+};
+
+// One effect of a kMultiply on p[src + offset]: += p[src] * factor, or = factor if `assign`
+// (a cell the loop body sets, like the [-] in [>[-]<-]).
+struct Term {
+  std::int64_t offset = 0;
+  std::int64_t factor = 0;
+  bool assign = false;
+  bool operator==(const Term&) const = default;
+};
+
+struct Node;
+using Block = std::vector<Node>;
+
+struct Node {
+  Op op = Op::kAdd;
+  std::int64_t offset = 0;  // the cell, relative to p (every op but kMove, kLoop, kScan)
+  std::int64_t amount = 0;  // kAdd, kSet: the value; kMove, kScan: the pointer step
+  std::vector<Term> terms;  // kMultiply
+  Block body;               // kLoop
+  std::size_t source_offset = 0;  // where the node starts in the program text
+};
+
+// A one-line-per-node listing, nested loops indented, e.g. "add 1 @0\nloop\n  move 2\nend\n".
+// Tests compare it against the shape a pass must produce.
+std::string to_string(const Block& block);
+
+}  // namespace bfc

@@ -1,0 +1,336 @@
+// The optimisation passes. Each walks the tree once and rebuilds the blocks it changes.
+#include "optimize.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+namespace bfc {
+
+namespace {
+
+// Cells hold 8 bits: two amounts are the same change when they agree modulo 256.
+std::int64_t wrap(std::int64_t amount) { return static_cast<std::int8_t>(static_cast<std::uint8_t>(amount & 0xff)); }
+
+// Applies `rewrite` to every loop body, innermost first, then to `block` itself.
+template <typename Rewrite>
+Block rewrite_blocks(Block block, Rewrite rewrite) {
+  for (Node& node : block)
+    if (node.op == Op::kLoop) node.body = rewrite_blocks(std::move(node.body), rewrite);
+  return rewrite(std::move(block));
+}
+
+// What one run of a loop body does to a cell: adds `amount`, or (assigned) leaves it at `amount`.
+struct CellEffect {
+  bool assigned = false;
+  std::int64_t amount = 0;
+};
+
+// What one run of a loop body does, if the body is only kAdd, kSet and kMove nodes (any
+// offsets): the net pointer move and the effect on each cell, relative to p at the start of
+// the body. Adds that cancel out are left out.
+struct Effect {
+  std::int64_t move = 0;
+  std::map<std::int64_t, CellEffect> cells;
+
+  bool only_adds() const {
+    return std::none_of(cells.begin(), cells.end(), [](const auto& cell) { return cell.second.assigned; });
+  }
+};
+
+std::optional<Effect> simple_effect(const Block& body) {
+  Effect effect;
+  for (const Node& node : body) {
+    if (node.op == Op::kAdd) {
+      effect.cells[effect.move + node.offset].amount += node.amount;
+    } else if (node.op == Op::kSet) {
+      effect.cells[effect.move + node.offset] = {true, node.amount};
+    } else if (node.op == Op::kMove) {
+      effect.move += node.amount;
+    } else {
+      return std::nullopt;
+    }
+  }
+  std::erase_if(effect.cells, [](const auto& cell) { return !cell.second.assigned && wrap(cell.second.amount) == 0; });
+  return effect;
+}
+
+Node make_node(Op op, std::int64_t offset, std::int64_t amount, std::size_t source_offset) {
+  Node node;
+  node.op = op;
+  node.offset = offset;
+  node.amount = amount;
+  node.source_offset = source_offset;
+  return node;
+}
+
+// True if `node` leaves p[0] at zero whenever it finishes.
+bool leaves_zero(const Node& node) {
+  return node.op == Op::kLoop || node.op == Op::kScan ||
+         (node.op == Op::kMultiply && node.offset == 0) ||
+         (node.op == Op::kSet && node.offset == 0 && wrap(node.amount) == 0);
+}
+
+// `untouched`: no cell has been changed yet on entry to `block` (true only at program start).
+Block remove_dead_loops_from(Block block, bool untouched) {
+  Block result;
+  bool zero = false;  // p[0] is known to be zero: the previous node was a loop
+  for (Node& node : block) {
+    if (node.op == Op::kLoop && (untouched || zero)) continue;
+    if (node.op == Op::kLoop) node.body = remove_dead_loops_from(std::move(node.body), false);
+    untouched = untouched && (node.op == Op::kMove || node.op == Op::kOutput);
+    zero = leaves_zero(node);
+    result.push_back(std::move(node));
+  }
+  return result;
+}
+
+}  // namespace
+
+// A loop is entered only if its cell is non-zero. All cells start at zero, so loops before the
+// first command that changes a cell never run (this removes the comment loop many programs open
+// with); and a loop exits only when its cell is zero, so a loop right after it never runs.
+Block remove_dead_loops(Block program) { return remove_dead_loops_from(std::move(program), true); }
+
+// Merges neighbouring kAdd nodes on the same cell and neighbouring kMove nodes; drops the ones
+// that cancel out (+- , <>).
+Block fold_runs(Block block) {
+  return rewrite_blocks(std::move(block), [](Block nodes) {
+    Block result;
+    for (Node& node : nodes) {
+      if (!result.empty()) {
+        Node& last = result.back();
+        const bool same_add = node.op == Op::kAdd && last.op == Op::kAdd && node.offset == last.offset;
+        const bool same_move = node.op == Op::kMove && last.op == Op::kMove;
+        if (same_add || same_move) {
+          last.amount = same_add ? wrap(last.amount + node.amount) : last.amount + node.amount;
+          if (last.amount == 0) result.pop_back();
+          continue;
+        }
+      }
+      result.push_back(std::move(node));
+    }
+    return result;
+  });
+}
+
+// [-] and [+], or any body that only adds an odd amount to p[0]: an odd step reaches zero from
+// every 8-bit value, so the loop always ends with p[0] = 0. An even step never ends on odd
+// values and is left alone.
+Block fold_clear_loops(Block block) {
+  return rewrite_blocks(std::move(block), [](Block nodes) {
+    for (Node& node : nodes) {
+      if (node.op != Op::kLoop) continue;
+      const std::optional<Effect> effect = simple_effect(node.body);
+      if (!effect || effect->move != 0 || effect->cells.size() != 1 || !effect->only_adds()) continue;
+      if (!effect->cells.contains(0) || effect->cells.at(0).amount % 2 == 0) continue;
+      node = make_node(Op::kSet, 0, 0, node.source_offset);
+    }
+    return nodes;
+  });
+}
+
+// [>], [<], [>>>>]: bodies that only move the pointer.
+Block fold_scan_loops(Block block) {
+  return rewrite_blocks(std::move(block), [](Block nodes) {
+    for (Node& node : nodes) {
+      if (node.op != Op::kLoop) continue;
+      const std::optional<Effect> effect = simple_effect(node.body);
+      if (!effect || effect->move == 0 || !effect->cells.empty()) continue;
+      node = make_node(Op::kScan, 0, effect->move, node.source_offset);
+    }
+    return nodes;
+  });
+}
+
+// [->+>++<<] and friends: a body that returns to its cell, steps p[0] by exactly -1 or +1 and
+// adds constants to other cells runs p[0] times (or 256 - p[0] times for +1), so each other
+// cell gains its constant times that count. A cell the body sets ([>[-]<-]) simply ends with
+// the value the body leaves in it, if the loop runs at all.
+Block fold_multiply_loops(Block block) {
+  return rewrite_blocks(std::move(block), [](Block nodes) {
+    for (Node& node : nodes) {
+      if (node.op != Op::kLoop) continue;
+      const std::optional<Effect> effect = simple_effect(node.body);
+      if (!effect || effect->move != 0 || effect->cells.size() < 2 || !effect->cells.contains(0)) continue;
+      const CellEffect counter = effect->cells.at(0);
+      const std::int64_t step = wrap(counter.amount);
+      if (counter.assigned || (step != -1 && step != 1)) continue;
+      Node multiply = make_node(Op::kMultiply, 0, 0, node.source_offset);
+      for (const auto& [offset, cell] : effect->cells) {
+        if (offset == 0) continue;
+        // With step +1 the count is -p[0] (mod 256), so the factor changes sign.
+        const std::int64_t factor = cell.assigned ? wrap(cell.amount) : wrap(step == -1 ? cell.amount : -cell.amount);
+        multiply.terms.push_back({offset, factor, cell.assigned});
+      }
+      node = std::move(multiply);
+    }
+    return nodes;
+  });
+}
+
+namespace {
+
+// A cell's value in the abstract interpretation of a loop body: its value at the start of the
+// round plus a constant, a known constant, or anything.
+struct Value {
+  enum Kind { kRelative, kConstant, kUnknown } kind = kRelative;
+  std::int64_t amount = 0;
+  bool operator==(const Value&) const = default;
+};
+using State = std::map<std::int64_t, Value>;  // offset → value; a cell not in it is "start + 0"
+
+void add_to(Value& value, std::int64_t amount) {
+  if (value.kind != Value::kUnknown) value.amount = wrap(value.amount + amount);
+}
+
+// Runs one round of a straight-line body (adds, sets, moves, multiplies) on `state`. No value if
+// the body does anything else or does not come back to its starting cell.
+std::optional<State> run_round(const Block& body, State state) {
+  std::int64_t position = 0;
+  for (const Node& node : body) {
+    switch (node.op) {
+      case Op::kAdd: add_to(state[position + node.offset], node.amount); break;
+      case Op::kSet: state[position + node.offset] = {Value::kConstant, wrap(node.amount)}; break;
+      case Op::kMove: position += node.amount; break;
+      case Op::kMultiply: {
+        Value& source = state[position + node.offset];
+        for (const Term& term : node.terms) {
+          Value& target = state[position + node.offset + term.offset];
+          if (source.kind != Value::kConstant) {
+            target = {Value::kUnknown, 0};  // depends on the source, or on whether it was zero
+          } else if (source.amount != 0) {
+            if (term.assign) target = {Value::kConstant, wrap(term.factor)};
+            else add_to(target, source.amount * term.factor);
+          }
+        }
+        state[position + node.offset] = {Value::kConstant, 0};
+        break;
+      }
+      default: return std::nullopt;
+    }
+  }
+  if (position != 0) return std::nullopt;
+  return state;
+}
+
+}  // namespace
+
+// A loop whose body steps p[0] by -1 or +1 and otherwise only adds, sets and multiplies, where
+// the cells the body sets or clears hold the same constants after every round: after one round,
+// each further round only adds a constant to some cells and sets others to a constant. So the
+// loop becomes one round of the body followed by a multiply for the remaining p[0] rounds (which
+// also zeroes p[0], so the loop runs once). For [->+++[->+<]<] (the inner loop is a multiply by
+// then) p[1] is zero after every round, so the rest is p[2] += 3 * p[0].
+Block fold_counted_loops(Block block) {
+  return rewrite_blocks(std::move(block), [](Block nodes) {
+    for (Node& node : nodes) {
+      if (node.op != Op::kLoop) continue;
+      const std::optional<State> first = run_round(node.body, {});
+      if (!first || !first->contains(0)) continue;
+      const Value counter = first->at(0);
+      if (counter.kind != Value::kRelative || (counter.amount != 1 && counter.amount != -1)) continue;
+      // Any later round starts with the constants the first one left, and anything elsewhere.
+      State settled = *first;
+      for (auto& [offset, value] : settled)
+        if (value.kind != Value::kConstant) value = {Value::kRelative, 0};
+      const std::optional<State> later = run_round(node.body, settled);
+      if (!later || later->at(0) != counter) continue;
+      Node multiply = make_node(Op::kMultiply, 0, 0, node.source_offset);
+      bool steady = true;
+      for (const auto& [offset, value] : *later) {
+        if (offset == 0) continue;
+        if (settled.at(offset).kind == Value::kConstant) {
+          steady = steady && value == settled.at(offset);  // the constant must hold round after round
+        } else if (value.kind == Value::kConstant) {
+          multiply.terms.push_back({offset, value.amount, true});
+        } else if (value.kind == Value::kRelative && value.amount != 0) {
+          multiply.terms.push_back({offset, wrap(counter.amount == -1 ? value.amount : -value.amount), false});
+        } else {
+          steady = steady && value.kind == Value::kRelative;
+        }
+      }
+      if (!steady) continue;
+      node.body.push_back(std::move(multiply));
+    }
+    return nodes;
+  });
+}
+
+// Straight-line code between loops never needs to move the pointer: each cell access gets the
+// pointer's offset at that point added to its own, and one kMove at the end of the run (before a
+// loop, a scan, or the end of the block) catches up. Accesses keep their order, so a program that
+// leaves the tape still stops at the same command. On the way, an add or set that follows an
+// add or set of the same cell, with no access to that cell in between, is merged into the earlier
+// one.
+Block fold_offsets(Block block) {
+  return rewrite_blocks(std::move(block), [](Block nodes) {
+    Block result;
+    std::int64_t pointer = 0;                   // how far p has moved since the last kMove was emitted
+    std::map<std::int64_t, std::size_t> last_write;  // cell → index in result of a mergeable add/set
+    auto flush = [&](std::size_t source_offset) {
+      if (pointer != 0) result.push_back(make_node(Op::kMove, 0, pointer, source_offset));
+      pointer = 0;
+      last_write.clear();
+    };
+    for (Node& node : nodes) {
+      switch (node.op) {
+        case Op::kMove:
+          pointer += node.amount;
+          break;
+        case Op::kAdd:
+        case Op::kSet: {
+          const std::int64_t cell = pointer + node.offset;
+          if (const auto it = last_write.find(cell); it != last_write.end()) {
+            Node& earlier = result[it->second];
+            if (node.op == Op::kSet) {
+              earlier.op = Op::kSet;
+              earlier.amount = wrap(node.amount);
+            } else {
+              earlier.amount = wrap(earlier.amount + node.amount);
+            }
+            break;
+          }
+          node.offset = cell;
+          last_write[cell] = result.size();
+          result.push_back(std::move(node));
+          break;
+        }
+        case Op::kInput:
+        case Op::kOutput:
+          node.offset += pointer;
+          last_write.erase(node.offset);
+          result.push_back(std::move(node));
+          break;
+        case Op::kMultiply:
+          node.offset += pointer;
+          last_write.erase(node.offset);
+          for (const Term& term : node.terms) last_write.erase(node.offset + term.offset);
+          result.push_back(std::move(node));
+          break;
+        case Op::kLoop:
+        case Op::kScan:
+          flush(node.source_offset);
+          result.push_back(std::move(node));
+          break;
+      }
+    }
+    flush(nodes.empty() ? 0 : nodes.back().source_offset);
+    // Adds that cancelled out are dropped only now, so indices in last_write stayed valid.
+    std::erase_if(result, [](const Node& node) { return node.op == Op::kAdd && wrap(node.amount) == 0; });
+    return result;
+  });
+}
+
+Block optimize(Block program, const Passes& passes) {
+  if (passes.dead_loops) program = remove_dead_loops(std::move(program));
+  if (passes.fold_runs) program = fold_runs(std::move(program));
+  if (passes.clear_loops) program = fold_clear_loops(std::move(program));
+  if (passes.scan_loops) program = fold_scan_loops(std::move(program));
+  if (passes.multiply_loops) program = fold_multiply_loops(std::move(program));
+  if (passes.counted_loops) program = fold_counted_loops(std::move(program));
+  if (passes.fold_offsets) program = fold_offsets(std::move(program));
+  return program;
+}
+
+}  // namespace bfc

@@ -1,0 +1,189 @@
+// Every program of the public corpus (TINYELF_BF_CORPUS/MANIFEST.tsv), compiled and run from
+// memory; stdout compared byte for byte with the expected output that came with the corpus.
+#include <catch2/catch.hpp>
+
+#ifdef TINYELF_BF_CORPUS_MISSING
+
+TEST_CASE("corpus: the Brainfuck corpus is absent") {
+  WARN("no Brainfuck corpus at " TINYELF_BF_CORPUS_MISSING
+       " (no MANIFEST.tsv): the corpus tests did not run; configure with -DTINYELF_BF_CORPUS=FOLDER");
+}
+
+#else
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "helpers.hpp"
+#include "support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using test::bfc_support::compile;
+using test::bfc_support::slurp;
+
+const fs::path kCorpus = TINYELF_BF_CORPUS;
+
+// The layouts every program is linked with.
+const std::vector<tinyelf::Layout> kLayouts = {tinyelf::Layout::kConformant, tinyelf::Layout::kCompact};
+
+// One row of MANIFEST.tsv: program, input, expected, class, expected_from, tape, note.
+struct Entry {
+  std::string program, input, expected, kind;
+  std::size_t tape = 30000;
+};
+
+std::vector<Entry> read_manifest() {
+  std::istringstream lines(slurp(kCorpus / "MANIFEST.tsv"));
+  std::vector<Entry> entries;
+  std::string line;
+  std::getline(lines, line);  // the column names
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields;
+    std::istringstream columns(line);
+    for (std::string field; std::getline(columns, field, '\t');) fields.push_back(field);
+    if (fields.size() < 6) continue;
+    entries.push_back({fields[0], fields[1], fields[2], fields[3], std::stoul(fields[5])});
+  }
+  return entries;
+}
+
+std::vector<Entry> entries_of(const std::string& kind) {
+  std::vector<Entry> selected;
+  for (Entry& entry : read_manifest())
+    if (entry.kind == kind) selected.push_back(std::move(entry));
+  return selected;
+}
+
+// This program's expected output was produced by a C translation reading tape[-1] (undefined
+// behaviour that happened to print a NUL byte). bfc must stop it instead.
+bool reads_left_of_tape(const Entry& entry) { return entry.program == "wilfred_bfc/warning_out_of_bounds.bf"; }
+
+struct Variant {
+  const char* name;
+  bfc::Options options;
+};
+
+std::vector<Variant> variants(const Entry& entry, bool with_unoptimized) {
+  bfc::Options optimized;
+  optimized.emit.tape_cells = entry.tape;
+  std::vector<Variant> result = {{"optimised", optimized}};
+  if (with_unoptimized) {
+    bfc::Options plain = test::bfc_support::unoptimized();
+    plain.emit.tape_cells = entry.tape;
+    result.push_back({"--no-opt", plain});
+  }
+  return result;
+}
+
+void check_program(const Entry& entry, bool with_unoptimized) {
+  const bfc::Source source = bfc::read_source((kCorpus / entry.program).string());
+  const std::string input = entry.input.empty() ? "" : slurp(kCorpus / entry.input);
+  const std::string expected = slurp(kCorpus / entry.expected);
+  for (const tinyelf::Layout layout : kLayouts) {
+    for (Variant& variant : variants(entry, with_unoptimized)) {
+      variant.options.link.layout = layout;
+      INFO(entry.program << " " << variant.name << " layout " << static_cast<int>(layout));
+      const tinyelf::RunResult result =
+          tinyelf::run(bfc::compile(source, variant.options), {}, input, std::chrono::seconds(60));
+      CHECK_FALSE(result.timed_out);
+      if (reads_left_of_tape(entry)) {
+        CHECK(result.exit_code == bfc::kExitOffTape);
+        CHECK(result.err == "error: pointer moved off tape\n");
+        continue;
+      }
+      CHECK(result.exit_code == 0);
+      CHECK(result.err.empty());
+      CHECK(result.out.size() == expected.size());
+      CHECK(result.out == expected);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("corpus: the manifest lists the programs the tests expect") {
+  CHECK(entries_of("test").size() >= 30);
+  CHECK(entries_of("bench").size() >= 6);
+  CHECK(entries_of("endless").size() >= 8);
+  CHECK(entries_of("error").size() == 4);
+}
+
+TEST_CASE("corpus: test programs print their expected output, optimised and not") {
+  for (const Entry& entry : entries_of("test")) check_program(entry, true);
+}
+
+// Unoptimised, hanoi.b and long.b take seconds each; the random and per-pass tests cover
+// unoptimised code.
+TEST_CASE("corpus: bench programs print their expected output") {
+  for (const Entry& entry : entries_of("bench")) check_program(entry, false);
+}
+
+// These never stop on their own. Output is unbuffered here so it reaches the pipe as it is
+// produced; after a second the program is killed (or it has run off the tape) and what it
+// printed must agree with the expected prefix.
+TEST_CASE("corpus: endless programs print their expected prefix") {
+  for (const Entry& entry : entries_of("endless")) {
+    const bfc::Source source = bfc::read_source((kCorpus / entry.program).string());
+    const std::string expected = slurp(kCorpus / entry.expected);
+    for (bool optimise : {true, false}) {
+      bfc::Options options = optimise ? bfc::Options{} : test::bfc_support::unoptimized();
+      options.emit.batch_io = false;
+      options.emit.tape_cells = entry.tape;
+      INFO(entry.program << (optimise ? " optimised" : " --no-opt"));
+      const tinyelf::RunResult result = tinyelf::run(bfc::compile(source, options), {}, "", std::chrono::seconds(1));
+      CHECK((result.timed_out || result.exit_code == bfc::kExitOffTape));
+      const std::size_t common = std::min(result.out.size(), expected.size());
+      CHECK(result.out.substr(0, common) == expected.substr(0, common));
+      if (!expected.empty()) CHECK(!result.out.empty());
+    }
+  }
+}
+
+TEST_CASE("corpus: unbalanced programs are rejected with their position") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"wilfred_bfc/error_no_close_paren.bf", "unmatched '['"},
+      {"wilfred_bfc/error_no_open_paren.bf", "unmatched ']'"},
+  };
+  for (const auto& [program, message] : cases) {
+    const std::string path = (kCorpus / program).string();
+    INFO(program);
+    const bfc::Source source = bfc::read_source(path);
+    CHECK_THROWS_WITH(bfc::compile(source, {}), Catch::StartsWith(path + ":") && Catch::Contains(": error: " + message));
+  }
+}
+
+TEST_CASE("corpus: leftbound.b and rightbound.b stop with the off-tape error") {
+  for (const tinyelf::Layout layout : kLayouts) {
+    for (const bool optimise : {true, false}) {
+      bfc::Options options = optimise ? bfc::Options{} : test::bfc_support::unoptimized();
+      options.link.layout = layout;
+      const bfc::Source left = bfc::read_source((kCorpus / "cristofd/tests/leftbound.b").string());
+      const tinyelf::RunResult left_run = tinyelf::run(bfc::compile(left, options));
+      CHECK(left_run.exit_code == bfc::kExitOffTape);
+      CHECK(left_run.err == "error: pointer moved off tape\n");
+      CHECK(left_run.out.empty());  // no cell left of the first one
+
+      const bfc::Source right = bfc::read_source((kCorpus / "cristofd/tests/rightbound.b").string());
+      const tinyelf::RunResult right_run = tinyelf::run(bfc::compile(right, options));
+      CHECK(right_run.exit_code == bfc::kExitOffTape);
+      CHECK(right_run.err == "error: pointer moved off tape\n");
+      CHECK(right_run.out.size() == bfc::tape_size(30000) - 1);  // one byte per cell right of the first
+    }
+  }
+}
+
+// The conformant layout only: the compact one is by design unreadable to the tools.
+TEST_CASE("corpus: executables pass eu-elflint --strict, readelf and file") {
+  for (const char* program : {"kostya/mandel.b", "wilfred_bfc/hello_world.bf", "cristofd/null.b"}) {
+    const bfc::Source source = bfc::read_source((kCorpus / program).string());
+    test::check_with_elf_tools(bfc::compile(source, {}), fs::path(program).stem().string());
+  }
+}
+
+#endif

@@ -1,0 +1,223 @@
+// Each stage on its own: the parser's diagnostics, the IR each pass produces (and does not
+// produce when it is switched off), and programs that exercise each pass run against the oracle.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+#include "parse.hpp"
+
+namespace {
+
+using test::bfc_support::compile_and_run;
+
+bfc::Block parse_text(std::string_view text) { return bfc::parse(bfc::Source{"test.b", std::string(text)}); }
+
+// The IR after exactly the passes in `passes`.
+std::string ir(std::string_view text, const bfc::Passes& passes) {
+  return bfc::to_string(bfc::optimize(parse_text(text), passes));
+}
+
+bfc::Passes only(bool bfc::Passes::*pass) {
+  bfc::Passes passes = bfc::Passes::none();
+  passes.*pass = true;
+  return passes;
+}
+
+// Compiles `text` with all passes, with none, and with `pass` alone and without `pass`; each
+// must print what the oracle prints.
+void check_against_oracle(std::string_view text, bool bfc::Passes::*pass, std::string_view input = {}) {
+  bfc::Passes without = bfc::Passes{};
+  without.*pass = false;
+  for (const bfc::Passes& passes : {bfc::Passes{}, bfc::Passes::none(), only(pass), without}) {
+    bfc::Options options;
+    options.passes = passes;
+    const test::bf::Outcome expected = test::bf::interpret(text, input, test::bfc_support::oracle_config(options));
+    REQUIRE(expected.ending == test::bf::Ending::kFinished);
+    const tinyelf::RunResult result = compile_and_run(text, input, options);
+    INFO(text);
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == expected.out);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("parse: one node per command, comments ignored") {
+  CHECK(bfc::to_string(parse_text("+x-<\n>.,")) ==
+        "add 1 @0\nadd -1 @0\nmove -1\nmove 1\noutput @0\ninput @0\n");
+  CHECK(bfc::to_string(parse_text("[+[-]]")) == "loop\n  add 1 @0\n  loop\n    add -1 @0\n  end\nend\n");
+  CHECK(parse_text("no commands here").empty());
+}
+
+TEST_CASE("parse: unmatched brackets are reported at FILE:LINE:COL") {
+  CHECK_THROWS_WITH(parse_text("+\n+[\n-"), "test.b:2:2: error: unmatched '[': no ']' closes it");
+  CHECK_THROWS_WITH(parse_text("[]\n  ]["), "test.b:2:3: error: unmatched ']': no '[' opens it");
+  CHECK_THROWS_WITH(parse_text("[[]"), "test.b:1:1: error: unmatched '[': no ']' closes it");
+  CHECK_THROWS_AS(parse_text("]"), bfc::CompileError);
+}
+
+TEST_CASE("parse: nesting is limited, with an error instead of a stack overflow") {
+  CHECK_NOTHROW(parse_text(std::string(10000, '[') + std::string(10000, ']')));
+  CHECK_THROWS_WITH(parse_text("+\n" + std::string(10001, '[') + std::string(10001, ']')),
+                    "test.b:2:10001: error: loops nested more than 10000 deep");
+}
+
+TEST_CASE("pass: dead loops") {
+  const auto pass = &bfc::Passes::dead_loops;
+  SECTION("a comment loop at program start is dropped, even after moves") {
+    CHECK(ir("[comment.,]>[x]+", only(pass)) == "move 1\nadd 1 @0\n");
+  }
+  SECTION("a loop right after a loop is dropped, inside bodies too") {
+    CHECK(ir("+[-][.]", only(pass)) == "add 1 @0\nloop\n  add -1 @0\nend\n");
+    CHECK(ir("+[[-][+]]", only(pass)) == "add 1 @0\nloop\n  loop\n    add -1 @0\n  end\nend\n");
+  }
+  SECTION("a loop after a changed cell stays") { CHECK(ir(",[.]", only(pass)) == "input @0\nloop\n  output @0\nend\n"); }
+  SECTION("off, nothing changes") { CHECK(ir("[.]", bfc::Passes::none()) == "loop\n  output @0\nend\n"); }
+  check_against_oracle("[.,]+++[>+.<-][-.]>>[.]++.", pass);
+}
+
+TEST_CASE("pass: run-length folding") {
+  const auto pass = &bfc::Passes::fold_runs;
+  CHECK(ir("+++--", only(pass)) == "add 1 @0\n");
+  CHECK(ir(">><<<", only(pass)) == "move -1\n");
+  CHECK(ir("+-<>.", only(pass)) == "output @0\n");
+  CHECK(ir("+++[>>>]", only(pass)) == "add 3 @0\nloop\n  move 3\nend\n");
+  CHECK(ir(std::string(300, '+'), only(pass)) == "add 44 @0\n");  // 300 mod 256
+  CHECK(ir("++", bfc::Passes::none()) == "add 1 @0\nadd 1 @0\n");
+  check_against_oracle("++++++++[>+++++++++<-]>.<+++++[>---<-]>.", pass);
+}
+
+TEST_CASE("pass: clear loops") {
+  const auto pass = &bfc::Passes::clear_loops;
+  CHECK(ir("+[-]", only(pass)) == "add 1 @0\nset 0 @0\n");
+  CHECK(ir("+[+]", only(pass)) == "add 1 @0\nset 0 @0\n");
+  CHECK(ir("+[---]", only(pass)) == "add 1 @0\nset 0 @0\n");  // odd steps reach zero from any value
+  CHECK(ir("+[--]", only(pass)) == "add 1 @0\nloop\n  add -1 @0\n  add -1 @0\nend\n");  // never ends on odd values
+  CHECK(ir("+[-]", bfc::Passes::none()) == "add 1 @0\nloop\n  add -1 @0\nend\n");
+  check_against_oracle("+++++[-]+++.>,[+]++.>++++++++[---]+.", pass, "A");
+}
+
+TEST_CASE("pass: scan loops") {
+  const auto pass = &bfc::Passes::scan_loops;
+  CHECK(ir("+[>]", only(pass)) == "add 1 @0\nscan 1\n");
+  CHECK(ir("+[<<<]", only(pass)) == "add 1 @0\nscan -3\n");
+  CHECK(ir("+[<>]", only(pass)) == "add 1 @0\nloop\n  move -1\n  move 1\nend\n");  // no net move: not a scan
+  CHECK(ir("+[>]", bfc::Passes::none()) == "add 1 @0\nloop\n  move 1\nend\n");
+  check_against_oracle(">+>+>+<<[>]+++.<[<]>.>>>>>>+<<<[>>>]++.", pass);
+}
+
+TEST_CASE("pass: multiply loops") {
+  const auto pass = &bfc::Passes::multiply_loops;
+  CHECK(ir("+[->+>++<<]", only(pass)) == "add 1 @0\nmultiply @0 +1*1 +2*2\n");
+  CHECK(ir("+[>---<+]", only(pass)) == "add 1 @0\nmultiply @0 +1*3\n");  // step +1 negates the factors
+  CHECK(ir("+[-<+>]", only(pass)) == "add 1 @0\nmultiply @0 -1*1\n");
+  CHECK(ir("+[-->+<]", only(pass)).find("multiply") == std::string::npos);  // step 2: not a multiply
+  CHECK(ir("+[->+<.]", only(pass)).find("multiply") == std::string::npos);  // I/O in the body
+  CHECK(ir("+[->+]", only(pass)).find("multiply") == std::string::npos);    // pointer drifts
+  CHECK(ir("+[->+<]", bfc::Passes::none()).find("multiply") == std::string::npos);
+  check_against_oracle("+++++++[->++++++++++>+++<<]>.>.<<++++[>-->+<<+++++++++++++]>.>.>[-<+>]+<.", pass);
+}
+
+TEST_CASE("pass: counted loops") {
+  const auto pass = &bfc::Passes::counted_loops;
+  bfc::Passes passes = only(pass);
+  passes.fold_runs = passes.multiply_loops = passes.clear_loops = true;
+  SECTION("a cell emptied every round: one round, then a multiply for the rest") {
+    CHECK(ir("+[->>+++[-<+>]<<]", passes) ==
+          "add 1 @0\nloop\n  add -1 @0\n  move 2\n  add 3 @0\n  multiply @0 -1*1\n  move -2\n  multiply @0 +1*3\nend\n");
+    CHECK(ir("+[->[-]+++[->++<]<]", passes) ==
+          "add 1 @0\nloop\n  add -1 @0\n  move 1\n  set 0 @0\n  add 3 @0\n  multiply @0 +1*2\n  move -1\n"
+          "  multiply @0 +2*6\nend\n");
+  }
+  SECTION("a cell the later rounds set to a constant") {
+    CHECK(ir("+[->>[-<+>]+<<]", passes) ==
+          "add 1 @0\nloop\n  add -1 @0\n  move 2\n  multiply @0 -1*1\n  add 1 @0\n  move -2\n  multiply @0 +1*1\nend\n");
+  }
+  SECTION("not when a round depends on the one before, or the step is not 1") {
+    CHECK(ir("+[->+[-<+>]<]", passes).find("multiply @0\n") == std::string::npos);  // p[0] grows: Unknown counter
+    CHECK(ir("+[--[->+<]]", passes) == "add 1 @0\nloop\n  add -2 @0\n  multiply @0 +1*1\nend\n");
+    CHECK(ir("+[->,<]", passes) == "add 1 @0\nloop\n  add -1 @0\n  move 1\n  input @0\n  move -1\nend\n");
+  }
+  passes.counted_loops = false;
+  CHECK(ir("+[->>+++[-<+>]<<]", passes).find("+1*3") == std::string::npos);
+  check_against_oracle("+++++[->>+++[-<+>]<<]>.>.<<++++++[->[-]+++[->++<]<]>.>.>.", pass);
+  check_against_oracle("+++++++[->>[-<+>]+<<]>.>.<++++[->+[->+<]<]>.>.", pass);
+  check_against_oracle("++++[->+++[->++<]<]>>.-[+>+[->+<]<]>>.", pass);
+}
+
+TEST_CASE("pass: pointer-offset folding") {
+  const auto pass = &bfc::Passes::fold_offsets;
+  CHECK(ir(">+>-<.", only(pass)) == "add 1 @1\nadd -1 @2\noutput @1\nmove 1\n");
+  SECTION("moves are flushed before loops, inside bodies too") {
+    CHECK(ir(">>+[<+>-]", only(pass)) == "add 1 @2\nmove 2\nloop\n  add 1 @-1\n  add -1 @0\nend\n");
+  }
+  SECTION("adds and sets to one cell merge, unless the cell is read in between") {
+    bfc::Passes passes = only(pass);
+    passes.clear_loops = true;
+    CHECK(ir("+>+<+", passes) == "add 2 @0\nadd 1 @1\n");
+    CHECK(ir("+.+", passes) == "add 1 @0\noutput @0\nadd 1 @0\n");
+    CHECK(ir("+++[-]++", passes) == "set 2 @0\n");
+    CHECK(ir("+-", passes) == "");
+  }
+  CHECK(ir(">+<", bfc::Passes::none()) == "move 1\nadd 1 @0\nmove -1\n");
+  check_against_oracle(">+>++>+++<<.>.>.<<<,.>>>>[-<+>]<.", pass, "x");
+}
+
+TEST_CASE("pass: I/O batching gives the same bytes with and without buffering") {
+  // 10,000 bytes: more than the buffer, so it is flushed when full, before input and at exit.
+  const std::string program = "++++++++[>++++++++<-]>+"  // cell 1: 'A'
+      ">++++++++++[>++++++++++[>++++++++++[>++++++++++[<<<<.>>>>-]<-]<-]<-]<,.,.";
+  for (const bool batch : {true, false}) {
+    bfc::Options options;
+    options.emit.batch_io = batch;
+    const tinyelf::RunResult result = compile_and_run(program, "xy", options);
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == std::string(10000, 'A') + "xy");
+  }
+}
+
+TEST_CASE("emit: the three end-of-input conventions") {
+  const std::string program = "+++++,.";
+  for (const auto& [eof, expected] : {std::pair{bfc::Eof::kUnchanged, '\5'}, std::pair{bfc::Eof::kZero, '\0'},
+                                      std::pair{bfc::Eof::kMinusOne, '\xff'}}) {
+    for (const bool batch : {true, false}) {
+      bfc::Options options;
+      options.emit.eof = eof;
+      options.emit.batch_io = batch;
+      CHECK(compile_and_run(program, "", options).out == std::string(1, expected));
+      CHECK(compile_and_run(program, "a", options).out == "a");
+    }
+  }
+}
+
+TEST_CASE("emit: the pointer leaving the tape stops the program, whatever the move") {
+  for (const std::string& program : std::vector<std::string>{"<+", ">>>>[-]<<<<<.", "+[>+]", "+[<]", std::string(5000, '<') + "+",
+                                    "+[" + std::string(4097, '>') + "+]", "+[->>>>>>>>" + std::string(9000, '<') + "+>]"}) {
+    INFO(program.substr(0, 40));
+    for (const bfc::Options& options : {bfc::Options{}, test::bfc_support::unoptimized()}) {
+      const tinyelf::RunResult result = compile_and_run(program, "", options);
+      CHECK(result.exit_code == bfc::kExitOffTape);
+      CHECK(result.err == "error: pointer moved off tape\n");
+    }
+  }
+  SECTION("what was printed before is flushed first") {
+    const tinyelf::RunResult result = compile_and_run("+++++++++[>+++++++<-]>.<<+");
+    CHECK(result.out == "?");
+    CHECK(result.exit_code == bfc::kExitOffTape);
+  }
+  SECTION("a multiply by zero next to either end touches no cell beyond it") {
+    // Multiplies add unconditionally in the middle of the tape, but not next to its ends.
+    for (const bfc::Options& options : {bfc::Options{}, test::bfc_support::unoptimized()}) {
+      CHECK(compile_and_run(",[-<+>]+.", "", options).out == "\1");
+      CHECK(compile_and_run(std::string(32767, '>') + ",[->++<]+.", "", options).out == "\1");
+      CHECK(compile_and_run(",[-<+>]+.", "\3", options).exit_code == bfc::kExitOffTape);
+      CHECK(compile_and_run(std::string(32767, '>') + ",[->++<]+.", "\3", options).exit_code == bfc::kExitOffTape);
+    }
+  }
+  SECTION("the whole tape is usable") {
+    bfc::Options options;
+    options.emit.tape_cells = 5000;  // 8192 after rounding up to pages
+    CHECK(bfc::tape_size(5000) == 8192);
+    CHECK(compile_and_run(std::string(8191, '>') + "+++.", "", options).out == "\3");
+    CHECK(compile_and_run(std::string(8192, '>') + "+++.", "", options).exit_code == bfc::kExitOffTape);
+  }
+}
