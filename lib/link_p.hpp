@@ -51,7 +51,7 @@ struct PackSource {
   asmjit::CodeHolder& code;
   const std::vector<TextItem>& items;
   const std::vector<DataItem>& data;
-  const asmjit::Section* rodata;
+  const asmjit::Section* rodata;  // rodata, data and bss are null until the program uses them
   const asmjit::Section* data_section;
   asmjit::Section* bss;
   asmjit::Label entry;

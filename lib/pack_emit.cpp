@@ -242,7 +242,7 @@ class PackedEmitter {
 
  private:
   void add_bss() {
-    if (source_.bss->realSize() == 0) return;
+    if (source_.bss == nullptr || source_.bss->realSize() == 0) return;
     Section* bss = nullptr;
     check_asmjit(scratch_.newSection(&bss, ".bss", SIZE_MAX, SectionFlags::kZeroInitialized,
                                      std::max<std::uint32_t>(source_.bss->alignment(), 1), 3),
@@ -342,7 +342,9 @@ class PackedEmitter {
 std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
                                       std::uint64_t program_entry) {
   asmjit::CodeHolder& code = source.code;
-  if (code.sectionCount() != 4) return std::nullopt;  // text, rodata, data, bss: nothing else to move
+  // Text and the Program's own data sections only: a section created through code() is not moved.
+  const std::size_t sections = 1 + (source.rodata != nullptr) + (source.data_section != nullptr) + (source.bss != nullptr);
+  if (code.sectionCount() != sections) return std::nullopt;
   std::size_t data_labels = 0;
   for (const asmjit::LabelEntry* label : code.labelEntries())
     if (label->isBound() && label->section() != code.textSection() && label->section() != source.bss) ++data_labels;

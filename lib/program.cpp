@@ -105,10 +105,7 @@ void Program::init_sections() {
   check_asmjit(code_.init(asmjit::Environment(asmjit::Arch::kX64)), "initialize the code holder");
   code_.setErrorHandler(&error_handler_);
   check_asmjit(code_.attach(&text_), "attach the text assembler");
-  // The order puts read-only data next to the code and writable data last, before bss.
-  check_asmjit(code_.newSection(&rodata_, ".rodata", SIZE_MAX, SectionFlags::kReadOnly, 1, 1), "create .rodata");
-  check_asmjit(code_.newSection(&data_, ".data", SIZE_MAX, SectionFlags::kNone, 1, 2), "create .data");
-  check_asmjit(code_.newSection(&bss_, ".bss", SIZE_MAX, SectionFlags::kZeroInitialized, 1, 3), "create .bss");
+  rodata_ = data_ = bss_ = nullptr;  // created on first use: see section()
   text_.clear_items();
   data_items_.clear();
   entry_ = Label();
@@ -120,10 +117,28 @@ void Program::reset() {
   init_sections();
 }
 
-Label Program::rodata(std::string_view bytes, std::size_t align) { return append(rodata_, bytes.data(), bytes.size(), align); }
-Label Program::rodata(const void* bytes, std::size_t size, std::size_t align) { return append(rodata_, bytes, size, align); }
-Label Program::data(std::string_view bytes, std::size_t align) { return append(data_, bytes.data(), bytes.size(), align); }
-Label Program::data(const void* bytes, std::size_t size, std::size_t align) { return append(data_, bytes, size, align); }
+// Most small programs have no data, and each section costs the CodeHolder allocations, so rodata,
+// data and bss are created on first use. Their order (1, 2, 3) puts read-only data next to the
+// code and writable data last, before bss, whatever order they were created in.
+Section* Program::section(Section*& slot, const char* name, SectionFlags flags, std::uint32_t order) {
+  if (slot == nullptr)
+    check_asmjit(code_.newSection(&slot, name, SIZE_MAX, flags, 1, static_cast<std::int32_t>(order)),
+                 [&] { return fmt::format("create {}", name); });
+  return slot;
+}
+
+Section* Program::rodata_section() { return section(rodata_, ".rodata", SectionFlags::kReadOnly, 1); }
+Section* Program::data_section() { return section(data_, ".data", SectionFlags::kNone, 2); }
+Section* Program::bss_section() { return section(bss_, ".bss", SectionFlags::kZeroInitialized, 3); }
+
+Label Program::rodata(std::string_view bytes, std::size_t align) { return rodata(bytes.data(), bytes.size(), align); }
+Label Program::rodata(const void* bytes, std::size_t size, std::size_t align) {
+  return append(rodata_section(), bytes, size, align);
+}
+Label Program::data(std::string_view bytes, std::size_t align) { return data(bytes.data(), bytes.size(), align); }
+Label Program::data(const void* bytes, std::size_t size, std::size_t align) {
+  return append(data_section(), bytes, size, align);
+}
 
 Label Program::append(Section* section, const void* bytes, std::size_t size, std::size_t align) {
   check_alignment(align);
@@ -142,7 +157,8 @@ Label Program::append(Section* section, const void* bytes, std::size_t size, std
 
 Label Program::bss(std::size_t size, std::size_t align) {
   check_alignment(align);
-  const std::uint64_t offset = align_up(bss_->virtualSize(), align);
+  Section* const bss = bss_section();
+  const std::uint64_t offset = align_up(bss->virtualSize(), align);
   if (size > detail::kUserAddressEnd - offset)
     throw Error(ErrorCode::kImageTooLarge,
                 fmt::format("bss of {} bytes does not fit in the user address space ({} bytes reserved already)",
@@ -150,9 +166,9 @@ Label Program::bss(std::size_t size, std::size_t align) {
   asmjit::LabelEntry* entry = nullptr;
   check_asmjit(code_.newLabelEntry(&entry), "create a bss label");
   const Label label(entry->id());
-  check_asmjit(code_.bindLabel(label, bss_->id(), offset), "bind a bss label");
-  bss_->setVirtualSize(offset + size);
-  raise_alignment(bss_, align);
+  check_asmjit(code_.bindLabel(label, bss->id(), offset), "bind a bss label");
+  bss->setVirtualSize(offset + size);
+  raise_alignment(bss, align);
   return label;
 }
 

@@ -8,8 +8,8 @@
 # Times are CPU seconds (user + system, from bash's `time`), so other load on the machine
 # matters less than with wall-clock time. Run time: the best of RUNS runs, output to /dev/null.
 # bfc's compile time is the whole bfc process (start-up and the fsync of the output included),
-# the best of 3 batches of 20 runs; gcc's is the best of 3 runs of bf2c.sh + gcc -O2. Each program's output is checked against the corpus
-# before it is timed.
+# the best of 3 batches of 20 runs; gcc's is the best of 3 runs of bf2c.sh + gcc -O2. Each
+# program's output is checked against the corpus before it is timed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -75,5 +75,12 @@ for program in $PROGRAMS; do
   speedup=$(echo "scale=0; $gcc_compile / $bfc_compile" | bc)
   echo "| $name | $bfc_run | $gcc_run | $ratio | $bfc_compile | $gcc_compile | ${speedup}× | $(stat -c %s "$work/$name.bfc") | $(stat -c %s "$work/$name.gcc.stripped") |"
 done
+# The floor under any compile time measured as a process: one that does nothing at all.
+floor=999999
+for ((batch = 0; batch < 3; batch++)); do
+  t=$(cpu_ms 'for ((i = 0; i < 20; i++)); do /bin/true; done')
+  floor=$(echo "scale=2; t = $t / 20; if (t < $floor) t else $floor" | bc)
+done
 echo
+echo "A process that does nothing (/bin/true), timed like bfc: $floor ms."
 echo "$(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), gcc $(gcc -dumpfullversion)"

@@ -151,6 +151,32 @@ TEST_CASE("labels across sections: rodata reads, data and bss writes, jumps both
   test::check_with_elf_tools(image, "sections");
 }
 
+TEST_CASE("file order is text, rodata, data, bss whatever order the program used them in") {
+  for (const bool packed : {false, true}) {
+    tinyelf::Program program;
+    const Label zeros = program.bss(8, 8);         // bss, data, rodata: the reverse of the file order
+    const Label counter = program.data("\x05", 1);
+    const Label constant = program.rodata("\x07", 1);
+    x86::Assembler& a = program.text();
+    a.movzx(x86::edi, x86::byte_ptr(constant));    // 7
+    a.add(x86::dil, x86::byte_ptr(counter));       // + 5
+    a.add(x86::dil, x86::byte_ptr(zeros));         // + 0
+    emit_exit_with_edi(a);
+    tinyelf::LinkOptions options;
+    options.pack = packed;
+    const tinyelf::Image image = program.link(options);
+    INFO("pack " << packed);
+    CHECK(tinyelf::run(image).exit_code == 12);
+    test::check_with_elf_tools(image, "section-order");
+    if (packed) continue;  // the packer may put data into a header hole ahead of the code
+    std::vector<std::string_view> order;
+    for (const tinyelf::Region& region : image.regions())
+      if (region.kind == tinyelf::RegionKind::kCode || region.kind == tinyelf::RegionKind::kData)
+        order.push_back(region.what);
+    CHECK(order == std::vector<std::string_view>{"text", ".rodata", ".data"});
+  }
+}
+
 TEST_CASE("the segment is writable exactly when data or bss exist") {
   auto flags_with = [](auto add_data) {
     tinyelf::Program program;

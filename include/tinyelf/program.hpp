@@ -128,13 +128,17 @@ class Program {
 
  private:
   void init_sections();
+  asmjit::Section* section(asmjit::Section*& slot, const char* name, asmjit::SectionFlags flags, std::uint32_t order);
+  asmjit::Section* rodata_section();
+  asmjit::Section* data_section();
+  asmjit::Section* bss_section();
   asmjit::Label append(asmjit::Section* section, const void* bytes, std::size_t size, std::size_t align);
 
   asmjit::CodeHolder code_;
   detail::ThrowOnAsmJitError error_handler_;
   detail::RecordingAssembler text_;
   asmjit::x86::Assembler data_writer_;  // appends to rodata and data, never to text; attached on first use
-  asmjit::Section* rodata_ = nullptr;
+  asmjit::Section* rodata_ = nullptr;  // each created on first use, else null
   asmjit::Section* data_ = nullptr;
   asmjit::Section* bss_ = nullptr;
   std::vector<detail::DataItem> data_items_;
