@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -117,14 +118,20 @@ class Child {
   pid_t pid_;
 };
 
-// Only async-signal-safe calls between fork and exec: the caller may have other threads.
+// The child between vfork and exec: it shares the caller's memory and runs on its stack, so only
+// system calls, and nothing that writes to memory but its own frame. All signals are blocked on
+// entry (see start_child). The program gets every signal at its default action and none blocked,
+// whatever the caller set up: a handler of the caller's must not run here, and an ignored signal
+// would stay ignored across execve.
 [[noreturn]] void exec_child(const Fd& image, Channel& in, Channel& out, Channel& err, const Fd& report,
                              char* const* argv) {
   ::setpgid(0, 0);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &default_action, nullptr);  // fails for SIGKILL, SIGSTOP
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
   if (::dup2(in.child.get(), 0) < 0 || ::dup2(out.child.get(), 1) < 0 || ::dup2(err.child.get(), 2) < 0) {
     const int e = errno;
     (void)!::write(report.get(), &e, sizeof e);
@@ -134,6 +141,22 @@ class Child {
   const int e = errno;
   (void)!::write(report.get(), &e, sizeof e);
   ::_exit(127);
+}
+
+// Starts the child with vfork: fork copies the caller's page tables, so from a caller holding
+// 256 MiB each run() took 5.7 ms with fork and takes 0.18 ms with vfork (the benchmark
+// tinyelf/run/exit42-256MiB-caller). The caller is suspended until the child has called execve
+// or _exit.
+pid_t start_child(const Fd& image, Channel& in, Channel& out, Channel& err, const Fd& report, char* const* argv) {
+  sigset_t all, previous;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const pid_t pid = ::vfork();
+  if (pid == 0) exec_child(image, in, out, err, report, argv);
+  const int vfork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) fail("vfork", vfork_errno);
+  return pid;
 }
 
 // Blocks until the child either executed the image (the CLOEXEC pipe closes: 0 bytes) or
@@ -183,12 +206,7 @@ RunResult run(std::span<const std::uint8_t> file, const std::vector<std::string>
   argv.push_back(nullptr);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const pid_t pid = ::fork();
-  if (pid < 0) fail("fork", errno);
-  if (pid == 0) exec_child(image, in, out, err, report.child, argv.data());
-
-  Child child(pid);
-  ::setpgid(pid, pid);  // also here, so the group exists before any kill, whoever runs first
+  Child child(start_child(image, in, out, err, report.child, argv.data()));
   in.child.reset();
   out.child.reset();
   err.child.reset();

@@ -68,6 +68,40 @@ TEST_CASE("a program killed by a signal reports the signal") {
   CHECK_FALSE(r.timed_out);
 }
 
+TEST_CASE("the program starts with default signal actions and nothing blocked, whatever the caller set") {
+  // kill(getpid(), signal): dies of it only if the signal is neither ignored nor blocked.
+  auto kill_self = [](int signal) {
+    tinyelf::Program program;
+    x86::Assembler& a = program.text();
+    a.mov(x86::eax, 39);  // SYS_getpid
+    a.syscall();
+    a.mov(x86::edi, x86::eax);
+    a.mov(x86::esi, signal);
+    a.mov(x86::eax, 62);  // SYS_kill
+    a.syscall();
+    a.mov(x86::eax, 60);  // SYS_exit: still alive
+    a.xor_(x86::edi, x86::edi);
+    a.syscall();
+    return tinyelf::run(program.link());
+  };
+  struct sigaction ignore {}, handle {}, old_term {}, old_hup {};
+  ignore.sa_handler = SIG_IGN;
+  handle.sa_handler = [](int) {};
+  REQUIRE(::sigaction(SIGTERM, &ignore, &old_term) == 0);
+  REQUIRE(::sigaction(SIGHUP, &handle, &old_hup) == 0);
+  sigset_t usr1, old_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  REQUIRE(::pthread_sigmask(SIG_BLOCK, &usr1, &old_mask) == 0);
+  const tinyelf::RunResult term = kill_self(SIGTERM), hup = kill_self(SIGHUP), user = kill_self(SIGUSR1);
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
+  ::sigaction(SIGHUP, &old_hup, nullptr);
+  CHECK(term.term_signal == SIGTERM);
+  CHECK(hup.term_signal == SIGHUP);
+  CHECK(user.term_signal == SIGUSR1);
+}
+
 TEST_CASE("the timeout kills a program that never ends") {
   tinyelf::Program program;
   x86::Assembler& a = program.text();
