@@ -6,7 +6,8 @@
 #   BUILD_DIR=build-release RUNS=9 scripts/bench-bfc.sh
 #
 # Times are CPU seconds (user + system, from bash's `time`), so other load on the machine
-# matters less than with wall-clock time. Run time: the best of RUNS runs, output to /dev/null.
+# matters less than with wall-clock time. Run time: the best of RUNS runs (of batches of 50 runs for
+# programs under 50 ms), output to /dev/null.
 # bfc's compile time is the whole bfc process (start-up and the fsync of the output included),
 # the best of 3 batches of 20 runs; gcc's is the best of 3 runs of bf2c.sh + gcc -O2. Each
 # program's output is checked against the corpus before it is timed.
@@ -27,14 +28,31 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 TIMEFORMAT="%U %S"
-# seconds PROGRAM INPUT: the CPU time of one run, stdout discarded.
-seconds() { { time "$1" < "$2" > /dev/null 2>&1; } 2>&1 | awk '{ print $1 + $2 }'; }
+# seconds PROGRAM INPUT [TIMES]: the CPU time of one run (the mean of TIMES), stdout discarded.
+seconds() {
+  local times=${3:-1}
+  { time (for ((k = 0; k < times; k++)); do "$1" < "$2" > /dev/null 2>&1; done); } 2>&1 |
+    awk -v n="$times" '{ printf "%.4f\n", ($1 + $2) / n }'
+}
 # cpu_ms COMMAND...: the CPU time of a shell command line, in milliseconds.
 cpu_ms() { { time eval "$*" > /dev/null 2>&1; } 2>&1 | awk '{ print ($1 + $2) * 1000 }'; }
-best_of() {  # best_of N PROGRAM INPUT
+# batch_ms COMMAND: the CPU time of one run of a short shell command line, in milliseconds: the
+# best of 3 batches of 20 runs.
+batch_ms() {
   local best=999999 t
+  for ((batch = 0; batch < 3; batch++)); do
+    t=$(cpu_ms "for ((i = 0; i < 20; i++)); do $1; done")
+    best=$(echo "scale=2; t = $t / 20; if (t < $best) t else $best" | bc)
+  done
+  echo "$best"
+}
+# best_of N PROGRAM INPUT: the best of N measurements. The clock counts whole milliseconds, so a
+# program that runs for less than 50 ms is timed over batches of 50 runs.
+best_of() {
+  local best=999999 t times=1
+  [ "$(echo "$(seconds "$2" "$3") < 0.05" | bc)" = 1 ] && times=50
   for ((i = 0; i < $1; i++)); do
-    t=$(seconds "$2" "$3")
+    t=$(seconds "$2" "$3" "$times")
     best=$(echo "if ($t < $best) $t else $best" | bc)
   done
   echo "$best"
@@ -60,11 +78,7 @@ for program in $PROGRAMS; do
   bfc_run=$(best_of "$RUNS" "$work/$name.bfc" "$input")
   gcc_run=$(best_of "$RUNS" "$work/$name.gcc" "$input")
 
-  bfc_compile=999999
-  for ((batch = 0; batch < 3; batch++)); do
-    t=$(cpu_ms 'for ((i = 0; i < 20; i++)); do "$bfc" "$CORPUS/$program" -o "$work/$name.bfc" --tape "$tape"; done')
-    bfc_compile=$(echo "scale=2; t = $t / 20; if (t < $bfc_compile) t else $bfc_compile" | bc)
-  done
+  bfc_compile=$(batch_ms '"$bfc" "$CORPUS/$program" -o "$work/$name.bfc" --tape "$tape"')
   gcc_compile=999999
   for ((i = 0; i < 3; i++)); do
     t=$(cpu_ms 'bench/bfc/bf2c.sh "$CORPUS/$program" "$tape" > "$work/$name.c" && gcc -O2 -w "$work/$name.c" -o "$work/$name.gcc"')
@@ -76,11 +90,7 @@ for program in $PROGRAMS; do
   echo "| $name | $bfc_run | $gcc_run | $ratio | $bfc_compile | $gcc_compile | ${speedup}× | $(stat -c %s "$work/$name.bfc") | $(stat -c %s "$work/$name.gcc.stripped") |"
 done
 # The floor under any compile time measured as a process: one that does nothing at all.
-floor=999999
-for ((batch = 0; batch < 3; batch++)); do
-  t=$(cpu_ms 'for ((i = 0; i < 20; i++)); do /bin/true; done')
-  floor=$(echo "scale=2; t = $t / 20; if (t < $floor) t else $floor" | bc)
-done
+floor=$(batch_ms /bin/true)
 echo
 echo "A process that does nothing (/bin/true), timed like bfc: $floor ms."
 echo "$(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), gcc $(gcc -dumpfullversion)"

@@ -132,6 +132,22 @@ tinyelf::Image exit_program(int status) {
   return program.link();
 }
 
+tinyelf::Image self_kill_program(int signal) {
+  namespace x86 = asmjit::x86;
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  a.mov(x86::eax, 39);  // SYS_getpid
+  a.syscall();
+  a.mov(x86::edi, x86::eax);
+  a.mov(x86::esi, signal);
+  a.mov(x86::eax, 62);  // SYS_kill
+  a.syscall();
+  a.mov(x86::eax, 60);  // SYS_exit
+  a.xor_(x86::edi, x86::edi);
+  a.syscall();
+  return program.link();
+}
+
 void emit_cat(tinyelf::Program& program, std::uint32_t buffer_size) {
   namespace x86 = asmjit::x86;
   const asmjit::Label buffer = program.bss(buffer_size);

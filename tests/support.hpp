@@ -43,6 +43,10 @@ tinyelf::Image exit_program(int status);
 // writes, until read() returns 0 or an error; then exit(0).
 void emit_cat(tinyelf::Program& program, std::uint32_t buffer_size);
 
+// kill(getpid(), signal), then exit(0): the program survives only if the signal is ignored,
+// blocked or handled.
+tinyelf::Image self_kill_program(int signal);
+
 // A file's whole contents, and an image's bytes, as strings to compare.
 std::string read_file(const std::filesystem::path& path);
 std::string as_string(const tinyelf::Image& image);

@@ -327,22 +327,6 @@ tinyelf::Image cat_program() {
   return program.link();
 }
 
-// kill(getpid(), sig).
-tinyelf::Image self_kill_program(int sig) {
-  tinyelf::Program program;
-  x86::Assembler& a = program.text();
-  a.mov(x86::eax, 39);  // SYS_getpid
-  a.syscall();
-  a.mov(x86::edi, x86::eax);
-  a.mov(x86::esi, sig);
-  a.mov(x86::eax, 62);  // SYS_kill
-  a.syscall();
-  a.mov(x86::eax, 60);
-  a.xor_(x86::edi, x86::edi);
-  a.syscall();
-  return program.link();
-}
-
 tinyelf::Image spin_program() {
   tinyelf::Program program;
   Label spin = program.text().newLabel();
@@ -390,7 +374,7 @@ TEST_CASE("the timeout kills the program and every process it started", "[faults
 
 TEST_CASE("1000 runs leave no zombie and no file descriptor behind", "[faults][run]") {
   const tinyelf::Image ok = test::exit_program(42);
-  const tinyelf::Image crash = self_kill_program(SIGSEGV);
+  const tinyelf::Image crash = test::self_kill_program(SIGSEGV);
   const tinyelf::Image spin = spin_program();
   std::vector<std::uint8_t> refused(ok.bytes().begin(), ok.bytes().end());
   refused[18] = 3;  // e_machine EM_386: ENOEXEC
@@ -452,7 +436,7 @@ TEST_CASE("16 MiB on stdin for a program that never reads it does not block run(
 
 TEST_CASE("a program killed by a signal reports that signal", "[faults][run]") {
   for (const int sig : {SIGTERM, SIGSEGV, SIGABRT, SIGKILL}) {
-    const tinyelf::RunResult r = tinyelf::run(self_kill_program(sig));
+    const tinyelf::RunResult r = tinyelf::run(test::self_kill_program(sig));
     INFO("signal " << sig);
     CHECK(r.term_signal == sig);
     CHECK(r.exit_code == -1);

@@ -69,21 +69,6 @@ TEST_CASE("a program killed by a signal reports the signal") {
 }
 
 TEST_CASE("the program starts with default signal actions and nothing blocked, whatever the caller set") {
-  // kill(getpid(), signal): dies of it only if the signal is neither ignored nor blocked.
-  auto kill_self = [](int signal) {
-    tinyelf::Program program;
-    x86::Assembler& a = program.text();
-    a.mov(x86::eax, 39);  // SYS_getpid
-    a.syscall();
-    a.mov(x86::edi, x86::eax);
-    a.mov(x86::esi, signal);
-    a.mov(x86::eax, 62);  // SYS_kill
-    a.syscall();
-    a.mov(x86::eax, 60);  // SYS_exit: still alive
-    a.xor_(x86::edi, x86::edi);
-    a.syscall();
-    return tinyelf::run(program.link());
-  };
   struct sigaction ignore {}, handle {}, old_term {}, old_hup {};
   ignore.sa_handler = SIG_IGN;
   handle.sa_handler = [](int) {};
@@ -93,7 +78,9 @@ TEST_CASE("the program starts with default signal actions and nothing blocked, w
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
   REQUIRE(::pthread_sigmask(SIG_BLOCK, &usr1, &old_mask) == 0);
-  const tinyelf::RunResult term = kill_self(SIGTERM), hup = kill_self(SIGHUP), user = kill_self(SIGUSR1);
+  const tinyelf::RunResult term = tinyelf::run(test::self_kill_program(SIGTERM)),
+                          hup = tinyelf::run(test::self_kill_program(SIGHUP)),
+                          user = tinyelf::run(test::self_kill_program(SIGUSR1));
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);
   ::sigaction(SIGHUP, &old_hup, nullptr);

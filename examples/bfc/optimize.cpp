@@ -64,6 +64,21 @@ Node make_node(Op op, std::int64_t offset, std::int64_t amount, std::size_t sour
   return node;
 }
 
+// Replaces each loop whose body is only adds, sets and moves by what `fold` makes of its Effect:
+// a node, or nothing to keep the loop. Innermost loops first.
+template <typename Fold>
+Block fold_simple_loops(Block block, Fold fold) {
+  return rewrite_blocks(std::move(block), [&fold](Block nodes) {
+    for (Node& node : nodes) {
+      if (node.op != Op::kLoop) continue;
+      const std::optional<Effect> effect = simple_effect(node.body);
+      if (!effect) continue;
+      if (std::optional<Node> folded = fold(*effect, node.source_offset)) node = std::move(*folded);
+    }
+    return nodes;
+  });
+}
+
 // True if `node` leaves p[0] at zero whenever it finishes.
 bool leaves_zero(const Node& node) {
   return node.op == Op::kLoop || node.op == Op::kScan ||
@@ -118,28 +133,18 @@ Block fold_runs(Block block) {
 // every 8-bit value, so the loop always ends with p[0] = 0. An even step never ends on odd
 // values and is left alone.
 Block fold_clear_loops(Block block) {
-  return rewrite_blocks(std::move(block), [](Block nodes) {
-    for (Node& node : nodes) {
-      if (node.op != Op::kLoop) continue;
-      const std::optional<Effect> effect = simple_effect(node.body);
-      if (!effect || effect->move != 0 || effect->cells.size() != 1 || !effect->only_adds()) continue;
-      if (!effect->cells.contains(0) || effect->cells.at(0).amount % 2 == 0) continue;
-      node = make_node(Op::kSet, 0, 0, node.source_offset);
-    }
-    return nodes;
+  return fold_simple_loops(std::move(block), [](const Effect& effect, std::size_t at) -> std::optional<Node> {
+    if (effect.move != 0 || effect.cells.size() != 1 || !effect.only_adds()) return std::nullopt;
+    if (!effect.cells.contains(0) || effect.cells.at(0).amount % 2 == 0) return std::nullopt;
+    return make_node(Op::kSet, 0, 0, at);
   });
 }
 
 // [>], [<], [>>>>]: bodies that only move the pointer.
 Block fold_scan_loops(Block block) {
-  return rewrite_blocks(std::move(block), [](Block nodes) {
-    for (Node& node : nodes) {
-      if (node.op != Op::kLoop) continue;
-      const std::optional<Effect> effect = simple_effect(node.body);
-      if (!effect || effect->move == 0 || !effect->cells.empty()) continue;
-      node = make_node(Op::kScan, 0, effect->move, node.source_offset);
-    }
-    return nodes;
+  return fold_simple_loops(std::move(block), [](const Effect& effect, std::size_t at) -> std::optional<Node> {
+    if (effect.move == 0 || !effect.cells.empty()) return std::nullopt;
+    return make_node(Op::kScan, 0, effect.move, at);
   });
 }
 
@@ -148,24 +153,19 @@ Block fold_scan_loops(Block block) {
 // cell gains its constant times that count. A cell the body sets ([>[-]<-]) simply ends with
 // the value the body leaves in it, if the loop runs at all.
 Block fold_multiply_loops(Block block) {
-  return rewrite_blocks(std::move(block), [](Block nodes) {
-    for (Node& node : nodes) {
-      if (node.op != Op::kLoop) continue;
-      const std::optional<Effect> effect = simple_effect(node.body);
-      if (!effect || effect->move != 0 || effect->cells.size() < 2 || !effect->cells.contains(0)) continue;
-      const CellEffect counter = effect->cells.at(0);
-      const std::int64_t step = wrap(counter.amount);
-      if (counter.assigned || (step != -1 && step != 1)) continue;
-      Node multiply = make_node(Op::kMultiply, 0, 0, node.source_offset);
-      for (const auto& [offset, cell] : effect->cells) {
-        if (offset == 0) continue;
-        // With step +1 the count is -p[0] (mod 256), so the factor changes sign.
-        const std::int64_t factor = cell.assigned ? wrap(cell.amount) : wrap(step == -1 ? cell.amount : -cell.amount);
-        multiply.terms.push_back({offset, factor, cell.assigned});
-      }
-      node = std::move(multiply);
+  return fold_simple_loops(std::move(block), [](const Effect& effect, std::size_t at) -> std::optional<Node> {
+    if (effect.move != 0 || effect.cells.size() < 2 || !effect.cells.contains(0)) return std::nullopt;
+    const CellEffect counter = effect.cells.at(0);
+    const std::int64_t step = wrap(counter.amount);
+    if (counter.assigned || (step != -1 && step != 1)) return std::nullopt;
+    Node multiply = make_node(Op::kMultiply, 0, 0, at);
+    for (const auto& [offset, cell] : effect.cells) {
+      if (offset == 0) continue;
+      // With step +1 the count is -p[0] (mod 256), so the factor changes sign.
+      const std::int64_t factor = cell.assigned ? wrap(cell.amount) : wrap(step == -1 ? cell.amount : -cell.amount);
+      multiply.terms.push_back({offset, factor, cell.assigned});
     }
-    return nodes;
+    return multiply;
   });
 }
 
