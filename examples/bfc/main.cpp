@@ -159,7 +159,12 @@ int main(int argc, char** argv) {
     }
     const tinyelf::Image image = bfc::compile(source, line.options);
     if (line.mode == Mode::kRun) return run_from_memory(image);
-    image.write(line.output);
+    try {
+      image.write(line.output);  // the message names the output file
+    } catch (const tinyelf::Error& error) {
+      fmt::print(stderr, "bfc: error: {}\n", error.what());
+      return 1;
+    }
     return 0;
   } catch (const bfc::CompileError& error) {
     fmt::print(stderr, "{}\n", error.what());

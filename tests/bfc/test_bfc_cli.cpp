@@ -141,6 +141,18 @@ TEST_CASE("cli: an unreadable program is an error with status 1") {
   CHECK_FALSE(fs::exists(output));
 }
 
+TEST_CASE("cli: an output file that cannot be written is an error with status 1, the old file kept") {
+  const fs::path program = write_program("write.b", kHello);
+  const fs::path missing = test::scratch_folder() / "no-such-folder" / "out";
+  const test::Process result = run_bfc({program.string(), "-o", missing.string()});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::StartsWith("bfc: error: cannot write " + missing.string()));
+  CHECK_FALSE(fs::exists(missing.parent_path()));
+  const test::Process folder = run_bfc({program.string(), "-o", test::scratch_folder().string()});
+  CHECK(folder.exit_code == 1);
+  CHECK(fs::is_directory(test::scratch_folder()));
+}
+
 TEST_CASE("cli: --dump-ir and --disable show the passes at work") {
   const std::string program = write_program("ir.b", "+[->++<]").string();
   CHECK(run_bfc({"--dump-ir", program}).out == "add 1 @0\nmultiply @0 +1*2\n");
