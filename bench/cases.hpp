@@ -12,7 +12,7 @@
 
 namespace bench {
 
-// exit42 and hello with tinyelf, into a new or reset Program: packed (the default, 120 and 153
+// exit42 and hello with tinyelf, into a new or reset Program: packed (the default, 120 and 151
 // bytes) or with LinkOptions::pack = false (128 and 158 bytes), which skips planning and emitting
 // the program again.
 tinyelf::Image tinyelf_exit42(tinyelf::Program& program);

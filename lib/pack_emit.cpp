@@ -75,6 +75,20 @@ bool flags_dead_before(const TextItem& item, bool dead_after) {
   return dead_after;
 }
 
+// lea r, [label + disp] reaches the label RIP-relative: 7 bytes into a 64-bit register. When every
+// address of the image is below 2^32, mov r32, imm32 gives the same value in 5 (6 for r8-r15):
+// writing a 32-bit register zeroes bits 32 to 63 (Intel SDM vol. 1, 3.4.1.1).
+bool is_label_lea(const TextItem& item) {
+  const asmjit::Operand_* ops = item.operands;
+  if (item.inst_id != x86::Inst::kIdLea || item.options != asmjit::InstOptions::kNone) return false;
+  if (!x86::Reg::isGpq(ops[0]) && !x86::Reg::isGpd(ops[0])) return false;
+  if (!ops[1].isMem()) return false;
+  const x86::Mem& mem = ops[1].as<x86::Mem>();
+  return mem.hasBaseLabel() && !mem.hasIndex() && !mem.hasSegment() && !mem.isAbs();
+}
+
+// An address of the image cannot reach this: above it, label addresses need more than 32 bits.
+constexpr std::uint64_t k32BitAddresses = std::uint64_t{1} << 32;
 
 // The units, if the whole of text was emitted through the recording assembler.
 std::optional<std::vector<Unit>> cut_units(const PackSource& source) {
@@ -114,10 +128,29 @@ bool first_instruction_survives_rex_rx(const PackSource& source, const PackedTex
   for (std::size_t u = 0; u < text.units.size(); ++u) {
     if (text.input.code[u].size == 0) continue;  // dropped, or bindings only
     const Unit& unit = text.units[u];
-    if (unit.rewrite.kind == Rewrite::Kind::kMoveByte) return true;  // B0+r ib, or a REX prefix first
+    if (unit.rewrite.kind == Rewrite::Kind::kMoveByte || unit.rewrite.kind == Rewrite::Kind::kMoveAddress)
+      return true;  // B0+r ib or B8+r id, or a REX prefix first
     return survives_rex_rx(source.code.textSection()->data() + source.items[unit.end_item - 1].start);
   }
   return true;
+}
+
+// File size the plain path would produce, to decide whether packing is worth it.
+std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout& layout) {
+  std::uint64_t offset = layout.tail_start + code.textSection()->realSize();
+  for (const Section* section : code.sectionsByOrder()) {
+    if (section == code.textSection() || section->hasFlag(SectionFlags::kZeroInitialized)) continue;
+    offset = align_up(offset, std::max<std::uint64_t>(section->alignment(), 1)) + section->realSize();
+  }
+  return std::max<std::uint64_t>(offset, layout.header_size);
+}
+
+// Where the plain path's memory image would end, bss included: the packed one ends no later.
+std::uint64_t plain_memory_end(const PackSource& source, const HeaderLayout& layout, std::uint64_t base) {
+  std::uint64_t end = base + plain_file_size(source.code, layout);
+  if (source.bss != nullptr)
+    end = align_up(end, std::max<std::uint64_t>(source.bss->alignment(), 1)) + source.bss->virtualSize();
+  return end;
 }
 
 // Units and their sizes for the planner, with the synthetic units an overlapped file needs in
@@ -161,6 +194,18 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
     }
   }
 
+  if (plain_memory_end(source, layout, base) <= k32BitAddresses) {
+    for (std::size_t u = 0; u < text.units.size(); ++u) {
+      Unit& unit = text.units[u];
+      const TextItem& last = items[unit.end_item - 1];
+      if (unit.rewrite.kind != Rewrite::Kind::kKeep || !is_label_lea(last)) continue;
+      const Rewrite rewrite{Rewrite::Kind::kMoveAddress, last.operands[0].id(), 0};
+      if (rewrite.size() >= text.input.code[u].size) continue;  // lea r32 of r8d-r15d: no gain
+      unit.rewrite = rewrite;
+      text.input.code[u].size = rewrite.size();
+    }
+  }
+
   if (layout.entry_is_fixed) {
     if (entry != 0) {
       text.units.insert(text.units.begin(), {0, 0, Synthetic::kJumpToEntry, {}});
@@ -175,16 +220,6 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
   text.input.layout = &layout;
   text.input.base = base;
   return text;
-}
-
-// File size the plain path would produce, to decide whether packing is worth it.
-std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout& layout) {
-  std::uint64_t offset = layout.tail_start + code.textSection()->realSize();
-  for (const Section* section : code.sectionsByOrder()) {
-    if (section == code.textSection() || section->hasFlag(SectionFlags::kZeroInitialized)) continue;
-    offset = align_up(offset, std::max<std::uint64_t>(section->alignment(), 1)) + section->realSize();
-  }
-  return std::max<std::uint64_t>(offset, layout.header_size);
 }
 
 // Thrown inside the packed path when the emitted code does not match the plan; link() then takes
@@ -239,6 +274,16 @@ class PackedEmitter {
 
   // The code and data pieces, in file order, with the header fields they reuse.
   std::vector<Region>& contents() { return contents_; }
+
+  // Writes each label address the packed code holds as an imm32, once the sections are placed.
+  void patch_addresses(std::vector<std::uint8_t>& file, std::uint64_t base) const {
+    for (const AbsoluteAddress& at : addresses_) {
+      const std::uint64_t address = base + scratch_.labelOffsetFromBase(at.label_id) + at.displacement;
+      if (address >= k32BitAddresses) throw PlanMismatch{};
+      const auto value = static_cast<std::uint32_t>(address);
+      std::memcpy(&file[at.offset], &value, sizeof value);  // x86 is little-endian, like the imm32
+    }
+  }
 
  private:
   void add_bss() {
@@ -310,6 +355,10 @@ class PackedEmitter {
             a_.bind(Label(item.label_id));
           } else if (unit.rewrite.kind == Rewrite::Kind::kMoveByte) {
             a_.mov(x86::gpb_lo(unit.rewrite.reg), unit.rewrite.value);
+          } else if (unit.rewrite.kind == Rewrite::Kind::kMoveAddress) {
+            a_.mov(x86::gpd(unit.rewrite.reg), 0);  // the address goes in by patch_addresses()
+            const x86::Mem& mem = item.operands[1].as<x86::Mem>();
+            addresses_.push_back({static_cast<std::uint32_t>(a_.offset() - 4), mem.baseId(), mem.offset()});
           } else if (unit.rewrite.kind == Rewrite::Kind::kKeep) {
             a_.emitInst(asmjit::BaseInst(item.inst_id, item.options, item.extra_reg), item.operands, 6);
           }
@@ -335,6 +384,12 @@ class PackedEmitter {
   x86::Assembler a_;
   std::vector<Label> chunk_labels_;
   std::vector<Region> contents_;
+  struct AbsoluteAddress {
+    std::uint32_t offset;  // of the imm32 in the file
+    std::uint32_t label_id;
+    std::int64_t displacement;
+  };
+  std::vector<AbsoluteAddress> addresses_;
 };
 
 }  // namespace
@@ -364,6 +419,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
     HeaderValues values{base, base + emitter.entry_offset(program_entry), placement.file_size,
                                 placement.memory_size, writable};
     std::vector<std::uint8_t> file = build_file(packed, placement, layout, values, emitter.contents());
+    emitter.patch_addresses(file, base);
     return LinkedFile{std::move(file), layout.entry_is_fixed ? base + 1 : values.entry, std::move(emitter.contents())};
   } catch (const PlanMismatch&) {
     return std::nullopt;

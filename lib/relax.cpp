@@ -24,6 +24,7 @@ std::uint32_t Rewrite::size() const noexcept {
     case Kind::kKeep: return 0;
     case Kind::kDrop: return 0;
     case Kind::kMoveByte: return reg < 4 ? 2 : 3;  // B0+r ib; spl..dil and r8b..r15b need a REX prefix
+    case Kind::kMoveAddress: return reg < 8 ? 5 : 6;  // B8+r id; r8d..r15d need a REX prefix
   }
   return 0;
 }

@@ -1,5 +1,6 @@
-// Shorter forms of instructions whose register values are known from Linux's register state at
-// entry (LinkOptions::assume_zeroed_registers).
+// Shorter forms of instructions the packer may emit: those whose register values are known from
+// Linux's register state at entry (LinkOptions::assume_zeroed_registers), and label addresses
+// as 32-bit immediates.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@ struct Rewrite {
     kKeep,      // emit the instruction as recorded
     kDrop,      // the instruction changes nothing: emit nothing
     kMoveByte,  // emit mov r8, imm8 on the low byte of `reg`, whose other bits are known zero
+    kMoveAddress,  // lea reg, [label + disp] as mov r32, imm32 of the absolute address (pack_emit.cpp)
   };
   Kind kind = Kind::kKeep;
   std::uint32_t reg = 0;

@@ -440,8 +440,44 @@ TEST_CASE("Image::regions tells which bytes hold headers, code and data, and whi
   CHECK(has_region(link(exit42, {}), {64, 24, RegionKind::kHeader, "program header", ""}));
   CHECK(has_region(link(exit42, {.layout = tinyelf::Layout::kCompact}), {4, 8, RegionKind::kCode, "text", "e_ident[4..16)"}));
   CHECK(has_region(link(hello, {}), {88, 7, RegionKind::kCode, "text", "p_paddr"}));
-  CHECK(has_region(link(hello, {}), {120, 19, RegionKind::kCode, "text", ""}));
-  CHECK(has_region(link(hello, {}), {139, 14, RegionKind::kData, ".rodata", ""}));
+  CHECK(has_region(link(hello, {}), {120, 17, RegionKind::kCode, "text", ""}));  // lea rsi became mov esi
+  CHECK(has_region(link(hello, {}), {137, 14, RegionKind::kData, ".rodata", ""}));
+}
+
+TEST_CASE("lea of a label becomes mov r32, imm32 where every address is below 4 GiB") {
+  // Each lea loads an address; the program adds what they point to: 1 + 2 + 4 + 8 + 16 = 31.
+  const Build build = [](tinyelf::Program& p) {
+    const Label one = p.rodata("\x01"), two = p.data("\x00\x02"), zeros = p.bss(8192, 8);
+    x86::Assembler& a = p.text();
+    a.mov(x86::byte_ptr(zeros, 40), 4);
+    a.lea(x86::rsi, x86::ptr(one));        // 7 bytes -> BE imm32, 5 bytes
+    a.lea(x86::r9, x86::ptr(two, 1));      // displacement kept; 7 -> 41 B9 imm32, 6
+    a.lea(x86::edx, x86::ptr(zeros, 32));  // a bss label: its address is known only after placement
+    a.lea(x86::r10d, x86::ptr(zeros));     // lea r10d (7 bytes) -> 6
+    a.movzx(x86::edi, x86::byte_ptr(x86::rsi));
+    a.add(x86::dil, x86::byte_ptr(x86::r9));
+    a.add(x86::dil, x86::byte_ptr(x86::rdx, 8));
+    a.mov(x86::byte_ptr(x86::r10, 48), 8);
+    a.add(x86::dil, x86::byte_ptr(x86::r10, 48));
+    a.add(x86::dil, 16);
+    emit_exit_with_edi(a);
+  };
+  const std::vector<std::size_t> sizes = check_everywhere(build, 31, "");
+  CHECK(sizes[1] <= sizes[0] - 5);  // conformant: 2 + 1 + 1 + 1 bytes shorter, before the hole
+  const tinyelf::Image packed = link(build, {});
+  bool found_mov_esi = false;  // mov esi, the address of .rodata
+  for (std::size_t i = 0; i + 5 <= packed.size(); ++i)
+    if (packed.bytes()[i] == 0xBE) {
+      std::uint32_t address = 0;
+      std::memcpy(&address, packed.bytes().data() + i + 1, 4);
+      for (const tinyelf::Region& region : packed.regions())
+        if (region.what == ".rodata" && address == 0x400000 + region.offset) found_mov_esi = true;
+    }
+  CHECK(found_mov_esi);
+  // The overlapped layout lives above 4 GiB; from this base, bss crosses 4 GiB: lea stays.
+  tinyelf::LinkOptions high{.base_address = 0xFFFFF000};
+  CHECK(tinyelf::run(link(build, high)).exit_code == 31);
+  CHECK(link(build, high).size() > packed.size());
 }
 
 TEST_CASE("assume_zeroed_registers shortens only what the entry state proves") {
