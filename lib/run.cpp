@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -104,6 +105,7 @@ class Child {
     }
   }
 
+  pid_t pid() const noexcept { return pid_; }
   void kill_group() noexcept { ::kill(-pid_, SIGKILL); }
 
   int wait() noexcept {
@@ -218,10 +220,16 @@ RunResult run(std::span<const std::uint8_t> file, const std::vector<std::string>
                             errno_text(exec_errno)));
   }
   if (input.empty()) in.parent.reset();
+  // Readable once the program has exited. Then whatever it started is killed with its process
+  // group, so a descendant that inherited stdout cannot keep run() waiting for end of file.
+  // (glibc 2.36's <sys/pidfd.h> lacks extern "C", hence the system call itself.)
+  Fd exited(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
+  if (!exited) fail("pidfd_open", errno);
 
   RunResult result;
-  while (out.parent || err.parent) {
-    pollfd fds[3] = {{in.parent.get(), POLLOUT, 0}, {out.parent.get(), POLLIN, 0}, {err.parent.get(), POLLIN, 0}};
+  while (exited || out.parent || err.parent) {
+    pollfd fds[4] = {{in.parent.get(), POLLOUT, 0}, {out.parent.get(), POLLIN, 0}, {err.parent.get(), POLLIN, 0},
+                     {exited.get(), POLLIN, 0}};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
@@ -229,7 +237,7 @@ RunResult run(std::span<const std::uint8_t> file, const std::vector<std::string>
       break;
     }
     // Round up so the loop never spins on a deadline less than a millisecond away.
-    const int ready = ::poll(fds, 3, static_cast<int>(std::min<std::chrono::milliseconds::rep>(left.count() + 1, 60'000)));
+    const int ready = ::poll(fds, 4, static_cast<int>(std::min<std::chrono::milliseconds::rep>(left.count() + 1, 60'000)));
     if (ready < 0) {
       if (errno == EINTR) continue;
       fail("poll", errno);
@@ -237,6 +245,10 @@ RunResult run(std::span<const std::uint8_t> file, const std::vector<std::string>
     if (fds[0].revents != 0) feed(in.parent, input);
     if (fds[1].revents != 0) drain(out.parent, result.out);
     if (fds[2].revents != 0) drain(err.parent, result.err);
+    if (fds[3].revents != 0) {
+      child.kill_group();  // the exited program itself is a zombie until child.wait(): no pid reuse
+      exited.reset();
+    }
   }
 
   const int status = child.wait();

