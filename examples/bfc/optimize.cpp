@@ -89,6 +89,7 @@ bool leaves_zero(const Node& node) {
 // `untouched`: no cell has been changed yet on entry to `block` (true only at program start).
 Block remove_dead_loops_from(Block block, bool untouched) {
   Block result;
+  result.reserve(block.size());
   bool zero = false;  // p[0] is known to be zero: the previous node was a loop
   for (Node& node : block) {
     if (node.op == Op::kLoop && (untouched || zero)) continue;
@@ -112,6 +113,7 @@ Block remove_dead_loops(Block program) { return remove_dead_loops_from(std::move
 Block fold_runs(Block block) {
   return rewrite_blocks(std::move(block), [](Block nodes) {
     Block result;
+    result.reserve(nodes.size());
     for (Node& node : nodes) {
       if (!result.empty()) {
         Node& last = result.back();
