@@ -278,6 +278,17 @@ TEST_CASE("a writer killed with SIGKILL mid-write leaves the old file and at wor
 namespace {
 
 // fork(); then parent and child each write their pid (4 bytes) to stdout and spin forever.
+// write(1, &eax, 4): one atomic pipe write.
+void emit_write_eax(x86::Assembler& a) {
+  a.push(x86::rax);
+  a.mov(x86::eax, 1);  // SYS_write
+  a.mov(x86::edi, 1);
+  a.mov(x86::rsi, x86::rsp);
+  a.mov(x86::edx, 4);
+  a.syscall();
+}
+
+// fork; both processes write their pid and spin.
 tinyelf::Image fork_and_spin_program() {
   tinyelf::Program program;
   x86::Assembler& a = program.text();
@@ -286,12 +297,7 @@ tinyelf::Image fork_and_spin_program() {
   a.syscall();
   a.mov(x86::eax, 39);  // SYS_getpid
   a.syscall();
-  a.push(x86::rax);
-  a.mov(x86::eax, 1);  // SYS_write(1, rsp, 4): one atomic pipe write each
-  a.mov(x86::edi, 1);
-  a.mov(x86::rsi, x86::rsp);
-  a.mov(x86::edx, 4);
-  a.syscall();
+  emit_write_eax(a);
   a.bind(spin);
   a.jmp(spin);
   return program.link();
@@ -381,12 +387,7 @@ TEST_CASE("when the program exits, what it started is killed and run() returns",
   a.syscall();
   a.test(x86::eax, x86::eax);
   a.jz(spin);
-  a.push(x86::rax);
-  a.mov(x86::eax, 1);  // SYS_write(1, rsp, 4)
-  a.mov(x86::edi, 1);
-  a.mov(x86::rsi, x86::rsp);
-  a.mov(x86::edx, 4);
-  a.syscall();
+  emit_write_eax(a);  // the child's pid
   a.mov(x86::eax, 60);
   a.mov(x86::edi, 7);
   a.syscall();
