@@ -86,19 +86,30 @@ bool leaves_zero(const Node& node) {
          (node.op == Op::kSet && node.offset == 0 && wrap(node.amount) == 0);
 }
 
+// Keeps the nodes `keep` accepts, in order, compacting `block` in place: no second copy of a
+// program that may have a node for every byte of its source.
+template <typename Keep>
+void keep_if(Block& block, Keep keep) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < block.size(); ++i) {
+    if (!keep(block[i])) continue;
+    if (i != kept) block[kept] = std::move(block[i]);  // never onto itself: that would empty its vectors
+    ++kept;
+  }
+  block.erase(block.begin() + static_cast<std::ptrdiff_t>(kept), block.end());
+}
+
 // `untouched`: no cell has been changed yet on entry to `block` (true only at program start).
 Block remove_dead_loops_from(Block block, bool untouched) {
-  Block result;
-  result.reserve(block.size());
   bool zero = false;  // p[0] is known to be zero: the previous node was a loop
-  for (Node& node : block) {
-    if (node.op == Op::kLoop && (untouched || zero)) continue;
+  keep_if(block, [&](Node& node) {
+    if (node.op == Op::kLoop && (untouched || zero)) return false;
     if (node.op == Op::kLoop) node.body = remove_dead_loops_from(std::move(node.body), false);
     untouched = untouched && (node.op == Op::kMove || node.op == Op::kOutput);
     zero = leaves_zero(node);
-    result.push_back(std::move(node));
-  }
-  return result;
+    return true;
+  });
+  return block;
 }
 
 }  // namespace
@@ -112,22 +123,24 @@ Block remove_dead_loops(Block program) { return remove_dead_loops_from(std::move
 // that cancel out (+- , <>).
 Block fold_runs(Block block) {
   return rewrite_blocks(std::move(block), [](Block nodes) {
-    Block result;
-    result.reserve(nodes.size());
-    for (Node& node : nodes) {
-      if (!result.empty()) {
-        Node& last = result.back();
+    std::size_t kept = 0;  // nodes[0, kept) is the folded block so far
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      Node& node = nodes[i];
+      if (kept > 0) {
+        Node& last = nodes[kept - 1];
         const bool same_add = node.op == Op::kAdd && last.op == Op::kAdd && node.offset == last.offset;
         const bool same_move = node.op == Op::kMove && last.op == Op::kMove;
         if (same_add || same_move) {
           last.amount = same_add ? wrap(last.amount + node.amount) : last.amount + node.amount;
-          if (last.amount == 0) result.pop_back();
+          if (last.amount == 0) --kept;
           continue;
         }
       }
-      result.push_back(std::move(node));
+      if (i != kept) nodes[kept] = std::move(node);  // never onto itself: that would empty its vectors
+      ++kept;
     }
-    return result;
+    nodes.erase(nodes.begin() + static_cast<std::ptrdiff_t>(kept), nodes.end());
+    return nodes;
   });
 }
 
