@@ -44,7 +44,7 @@ std::string file_system_name(const fs::path& folder) {
   }
 }
 
-void write(benchmark::State& state) {
+void write(benchmark::State& state, tinyelf::Durability durability) {
   std::string pattern = (fs::temp_directory_path() / "tinyelf-bench-write-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     state.SkipWithError("mkdtemp failed");
@@ -52,7 +52,7 @@ void write(benchmark::State& state) {
   }
   const fs::path folder = pattern;
   const tinyelf::Image image = exit42();
-  for (auto _ : state) image.write(folder / "exit42");
+  for (auto _ : state) image.write(folder / "exit42", durability);
   state.SetItemsProcessed(state.iterations());
   state.SetLabel(file_system_name(folder));
   std::error_code ignored;
@@ -80,7 +80,10 @@ void run_from_big_caller(benchmark::State& state) {
 }
 
 // Both spend their time in the kernel or a child process: measure wall-clock time.
-BENCHMARK(write)->Name("tinyelf/write/exit42")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(write, synced, tinyelf::Durability::kSynced)
+    ->Name("tinyelf/write/exit42")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(write, unsynced, tinyelf::Durability::kUnsynced)
+    ->Name("tinyelf/write/exit42-unsynced")->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(run, exit42, exit42, 42, "")
     ->Name("tinyelf/run/exit42")->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(run, hello, hello, 0, bench::kHelloMessage)

@@ -1,4 +1,5 @@
-// Image::write — replace a file atomically: write a temporary file next to it, fsync, rename.
+// Image::write — replace a file atomically: write a temporary file next to it, fsync (unless
+// Durability::kUnsynced), rename.
 //
 // rename(2) within one file system is atomic: a reader (or a crash) sees the old file or the new
 // one, never a mix. The temporary file is named `.NAME.tinyelf-XXXXXX` so a leftover one (after a
@@ -94,17 +95,20 @@ void sync_folder(const fs::path& path) {
 
 }  // namespace
 
-void Image::write(const std::filesystem::path& path) const {
+void Image::write(const std::filesystem::path& path, Durability durability) const {
   if (path.empty() || !path.has_filename()) fail(path, "the destination names no file", EINVAL);
+  if (durability != Durability::kSynced && durability != Durability::kUnsynced)
+    fail(path, fmt::format("Durability {} is not a tinyelf::Durability", static_cast<int>(durability)), EINVAL);
+  const bool synced = durability == Durability::kSynced;
   check_target(path);
   TemporaryFile temporary;
   create_temporary(path, temporary);
   write_all(temporary.fd, bytes_, path);
-  if (::fsync(temporary.fd) != 0) fail(path, "fsync failed", errno);
+  if (synced && ::fsync(temporary.fd) != 0) fail(path, "fsync failed", errno);
   if (::close(std::exchange(temporary.fd, -1)) != 0) fail(path, "close failed", errno);
   if (::rename(temporary.path.c_str(), path.c_str()) != 0) fail(path, "cannot rename the temporary file over it", errno);
   temporary.path.clear();  // renamed: nothing left to remove
-  sync_folder(path);
+  if (synced) sync_folder(path);
 }
 
 }  // namespace tinyelf

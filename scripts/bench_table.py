@@ -139,6 +139,7 @@ def main():
     write = best("tinyelf/write/exit42")
     file_system = f" ({write[1].get('label')})" if write and write[1].get("label") else ""
     print(f"| Image::write exit42 (temporary file, fsync, rename){file_system} | {cell('tinyelf/write/exit42')} |")
+    print(f"| Image::write exit42, Durability::kUnsynced (no fsync) | {cell('tinyelf/write/exit42-unsynced')} |")
     print(f"| tinyelf::run exit42 (memfd, vfork, fexecve, wait) | {cell('tinyelf/run/exit42')} |")
     print(f"| tinyelf::run hello (same, stdout captured) | {cell('tinyelf/run/hello')} |")
     print(f"| tinyelf::run exit42 from a caller holding 256 MiB | {cell('tinyelf/run/exit42-256MiB-caller')} |")

@@ -19,9 +19,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-
-
-
 // Files left in `folder` besides `keep`.
 std::vector<std::string> leftovers(const fs::path& folder, const std::string& keep) {
   std::vector<std::string> names;
@@ -30,9 +27,10 @@ std::vector<std::string> leftovers(const fs::path& folder, const std::string& ke
   return names;
 }
 
-tinyelf::Error write_error(const tinyelf::Image& image, const fs::path& path) {
+tinyelf::Error write_error(const tinyelf::Image& image, const fs::path& path,
+                           tinyelf::Durability durability = tinyelf::Durability::kSynced) {
   try {
-    image.write(path);
+    image.write(path, durability);
   } catch (const tinyelf::Error& e) {
     return e;
   }
@@ -68,6 +66,25 @@ TEST_CASE("write() creates an executable file with the image's bytes") {
     fs::current_path(previous);
     CHECK(test::read_file(folder / "relative") == test::as_string(image));
   }
+}
+
+TEST_CASE("Durability::kUnsynced writes the same file, atomically, without waiting for the disk") {
+  const fs::path folder = test::scratch_folder() / "unsynced";
+  fs::create_directory(folder);
+  const tinyelf::Image first = test::exit_program(8), second = test::exit_program(9);
+  first.write(folder / "prog", tinyelf::Durability::kUnsynced);
+  second.write(folder / "prog", tinyelf::Durability::kUnsynced);  // replaces it whole
+  CHECK(test::read_file(folder / "prog") == test::as_string(second));
+  struct stat st {};
+  REQUIRE(::stat((folder / "prog").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == (0755 & ~test::current_umask()));
+  CHECK(test::spawn({(folder / "prog").string()}).exit_code == 9);
+  CHECK(leftovers(folder, "prog").empty());
+  CHECK_THAT(write_error(first, folder / "missing" / "prog", tinyelf::Durability::kUnsynced).what(),
+             Contains("ENOENT"));
+  CHECK_THAT(write_error(first, folder / "prog", static_cast<tinyelf::Durability>(7)).what(),
+             Contains("Durability 7 is not a tinyelf::Durability"));
+  CHECK(test::read_file(folder / "prog") == test::as_string(second));
 }
 
 TEST_CASE("write() to a missing folder fails and creates nothing") {

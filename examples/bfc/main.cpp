@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
     const tinyelf::Image image = bfc::compile(source, line.options);
     if (line.mode == Mode::kRun) return run_from_memory(image);
     try {
-      image.write(line.output);  // the message names the output file
+      // Atomic, without waiting for the disk, as compilers and linkers write their output.
+      image.write(line.output, tinyelf::Durability::kUnsynced);  // the message names the output file
     } catch (const tinyelf::Error& error) {
       fmt::print(stderr, "bfc: error: {}\n", error.what());
       return 1;

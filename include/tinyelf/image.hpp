@@ -28,6 +28,17 @@ struct Region {
   std::string_view field;  // code or data inside a header field: the field it reuses ("p_paddr")
 };
 
+// What Image::write waits for before it returns.
+enum class Durability {
+  // fsync the new file before the rename and its folder after it: after a power cut, `path` holds
+  // the old file or the whole new one.
+  kSynced,
+  // Rename only, as compilers and linkers do: readers, and a process killed at any point, still see
+  // the old file or the whole new one, but after a power cut the new file may be empty or missing.
+  // No wait for the disk: for streams of files that can be made again.
+  kUnsynced,
+};
+
 // The bytes of one ELF executable, as produced by Program::link().
 class Image {
  public:
@@ -41,11 +52,11 @@ class Image {
   std::vector<Region> regions() const;
 
   // Writes the file atomically: a temporary file `.NAME.tinyelf-XXXXXX` in the same folder is
-  // written, fsync'ed and renamed over `path`, with mode 0755 minus the umask. If `path` is a
-  // symbolic link, the link itself is replaced, not its target. Refuses to replace a folder or a
-  // device, fifo or socket. Throws Error(kWriteFailed) naming the path and errno on any failure,
-  // and then leaves `path` as it was (absent or the previous file), never partly written.
-  void write(const std::filesystem::path& path) const;
+  // written, fsync'ed (see Durability) and renamed over `path`, with mode 0755 minus the umask. If
+  // `path` is a symbolic link, the link itself is replaced, not its target. Refuses to replace a
+  // folder or a device, fifo or socket. Throws Error(kWriteFailed) naming the path and errno on any
+  // failure, and then leaves `path` as it was (absent or the previous file), never partly written.
+  void write(const std::filesystem::path& path, Durability durability = Durability::kSynced) const;
 
  private:
   friend class Program;
