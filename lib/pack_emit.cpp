@@ -146,8 +146,8 @@ std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout
 }
 
 // Where the plain path's memory image would end, bss included: the packed one ends no later.
-std::uint64_t plain_memory_end(const PackSource& source, const HeaderLayout& layout, std::uint64_t base) {
-  std::uint64_t end = base + plain_file_size(source.code, layout);
+std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_size, std::uint64_t base) {
+  std::uint64_t end = base + plain_size;
   if (source.bss != nullptr)
     end = align_up(end, std::max<std::uint64_t>(source.bss->alignment(), 1)) + source.bss->virtualSize();
   return end;
@@ -155,9 +155,10 @@ std::uint64_t plain_memory_end(const PackSource& source, const HeaderLayout& lay
 
 // Units and their sizes for the planner, with the synthetic units an overlapped file needs in
 // front: a jump when the entry is not the first instruction, a nop when the first instruction
-// would be changed by the REX.RX prefix "ELF" leaves.
+// would be changed by the REX.RX prefix "ELF" leaves. `short_addresses`: every address of the
+// image is below 4 GiB, so label addresses fit in an imm32.
 std::optional<PackedText> describe(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
-                                   std::uint64_t entry, std::uint64_t base) {
+                                   std::uint64_t entry, std::uint64_t base, bool short_addresses) {
   std::optional<std::vector<Unit>> units = cut_units(source);
   if (!units) return std::nullopt;
   const auto& items = source.items;
@@ -194,7 +195,7 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
     }
   }
 
-  if (plain_memory_end(source, layout, base) <= k32BitAddresses) {
+  if (short_addresses) {
     for (std::size_t u = 0; u < text.units.size(); ++u) {
       Unit& unit = text.units[u];
       const TextItem& last = items[unit.end_item - 1];
@@ -407,10 +408,12 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
 
   const bool writable = has_writable(code);
   const std::uint64_t base = base_for(layout, options, writable);
-  const std::optional<PackedText> text = describe(source, layout, options, program_entry, base);
+  const std::uint64_t plain_size = plain_file_size(code, layout);
+  const bool short_addresses = plain_memory_end(source, plain_size, base) <= k32BitAddresses;
+  const std::optional<PackedText> text = describe(source, layout, options, program_entry, base, short_addresses);
   if (!text) return std::nullopt;
   const Plan plan = plan_packing(text->input);
-  if (plan.chunks.empty() || plan.file_size > plain_file_size(code, layout)) return std::nullopt;
+  if (plan.chunks.empty() || plan.file_size > plain_size) return std::nullopt;
 
   try {
     PackedEmitter emitter(source, *text, plan, layout);

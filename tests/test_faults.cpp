@@ -350,14 +350,28 @@ bool has_zombie_child() {
   return info.si_pid != 0;
 }
 
+// Runs `body` in a child process that is a subreaper, so the processes orphaned under it are
+// reparented to it and their deaths can be observed with waitpid. Its exit status; 10 if it could
+// not become a subreaper.
+template <typename Body>
+int in_subreaper(Body body) {
+  return in_child([&] { return ::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 ? 10 : body(); });
+}
+
+// Waits for `pid`: 1 if SIGKILL ended it, 0 if it is not (or no longer) a child of this process,
+// -1 if it ended otherwise.
+int reap_killed(pid_t pid) {
+  int status = 0;
+  const pid_t got = ::waitpid(pid, &status, 0);
+  if (got < 0 && errno == ECHILD) return 0;
+  return got == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 1 : -1;
+}
+
 }  // namespace
 
 TEST_CASE("the timeout kills the program and every process it started", "[faults][run]") {
   const tinyelf::Image image = fork_and_spin_program();
-  // In a child that is a subreaper, so the orphaned grandchild is reparented to it and its death
-  // can be observed with waitpid.
-  const int status = in_child([&] {
-    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return 10;
+  const int status = in_subreaper([&] {
     const tinyelf::RunResult r = tinyelf::run(image, {}, {}, std::chrono::seconds(2));
     if (!r.timed_out || r.term_signal != SIGKILL) return 11;
     if (r.out.size() != 8) return 12;  // both pids
@@ -365,11 +379,9 @@ TEST_CASE("the timeout kills the program and every process it started", "[faults
     std::memcpy(pids, r.out.data(), sizeof pids);
     int reaped = 0;
     for (const std::int32_t pid : pids) {
-      int child_status = 0;
-      const pid_t got = ::waitpid(pid, &child_status, 0);
-      if (got < 0 && errno == ECHILD) continue;  // the direct child, reaped by run()
-      if (got != pid || !WIFSIGNALED(child_status) || WTERMSIG(child_status) != SIGKILL) return 13;
-      ++reaped;
+      const int killed = reap_killed(pid);  // 0 for the direct child, reaped by run()
+      if (killed < 0) return 13;
+      reaped += killed;
     }
     if (reaped != 1) return 14;
     if (::waitpid(-1, nullptr, WNOHANG) != -1 || errno != ECHILD) return 15;  // nothing else left
@@ -394,17 +406,13 @@ TEST_CASE("when the program exits, what it started is killed and run() returns",
   a.bind(spin);
   a.jmp(spin);
   const tinyelf::Image image = program.link();
-  const int status = in_child([&] {
-    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return 10;  // the orphan comes to us
+  const int status = in_subreaper([&] {  // the orphan comes to us
     const tinyelf::RunResult r = tinyelf::run(image, {}, {}, std::chrono::seconds(60));
     if (r.timed_out || r.exit_code != 7) return 11;  // it used to wait for the spinning child
     if (r.out.size() != 4) return 12;
     std::int32_t pid = 0;
     std::memcpy(&pid, r.out.data(), sizeof pid);
-    int child_status = 0;
-    if (::waitpid(pid, &child_status, 0) != pid || !WIFSIGNALED(child_status) || WTERMSIG(child_status) != SIGKILL)
-      return 13;
-    return 0;
+    return reap_killed(pid) == 1 ? 0 : 13;
   });
   CHECK(status == 0);
 }

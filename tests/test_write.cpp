@@ -38,6 +38,15 @@ tinyelf::Error write_error(const tinyelf::Image& image, const fs::path& path,
   return tinyelf::Error(tinyelf::ErrorCode::kWriteFailed, "unreachable");
 }
 
+// `path` holds exactly `image`, with mode 0755 minus the umask, and runs with `exit_code`.
+void check_written(const fs::path& path, const tinyelf::Image& image, int exit_code) {
+  CHECK(test::read_file(path) == test::as_string(image));
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == (0755 & ~test::current_umask()));
+  CHECK(test::spawn({path.string()}).exit_code == exit_code);
+}
+
 }  // namespace
 
 TEST_CASE("write() creates an executable file with the image's bytes") {
@@ -45,11 +54,7 @@ TEST_CASE("write() creates an executable file with the image's bytes") {
   fs::create_directory(folder);
   const tinyelf::Image image = test::exit_program(5);
   image.write(folder / "prog");
-  CHECK(test::read_file(folder / "prog") == test::as_string(image));
-  struct stat st {};
-  REQUIRE(::stat((folder / "prog").c_str(), &st) == 0);
-  CHECK((st.st_mode & 07777) == (0755 & ~test::current_umask()));
-  CHECK(test::spawn({(folder / "prog").string()}).exit_code == 5);
+  check_written(folder / "prog", image, 5);
   CHECK(leftovers(folder, "prog").empty());
 
   SECTION("and replaces an existing file whole") {
@@ -74,11 +79,7 @@ TEST_CASE("Durability::kUnsynced writes the same file, atomically, without waiti
   const tinyelf::Image first = test::exit_program(8), second = test::exit_program(9);
   first.write(folder / "prog", tinyelf::Durability::kUnsynced);
   second.write(folder / "prog", tinyelf::Durability::kUnsynced);  // replaces it whole
-  CHECK(test::read_file(folder / "prog") == test::as_string(second));
-  struct stat st {};
-  REQUIRE(::stat((folder / "prog").c_str(), &st) == 0);
-  CHECK((st.st_mode & 07777) == (0755 & ~test::current_umask()));
-  CHECK(test::spawn({(folder / "prog").string()}).exit_code == 9);
+  check_written(folder / "prog", second, 9);
   CHECK(leftovers(folder, "prog").empty());
   CHECK_THAT(write_error(first, folder / "missing" / "prog", tinyelf::Durability::kUnsynced).what(),
              Contains("ENOENT"));

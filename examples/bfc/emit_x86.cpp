@@ -156,7 +156,7 @@ class Emitter {
   }
 
   static x86::Mem cell(std::int64_t offset) { return x86::byte_ptr(x86::rbx, static_cast<std::int32_t>(offset)); }
-  static std::int32_t byte(std::int64_t amount) { return static_cast<std::int8_t>(static_cast<std::uint8_t>(amount & 0xff)); }
+  static std::int32_t byte(std::int64_t amount) { return static_cast<std::int32_t>(wrap(amount)); }
 
   // A loop tests its cell before the first round and after each one. Two savings:
   // - a body that ends with p[0] = 0 (a clear, a multiply or a scan of p[0]) runs once at most,
@@ -169,7 +169,7 @@ class Emitter {
     a_.cmp(cell(0), 0);
     a_.je(end);
     a_.bind(top);
-    if (!body.empty() && ends_at_zero(body.back())) {
+    if (!body.empty() && leaves_zero(body.back())) {
       emit_block(body);
     } else if (const std::optional<std::size_t> step = last_step(body)) {
       emit_block(body, *step);
@@ -181,11 +181,6 @@ class Emitter {
       a_.jne(top);
     }
     a_.bind(end);
-  }
-
-  static bool ends_at_zero(const Node& node) {
-    return node.op == Op::kLoop || node.op == Op::kScan || (node.op == Op::kMultiply && node.offset == 0) ||
-           (node.op == Op::kSet && node.offset == 0 && byte(node.amount) == 0);
   }
 
   // The index of an add to p[0] that can move to the end of `body`: no later node touches p[0]

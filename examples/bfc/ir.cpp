@@ -5,6 +5,13 @@
 
 namespace bfc {
 
+std::int64_t wrap(std::int64_t amount) { return static_cast<std::int8_t>(static_cast<std::uint8_t>(amount & 0xff)); }
+
+bool leaves_zero(const Node& node) {
+  return node.op == Op::kLoop || node.op == Op::kScan || (node.op == Op::kMultiply && node.offset == 0) ||
+         (node.op == Op::kSet && node.offset == 0 && wrap(node.amount) == 0);
+}
+
 namespace {
 
 void print(const Block& block, int depth, std::string& out) {

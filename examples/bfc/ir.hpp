@@ -45,6 +45,14 @@ struct Node {
   std::size_t source_offset = 0;  // where the node starts in the program text
 };
 
+// Cells hold 8 bits: two amounts are the same change when they agree modulo 256. The
+// representative in [-128, 127].
+std::int64_t wrap(std::int64_t amount);
+
+// True if `node` leaves p[0] at zero whenever it finishes: a loop or scan ends on a zero cell, a
+// multiply clears its source, and `set 0 @0`.
+bool leaves_zero(const Node& node);
+
 // A one-line-per-node listing, nested loops indented, e.g. "add 1 @0\nloop\n  move 2\nend\n".
 // Tests compare it against the shape a pass must produce.
 std::string to_string(const Block& block);

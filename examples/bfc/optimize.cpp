@@ -9,9 +9,6 @@ namespace bfc {
 
 namespace {
 
-// Cells hold 8 bits: two amounts are the same change when they agree modulo 256.
-std::int64_t wrap(std::int64_t amount) { return static_cast<std::int8_t>(static_cast<std::uint8_t>(amount & 0xff)); }
-
 // Applies `rewrite` to every loop body, innermost first, then to `block` itself.
 template <typename Rewrite>
 Block rewrite_blocks(Block block, Rewrite rewrite) {
@@ -77,13 +74,6 @@ Block fold_simple_loops(Block block, Fold fold) {
     }
     return nodes;
   });
-}
-
-// True if `node` leaves p[0] at zero whenever it finishes.
-bool leaves_zero(const Node& node) {
-  return node.op == Op::kLoop || node.op == Op::kScan ||
-         (node.op == Op::kMultiply && node.offset == 0) ||
-         (node.op == Op::kSet && node.offset == 0 && wrap(node.amount) == 0);
 }
 
 // Keeps the nodes `keep` accepts, in order, compacting `block` in place: no second copy of a

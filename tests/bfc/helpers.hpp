@@ -1,10 +1,8 @@
-// Shared by the bfc tests: compile program text in memory, run it, read corpus files.
+// Shared by the bfc tests: compile program text in memory and run it (test::read_file in
+// support.hpp reads corpus files).
 #pragma once
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -14,13 +12,6 @@
 #include "interpreter.hpp"
 
 namespace test::bfc_support {
-
-inline std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 inline tinyelf::Image compile(std::string_view text, const bfc::Options& options = {}) {
   return bfc::compile(bfc::Source{"test.b", std::string(text)}, options);

@@ -72,7 +72,7 @@ TEST_CASE("cli: unbalanced brackets: FILE:LINE:COL, status 1, no output file") {
     std::ofstream(output) << "previous";
     const test::Process result = run_bfc({write_program("bad.b", "]").string(), "-o", output.string()});
     CHECK(result.exit_code == 1);
-    CHECK(test::bfc_support::slurp(output) == "previous");
+    CHECK(test::read_file(output) == "previous");
     fs::remove(output);
   }
 }
@@ -96,7 +96,7 @@ TEST_CASE("cli: --eof and --tape") {
   for (const auto& [mode, expected] : {std::pair{"unchanged", "LK\nLK\n"}, std::pair{"zero", "LB\nLB\n"},
                                        std::pair{"minus-one", "LA\nLA\n"}}) {
     REQUIRE(run_bfc({program.string(), "-o", output.string(), "--eof", mode}).exit_code == 0);
-    const std::string file = test::bfc_support::slurp(output);
+    const std::string file = test::read_file(output);
     const tinyelf::RunResult result =
         tinyelf::run(std::span(reinterpret_cast<const std::uint8_t*>(file.data()), file.size()), {}, "\n");
     CHECK(result.out == expected);

@@ -25,7 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::bfc_support::compile;
-using test::bfc_support::slurp;
 
 const fs::path kCorpus = TINYELF_BF_CORPUS;
 
@@ -39,7 +38,7 @@ struct Entry {
 };
 
 std::vector<Entry> read_manifest() {
-  std::istringstream lines(slurp(kCorpus / "MANIFEST.tsv"));
+  std::istringstream lines(test::read_file(kCorpus / "MANIFEST.tsv"));
   std::vector<Entry> entries;
   std::string line;
   std::getline(lines, line);  // the column names
@@ -83,8 +82,8 @@ std::vector<Variant> variants(const Entry& entry, bool with_unoptimized) {
 
 void check_program(const Entry& entry, bool with_unoptimized) {
   const bfc::Source source = bfc::read_source((kCorpus / entry.program).string());
-  const std::string input = entry.input.empty() ? "" : slurp(kCorpus / entry.input);
-  const std::string expected = slurp(kCorpus / entry.expected);
+  const std::string input = entry.input.empty() ? "" : test::read_file(kCorpus / entry.input);
+  const std::string expected = test::read_file(kCorpus / entry.expected);
   for (const tinyelf::Layout layout : kLayouts) {
     for (Variant& variant : variants(entry, with_unoptimized)) {
       variant.options.link.layout = layout;
@@ -130,7 +129,7 @@ TEST_CASE("corpus: bench programs print their expected output") {
 TEST_CASE("corpus: endless programs print their expected prefix") {
   for (const Entry& entry : entries_of("endless")) {
     const bfc::Source source = bfc::read_source((kCorpus / entry.program).string());
-    const std::string expected = slurp(kCorpus / entry.expected);
+    const std::string expected = test::read_file(kCorpus / entry.expected);
     for (bool optimise : {true, false}) {
       bfc::Options options = optimise ? bfc::Options{} : test::bfc_support::unoptimized();
       options.emit.batch_io = false;
