@@ -2,6 +2,7 @@
 // fields) and the bytes it never reads (holes), where code and data may be packed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -23,6 +24,9 @@ enum class HeaderKind {
   kOverlapped,  // program header at 24 inside the ELF header: the 80-byte floor
   kSeparate,    // compact with bss: headers as in kConformant, every ignored field a hole
 };
+
+// No layout has more holes than this (kSeparate has 5).
+inline constexpr std::size_t kMaxHoles = 5;
 
 struct HeaderLayout {
   HeaderKind kind;

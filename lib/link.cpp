@@ -1,9 +1,9 @@
 // Program::link — lays the sections out around the headers, resolves labels, writes the headers.
 //
 // Two paths share the same last steps (lib/link_p.hpp):
-// - packed (small programs, lib/pack_emit.cpp): the recorded instructions are emitted again into
-//   a scratch CodeHolder whose text section is the whole file, with code and data in the header
-//   holes; if that is impossible or not smaller, the plain path is taken instead;
+// - packed (small programs, lib/link_packed.cpp): the recorded instructions' bytes are copied
+//   into the header holes and the tail, their label displacements rewritten, and the data placed
+//   around them; if that is impossible or not smaller, the plain path is taken instead;
 // - plain (here): text starts where the layout's tail starts (file offset 120 for kConformant),
 //   then rodata and data; AsmJit relocates the program's own CodeHolder in place.
 // Either way bss (memory only) follows the end of the file, and the headers are written last,
@@ -32,7 +32,6 @@ using detail::align_up;
 using detail::check_asmjit;
 using detail::HeaderKind;
 using detail::HeaderLayout;
-using detail::Placement;
 namespace x86 = asmjit::x86;
 
 namespace {
@@ -123,15 +122,24 @@ bool detail::has_writable(const asmjit::CodeHolder& code) {
 
 namespace {
 
+// Where each section of a CodeHolder went.
+struct Placement {
+  std::vector<asmjit::Section*> file_sections;  // in file order, text first
+  std::uint64_t file_size = 0;
+  std::uint64_t memory_size = 0;  // bss included
+};
+
 bool has_bss(const asmjit::CodeHolder& code) {
   return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) {
     return s->hasFlag(SectionFlags::kZeroInitialized) && s->realSize() != 0;
   });
 }
 
-}  // namespace
 
-Placement detail::place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
+// Gives every section its offset from the base address, text at `text_offset`, file-backed
+// sections in order, zero-initialized ones after the end of the file, which is never shorter than
+// `header_size`. Throws Error(kImageTooLarge) past the limits.
+Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
                                  std::uint64_t base, const LinkOptions& options) {
   Placement placement;
   placement.file_sections.reserve(code.sectionCount());
@@ -168,7 +176,9 @@ Placement detail::place_sections(asmjit::CodeHolder& code, std::uint64_t text_of
   return placement;
 }
 
-std::vector<std::uint8_t> detail::build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
+// Resolves and relocates `code` as placed, copies its file sections into the file and writes the
+// headers.
+std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
                                      const detail::HeaderValues& values, const std::vector<Region>& contents) {
   check_asmjit(code.resolveUnresolvedLinks(), "resolve cross-section label references");
   check_asmjit(code.relocateToBase(values.base), "relocate the code");
@@ -177,9 +187,16 @@ std::vector<std::uint8_t> detail::build_file(asmjit::CodeHolder& code, const Pla
     check_asmjit(code.copySectionData(file.data() + section->offset(), file.size() - section->offset(), section->id()),
                  [&] { return fmt::format("copy section {}", section->name()); });
   }
+  detail::write_headers(file.data(), layout, values, contents);
+  return file;
+}
+
+}  // namespace
+
+void detail::write_headers(std::uint8_t* file, const HeaderLayout& layout, const detail::HeaderValues& values,
+                           const std::vector<Region>& contents) {
   std::uint8_t header[sizeof(detail::Elf64_Ehdr) + sizeof(detail::Elf64_Phdr)];
   detail::write_header(layout, values, header);
-  // The header goes over every header byte that no code or data covers.
   std::uint64_t at = 0;
   auto header_up_to = [&](std::uint64_t end) {
     end = std::min<std::uint64_t>(end, layout.header_size);
@@ -190,7 +207,6 @@ std::vector<std::uint8_t> detail::build_file(asmjit::CodeHolder& code, const Pla
     at = std::max(at, region.offset + region.size);
   }
   header_up_to(layout.header_size);
-  return file;
 }
 
 std::uint64_t detail::base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable) {
@@ -222,7 +238,7 @@ Image Program::link(const LinkOptions& options) {
 
   const bool writable = detail::has_writable(code_);
   const std::uint64_t base = detail::base_for(layout, options, writable);
-  const Placement placement = detail::place_sections(code_, layout.tail_start, layout.header_size, base, options);
+  const Placement placement = place_sections(code_, layout.tail_start, layout.header_size, base, options);
   const std::uint64_t text_offset = code_.textSection()->offset();
   const detail::HeaderValues values{base, base + text_offset + entry, placement.file_size, placement.memory_size,
                                     writable};
@@ -240,7 +256,7 @@ Image Program::link(const LinkOptions& options) {
   }
   std::sort(contents.begin(), contents.end(), [](const Region& x, const Region& y) { return x.offset < y.offset; });
   linked_ = true;  // relocation below changes code_ for good
-  std::vector<std::uint8_t> file = detail::build_file(code_, placement, layout, values, contents);
+  std::vector<std::uint8_t> file = build_file(code_, placement, layout, values, contents);
   if (layout.entry_is_fixed) {
     const std::uint32_t jump = layout.holes.front().start;
     const auto displacement = static_cast<std::int32_t>(text_offset + entry - (jump + 5));

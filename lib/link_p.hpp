@@ -1,5 +1,5 @@
 // The steps Program::link shares between its plain path (lib/link.cpp) and its packed path
-// (lib/pack_emit.cpp).
+// (lib/link_packed.cpp).
 #pragma once
 
 #include <cstdint>
@@ -14,23 +14,10 @@
 
 namespace tinyelf::detail {
 
-// Where each section of a CodeHolder went.
-struct Placement {
-  std::vector<asmjit::Section*> file_sections;  // in file order, text first
-  std::uint64_t file_size = 0;
-  std::uint64_t memory_size = 0;  // bss included
-};
-
-// Gives every section its offset from the base address, text at `text_offset`, file-backed
-// sections in order, zero-initialized ones after the end of the file, which is never shorter than
-// `header_size`. Throws Error(kImageTooLarge) past the limits.
-Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
-                         std::uint64_t base, const LinkOptions& options);
-
-// Resolves and relocates `code` as placed, copies its file sections into the file and writes the
-// header over every header byte that `contents` (code and data, sorted by offset) leaves free.
-std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
-                                     const HeaderValues& values, const std::vector<Region>& contents);
+// Writes the headers over every header byte of `file` that `contents` (code and data, sorted by
+// offset) leaves free.
+void write_headers(std::uint8_t* file, const HeaderLayout& layout, const HeaderValues& values,
+                   const std::vector<Region>& contents);
 
 bool has_writable(const asmjit::CodeHolder& code);
 

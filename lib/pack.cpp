@@ -1,7 +1,10 @@
 // plan_packing: dynamic programming over (hole, first unit) for the code, then first-fit for the
 // data, for every choice of holes kept free for data; the smallest file wins.
 #include <algorithm>
+#include <array>
+#include <optional>
 
+#include "asmjit_p.hpp"
 #include "pack_p.hpp"
 
 namespace tinyelf::detail {
@@ -9,13 +12,14 @@ namespace tinyelf::detail {
 namespace {
 
 constexpr std::uint32_t kInfinity = std::numeric_limits<std::uint32_t>::max() / 2;
+constexpr std::uint32_t kUnknown = kInfinity + 1;
 
 // The cost of what is left: tail bytes first, then the number of chunks (fewer jumps, and a file
 // that reads more like the program that was written).
 constexpr std::uint32_t kChunkWeight = 1;
 constexpr std::uint32_t kByteWeight = 1024;
 
-std::uint32_t connector_size(Connector connector) {
+constexpr std::uint32_t connector_size(Connector connector) {
   switch (connector) {
     case Connector::kNone: return 0;
     case Connector::kSwallow: return kSwallowSize;
@@ -24,63 +28,40 @@ std::uint32_t connector_size(Connector connector) {
   return 0;
 }
 
-std::uint64_t align_up(std::uint64_t value, std::uint64_t alignment) { return (value + alignment - 1) / alignment * alignment; }
-
 class Planner {
  public:
-  Planner(const PlanInput& input, std::uint32_t reserved)
+  Planner(const PlanInput& input, std::pmr::memory_resource* memory)
       : in_(input), layout_(*input.layout), holes_(static_cast<std::uint32_t>(layout_.holes.size())),
-        units_(static_cast<std::uint32_t>(input.code.size())), reserved_(reserved) {
-    prefix_.resize(units_ + 1);
-    for (std::uint32_t i = 0; i < units_; ++i) prefix_[i + 1] = prefix_[i] + in_.code[i].size;
-    memo_.assign((holes_ + 1) * (units_ + 1), kUnknown);
+        units_(static_cast<std::uint32_t>(input.code.size())), prefix_(memory), cells_(memory) {
+    for (const CodeUnit& unit : in_.code) code_size_ += unit.size;
   }
 
-  // The best plan with these reserved holes, or nothing if the code cannot start where it must.
-  std::optional<Plan> plan() {
-    std::uint32_t first_slot = 0;
-    if (layout_.entry_is_fixed) {
-      if (best(0, 0) >= kInfinity) return std::nullopt;
-    } else {
-      first_slot = holes_;  // everything in the tail, unless a hole does better
-      for (std::uint32_t h = 0; h < holes_; ++h)
-        if (!is_reserved(h) && best(h, 0) < best(first_slot, 0)) first_slot = h;
-    }
-    Plan plan;
-    std::vector<std::uint32_t> used_up_to(holes_, 0);  // end of code and connector in each hole
-    std::uint32_t slot = first_slot, unit = 0;
-    for (;;) {
-      Chunk chunk;
-      chunk.first = unit;
-      if (slot == holes_) {
-        chunk.offset = layout_.tail_start;
-        chunk.end = units_;
-        chunk.in_tail = true;
-        if (chunk.end > chunk.first) plan.chunks.push_back(chunk);
-        break;
-      }
-      const Step& step = steps_[index(slot, unit)];
-      chunk.offset = layout_.holes[slot].start;
-      chunk.end = step.end;
-      chunk.connector = step.connector;
-      plan.chunks.push_back(chunk);
-      used_up_to[slot] = step.connector == Connector::kSwallow
-                             ? layout_.holes[slot].end
-                             : chunk.offset + code_size(unit, step.end) + connector_size(step.connector);
-      if (step.end == units_) break;
-      slot = step.next;
-      unit = step.end;
+  // Fills `plan` with the best plan with the holes in `reserved` kept for data; false if the
+  // code cannot start where it must.
+  bool plan(std::uint32_t reserved, Plan& plan) {
+    reserved_ = reserved;
+    plan.chunks.clear();
+    plan.data_at.clear();
+    std::array<std::uint32_t, kMaxHoles> used_up_to{};  // end of code and connector in each hole
+    if (const std::optional<std::uint32_t> hole = hole_for_all()) {
+      // Nothing in the tail and a single chunk is the lowest cost there is, and the first hole
+      // that gives it is the one the search would choose: no search needed.
+      const std::uint32_t start = layout_.holes[*hole].start;
+      plan.chunks.push_back({start, 0, units_, Connector::kNone, false});
+      used_up_to[*hole] = start + code_size_;
+    } else if (!search(plan, used_up_to)) {
+      return false;
     }
     place_data(plan, used_up_to);
-    return plan;
+    return true;
   }
 
  private:
-  static constexpr std::uint32_t kUnknown = kInfinity + 1;
-
-  struct Step {
-    std::uint32_t end = 0;   // units [unit, end) go into this hole
-    std::uint32_t next = 0;  // the slot the next chunk starts in (holes_ = the tail)
+  // The best way to go on when the chunk in a slot starts with a unit.
+  struct Cell {
+    std::uint32_t cost = kUnknown;  // of the rest of the program (see best())
+    std::uint32_t end = 0;          // units [unit, end) go into this hole
+    std::uint8_t next = 0;          // the slot the next chunk starts in (holes_ = the tail)
     Connector connector = Connector::kNone;
   };
 
@@ -99,14 +80,60 @@ class Planner {
     return Connector::kJump;
   }
 
+  // The first hole the code may start in that holds all of it.
+  std::optional<std::uint32_t> hole_for_all() const {
+    for (std::uint32_t h = 0; h < (layout_.entry_is_fixed ? 1 : holes_); ++h)
+      if (!is_reserved(h) && units_ != 0 && code_size_ <= layout_.holes[h].size()) return h;
+    return std::nullopt;
+  }
+
+  // The search: the chunks of the cheapest plan, and the end of what they use in each hole.
+  bool search(Plan& plan, std::array<std::uint32_t, kMaxHoles>& used_up_to) {
+    if (prefix_.empty()) {
+      prefix_.resize(units_ + 1);
+      for (std::uint32_t i = 0; i < units_; ++i) prefix_[i + 1] = prefix_[i] + in_.code[i].size;
+    }
+    cells_.assign((holes_ + 1) * (units_ + 1), Cell{});  // all unknown
+    std::uint32_t first_slot = 0;
+    if (layout_.entry_is_fixed) {
+      if (best(0, 0) >= kInfinity) return false;
+    } else {
+      first_slot = holes_;  // everything in the tail, unless a hole does better
+      for (std::uint32_t h = 0; h < holes_; ++h)
+        if (!is_reserved(h) && best(h, 0) < best(first_slot, 0)) first_slot = h;
+    }
+    std::uint32_t slot = first_slot, unit = 0;
+    for (;;) {
+      Chunk chunk;
+      chunk.first = unit;
+      if (slot == holes_) {
+        chunk.offset = layout_.tail_start;
+        chunk.end = units_;
+        chunk.in_tail = true;
+        if (chunk.end > chunk.first) plan.chunks.push_back(chunk);
+        return true;
+      }
+      const Cell& step = cells_[index(slot, unit)];
+      chunk.offset = layout_.holes[slot].start;
+      chunk.end = step.end;
+      chunk.connector = step.connector;
+      plan.chunks.push_back(chunk);
+      used_up_to[slot] = step.connector == Connector::kSwallow
+                             ? layout_.holes[slot].end
+                             : chunk.offset + code_size(unit, step.end) + connector_size(step.connector);
+      if (step.end == units_) return true;
+      slot = step.next;
+      unit = step.end;
+    }
+  }
+
   // Cost (kByteWeight per tail byte, kChunkWeight per chunk) of the rest of the program when the
   // chunk in `slot` starts with `unit`.
   std::uint32_t best(std::uint32_t slot, std::uint32_t unit) {
     if (slot == holes_) return code_size(unit, units_) * kByteWeight + (unit < units_ ? kChunkWeight : 0);
-    std::uint32_t& result = memo_[index(slot, unit)];
-    if (result != kUnknown) return result;
-    result = kInfinity;
-    if (steps_.empty()) steps_.resize(memo_.size());
+    Cell& cell = cells_[index(slot, unit)];
+    if (cell.cost != kUnknown) return cell.cost;
+    cell.cost = kInfinity;
     const Hole& hole = layout_.holes[slot];
     // An empty chunk (a bare jump) only makes sense where execution must start.
     const bool may_be_empty = layout_.entry_is_fixed && slot == 0 && unit == 0;
@@ -118,43 +145,40 @@ class Planner {
         const Connector link = connector(slot, next, unit, end);
         if (code + connector_size(link) > hole.size()) continue;
         const std::uint32_t rest = kChunkWeight + (end == units_ ? 0 : best(next, end));
-        if (rest < result) {
-          result = rest;
-          steps_[index(slot, unit)] = {end, next, link};
+        if (rest < cell.cost) {
+          cell.cost = rest;
+          cell.end = end;
+          cell.next = static_cast<std::uint8_t>(next);
+          cell.connector = link;
         }
         if (end == units_) break;  // nothing follows: the next slot does not matter
       }
     }
-    return result;
+    return cell.cost;
   }
 
   // First fit into the free end of each hole, in hole order, else the tail after the code.
-  void place_data(Plan& plan, const std::vector<std::uint32_t>& used_up_to) const {
-    struct Free {
-      std::uint32_t cursor, end;
-    };
-    std::vector<Free> free;
-    for (std::uint32_t h = 0; h < holes_; ++h) {
-      const Hole& hole = layout_.holes[h];
-      free.push_back({used_up_to[h] != 0 ? used_up_to[h] : hole.start, hole.end});
-    }
+  void place_data(Plan& plan, const std::array<std::uint32_t, kMaxHoles>& used_up_to) const {
     std::uint32_t tail = layout_.tail_start;
     if (!plan.chunks.empty() && plan.chunks.back().in_tail) tail += code_size(plan.chunks.back().first, units_);
-    for (const DataUnit& unit : in_.data) {
-      std::uint32_t at = kInfinity;
-      for (Free& range : free) {
-        const auto aligned = static_cast<std::uint32_t>(align_up(in_.base + range.cursor, unit.align) - in_.base);
-        if (aligned + unit.size <= range.end) {
-          at = aligned;
-          range.cursor = aligned + unit.size;
-          break;
+    if (!in_.data.empty()) {
+      std::array<std::uint32_t, kMaxHoles> cursor{};
+      for (std::uint32_t h = 0; h < holes_; ++h) cursor[h] = used_up_to[h] != 0 ? used_up_to[h] : layout_.holes[h].start;
+      for (const DataUnit& unit : in_.data) {
+        std::uint32_t at = kInfinity;
+        for (std::uint32_t h = 0; h < holes_ && at == kInfinity; ++h) {
+          const auto aligned = static_cast<std::uint32_t>(align_up(in_.base + cursor[h], unit.align) - in_.base);
+          if (aligned + unit.size <= layout_.holes[h].end) {
+            at = aligned;
+            cursor[h] = aligned + unit.size;
+          }
         }
+        if (at == kInfinity) {
+          at = static_cast<std::uint32_t>(align_up(in_.base + tail, unit.align) - in_.base);
+          tail = at + unit.size;
+        }
+        plan.data_at.push_back(at);
       }
-      if (at == kInfinity) {
-        at = static_cast<std::uint32_t>(align_up(in_.base + tail, unit.align) - in_.base);
-        tail = at + unit.size;
-      }
-      plan.data_at.push_back(at);
     }
     plan.file_size = std::max(layout_.header_size, tail);
   }
@@ -163,25 +187,34 @@ class Planner {
   const HeaderLayout& layout_;
   const std::uint32_t holes_;
   const std::uint32_t units_;
-  const std::uint32_t reserved_;
-  std::vector<std::uint32_t> prefix_;
-  std::vector<std::uint32_t> memo_;
-  std::vector<Step> steps_;
+  std::uint32_t reserved_ = 0;
+  std::uint32_t code_size_ = 0;             // bytes of all units
+  std::pmr::vector<std::uint32_t> prefix_;  // prefix_[u]: bytes of units [0, u), for the search
+  std::pmr::vector<Cell> cells_;            // by (slot, unit)
 };
 
 }  // namespace
 
-Plan plan_packing(const PlanInput& input) {
+Plan plan_packing(const PlanInput& input, std::pmr::memory_resource* memory) {
+  Plan plan(memory);
   const auto holes = static_cast<std::uint32_t>(input.layout->holes.size());
+  if (holes > kMaxHoles) return plan;
+  Planner planner(input, memory);
   // Keeping a hole free only helps data; without data, one pass.
-  const std::uint32_t masks = input.data.empty() ? 1 : 1u << holes;
-  std::optional<Plan> best;
-  for (std::uint32_t reserved = 0; reserved < masks; ++reserved) {
-    if (input.layout->entry_is_fixed && (reserved & 1)) continue;  // the first hole holds the entry
-    std::optional<Plan> plan = Planner(input, reserved).plan();
-    if (plan && (!best || plan->file_size < best->file_size)) best = std::move(plan);
+  if (input.data.empty()) {
+    planner.plan(0, plan);
+    return plan;
   }
-  return best ? *best : Plan{};
+  std::uint32_t best = 0, best_size = kInfinity;
+  for (std::uint32_t reserved = 0; reserved < 1u << holes; ++reserved) {
+    if (input.layout->entry_is_fixed && (reserved & 1)) continue;  // the first hole holds the entry
+    if (planner.plan(reserved, plan) && plan.file_size < best_size) {
+      best = reserved;
+      best_size = plan.file_size;
+    }
+  }
+  if (best_size != kInfinity) planner.plan(best, plan);
+  return plan;
 }
 
 }  // namespace tinyelf::detail

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory_resource>
 #include <optional>
 #include <vector>
 
@@ -39,22 +40,27 @@ struct Chunk {
   bool in_tail = false;
 };
 
+// The packer's containers take their memory from one arena per link (lib/link_packed.cpp), so that
+// packing a small program costs no heap allocation.
 struct Plan {
-  std::vector<Chunk> chunks;           // in execution order; the first one holds the entry
-  std::vector<std::uint32_t> data_at;  // file offset of each data unit
+  explicit Plan(std::pmr::memory_resource* memory) : chunks(memory), data_at(memory) {}
+  std::pmr::vector<Chunk> chunks;           // in execution order; the first one holds the entry
+  std::pmr::vector<std::uint32_t> data_at;  // file offset of each data unit
   std::uint32_t file_size = 0;
 };
 
 struct PlanInput {
+  explicit PlanInput(std::pmr::memory_resource* memory) : code(memory), data(memory) {}
   const HeaderLayout* layout = nullptr;
-  std::vector<CodeUnit> code;
-  std::vector<DataUnit> data;
+  std::pmr::vector<CodeUnit> code;
+  std::pmr::vector<DataUnit> data;
   std::uint64_t base = 0;  // data alignment holds for base + offset
 };
 
 // The plan giving the smallest file, trying every split of the code over the holes (in ascending
-// order) and every set of holes kept free for data.
-Plan plan_packing(const PlanInput& input);
+// order) and every set of holes kept free for data; no chunks when no plan exists. Its vectors
+// use `memory`.
+Plan plan_packing(const PlanInput& input, std::pmr::memory_resource* memory);
 
 // Bytes of jmp rel8 and of the swallowing opcode.
 inline constexpr std::uint32_t kJumpSize = 2;

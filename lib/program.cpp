@@ -70,9 +70,9 @@ asmjit::Error detail::RecordingAssembler::_emit(asmjit::InstId inst_id, const as
                                                                            const asmjit::Operand_& o2,
                                                                            const asmjit::Operand_* o_ext) {
   if (!keep_recording()) return x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
-  if (items_.empty()) items_.reserve(16);  // one allocation for typical small programs
+  if (items_.empty()) items_.reserve(8);  // one small allocation for typical small programs
   TextItem item;
-  item.start = offset();
+  item.start = static_cast<std::uint32_t>(offset());
   item.inst_id = inst_id;
   item.options = instOptions();  // consumed by the emit below
   item.extra_reg = extraReg();
@@ -82,7 +82,7 @@ asmjit::Error detail::RecordingAssembler::_emit(asmjit::InstId inst_id, const as
   if (o_ext != nullptr) std::copy(o_ext, o_ext + 3, item.operands + 3);
   const asmjit::Error err = x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
   if (err == asmjit::kErrorOk) {
-    item.end = offset();
+    item.end = static_cast<std::uint32_t>(offset());
     items_.push_back(item);
   }
   return err;
@@ -92,7 +92,7 @@ asmjit::Error detail::RecordingAssembler::bind(const asmjit::Label& label) {
   const asmjit::Error err = x86::Assembler::bind(label);
   if (err == asmjit::kErrorOk && keep_recording()) {
     TextItem item;
-    item.start = item.end = offset();
+    item.start = item.end = static_cast<std::uint32_t>(offset());
     item.label_id = label.id();
     items_.push_back(item);
   }

@@ -13,6 +13,7 @@
 #include <asmjit/x86.h>
 
 #include "relax_p.hpp"
+#include "x86_encoding_p.hpp"
 
 namespace tinyelf::detail {
 
@@ -23,8 +24,8 @@ std::uint32_t Rewrite::size() const noexcept {
   switch (kind) {
     case Kind::kKeep: return 0;
     case Kind::kDrop: return 0;
-    case Kind::kMoveByte: return reg < 4 ? 2 : 3;  // B0+r ib; spl..dil and r8b..r15b need a REX prefix
-    case Kind::kMoveAddress: return reg < 8 ? 5 : 6;  // B8+r id; r8d..r15d need a REX prefix
+    case Kind::kMoveByte: return mov_r8_imm8_size(reg);
+    case Kind::kMoveAddress: return mov_r32_imm32_size(reg);
   }
   return 0;
 }

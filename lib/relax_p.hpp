@@ -15,7 +15,7 @@ struct Rewrite {
     kKeep,      // emit the instruction as recorded
     kDrop,      // the instruction changes nothing: emit nothing
     kMoveByte,  // emit mov r8, imm8 on the low byte of `reg`, whose other bits are known zero
-    kMoveAddress,  // lea reg, [label + disp] as mov r32, imm32 of the absolute address (pack_emit.cpp)
+    kMoveAddress,  // lea reg, [label + disp] as mov r32, imm32 of the absolute address (link_packed.cpp)
   };
   Kind kind = Kind::kKeep;
   std::uint32_t reg = 0;

@@ -177,6 +177,51 @@ TEST_CASE("RIP-relative reads of rodata and writes to data and bss") {
       9, "ok\n");
 }
 
+TEST_CASE("moved instructions keep their label displacements: immediates after them, rel8 back") {
+  // The packer copies instruction bytes and rewrites only the displacement (lib/x86_encoding.cpp):
+  // an immediate after a RIP-relative disp32, or a 66 prefix before it, must be left alone.
+  const Build build = [](tinyelf::Program& p) {
+    const Label bytes = p.rodata("\x03\x04", 1);
+    const Label cell = p.data("\x00\x00\x00\x00\x00\x00\x00\x00", 8);
+    x86::Assembler& a = p.text();
+    Label again = a.newLabel(), done = a.newLabel();
+    a.mov(x86::dword_ptr(cell), 0x01020304);   // C7 05 disp32 imm32
+    a.mov(x86::word_ptr(cell, 4), 0x0506);     // 66 C7 05 disp32 imm16
+    a.imul(x86::edi, x86::dword_ptr(cell), 2);  // 6B 3D disp32 imm8: 0x02040608
+    a.shr(x86::edi, 24);                       // 2
+    a.bind(again);
+    a.add(x86::edi, x86::word_ptr(cell, 4));   // + 0x0506 each time round
+    a.cmp(x86::byte_ptr(bytes, 1), 4);         // 80 3D disp32 imm8: equal, so...
+    a.short_().jne(done);                      // ...never taken
+    a.sub(x86::edi, 0x0506);
+    a.inc(x86::edi);
+    a.cmp(x86::edi, 5);
+    a.short_().jb(again);                      // rel8 back: three rounds give 5
+    a.bind(done);
+    emit_exit_with_edi(a);
+  };
+  const std::vector<std::size_t> sizes = check_everywhere(build, 5, "");
+  CHECK(sizes[1] < sizes[0]);  // packed
+  CHECK(sizes[2] < sizes[1]);
+}
+
+TEST_CASE("a program addressing memory from rip itself is not packed and still runs") {
+  // [rip + disp] with no label means "disp bytes after this instruction": moving the instruction
+  // away from what follows it would change the address, so such programs keep the plain layout.
+  const Build build = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    Label next = a.newLabel();
+    a.lea(x86::rdi, x86::ptr(x86::rip, 0));  // the address of `next`
+    a.bind(next);
+    a.lea(x86::rax, x86::ptr(next));
+    a.sub(x86::rdi, x86::rax);  // 0
+    a.add(x86::edi, 42);
+    emit_exit_with_edi(a);
+  };
+  const std::vector<std::size_t> sizes = check_everywhere(build, 42, "");
+  CHECK(sizes[1] == sizes[0]);
+}
+
 TEST_CASE("programs that read their input") {
   const Build cat = [](tinyelf::Program& p) { test::emit_cat(p, 256); };
   const std::string input = "packed programs read stdin\n" + std::string(1000, 'x');

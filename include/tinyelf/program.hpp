@@ -23,8 +23,10 @@ class ThrowOnAsmJitError final : public asmjit::ErrorHandler {
 // One instruction, or one label binding, emitted through Program::text(): enough to emit it again
 // at another address, which is how link() packs a small program into free header bytes.
 struct TextItem {
-  std::size_t start = 0;             // offset in text where it was emitted
-  std::size_t end = 0;               // offset just past it (== start for a binding)
+  // Offsets in text, modulo 2^32 (a text that long is never packed): 8 items fit in one small
+  // heap block.
+  std::uint32_t start = 0;           // where it was emitted
+  std::uint32_t end = 0;             // just past it (== start for a binding)
   asmjit::InstId inst_id = 0;        // x86::Inst::kIdNone for a label binding
   asmjit::InstOptions options = asmjit::InstOptions::kNone;
   asmjit::RegOnly extra_reg;

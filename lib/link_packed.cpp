@@ -1,0 +1,492 @@
+// The packed path of Program::link: the recorded text cut into units, planned over the header
+// holes (lib/pack.cpp), and the file written directly: each instruction's bytes are copied to
+// their planned offset and their displacement to a label is rewritten for the new addresses
+// (lib/x86_encoding.cpp). Nothing is assembled a second time, so packing a small program costs
+// about what the plain path costs, and no heap allocation but the file and its region list.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory_resource>
+#include <optional>
+#include <vector>
+
+#include "asmjit_p.hpp"
+#include "elf_p.hpp"
+#include "link_p.hpp"
+#include "pack_p.hpp"
+#include "relax_p.hpp"
+#include "scratch_memory_p.hpp"
+#include "x86_encoding_p.hpp"
+
+namespace tinyelf::detail {
+
+using asmjit::Label;
+using asmjit::Section;
+using asmjit::SectionFlags;
+namespace x86 = asmjit::x86;
+
+namespace {
+
+// The REX prefix the bytes "ELF" (45 4C 46) leave in front of the first instruction of an
+// overlapped file is REX.RX (0x46): harmless before an opcode that has no ModRM byte and no byte
+// register, or before the instruction's own prefixes (only the last REX counts).
+bool survives_rex_rx(const std::uint8_t* code) {
+  const std::uint8_t op = code[0];
+  if ((op & 0xF0) == 0x40) return true;  // its own REX prefix
+  switch (op) {
+    case 0x66: case 0x67: case 0xF0: case 0xF2: case 0xF3:              // legacy prefixes
+    case 0x68: case 0x6A: case 0x90: case 0xC3: case 0xE8: case 0xE9: case 0xEB:  // push imm, nop, ret, call, jmp
+    case 0x05: case 0x0D: case 0x25: case 0x2D: case 0x35: case 0x3D: case 0xA9:  // op eax, imm32
+      return true;
+    case 0x0F:
+      return code[1] == 0x05 || code[1] == 0x0B || (code[1] & 0xF0) == 0x80;  // syscall, ud2, jcc rel32
+    default:
+      return (op >= 0x50 && op <= 0x5F) || (op >= 0x70 && op <= 0x7F) || (op >= 0xB8 && op <= 0xBF);
+      // push/pop r64 (REX.B only), jcc rel8, mov r32, imm32 (REX.B only)
+  }
+}
+
+enum class Synthetic : std::uint8_t { kNone, kJumpToEntry, kNop };
+
+constexpr std::uint32_t kNoLabel = ~std::uint32_t{0};
+
+struct Unit {
+  std::uint32_t first_item = 0;  // items [first_item, end_item): bindings, then one instruction
+  std::uint32_t end_item = 0;
+  Synthetic synthetic = Synthetic::kNone;
+  Rewrite rewrite = {};  // a shorter form (lib/relax.cpp)
+  // The label the instruction reaches (a branch target, a RIP-relative operand) and where its
+  // bytes keep the displacement; a kMoveAddress rewrite writes the label's address instead.
+  std::uint32_t label_id = kNoLabel;
+  std::int64_t addend = 0;
+  RelativeField field = {};
+};
+
+constexpr asmjit::CpuRWFlags kStatusFlags = asmjit::CpuRWFlags::kX86_CF | asmjit::CpuRWFlags::kX86_PF |
+                                            asmjit::CpuRWFlags::kX86_AF | asmjit::CpuRWFlags::kX86_ZF |
+                                            asmjit::CpuRWFlags::kX86_SF | asmjit::CpuRWFlags::kX86_OF;
+
+bool transfers_control(asmjit::InstId id) {
+  namespace Inst = x86::Inst;
+  return id == Inst::kIdJmp || id == Inst::kIdCall || id == Inst::kIdRet || id == Inst::kIdLoop ||
+         id == Inst::kIdLoope || id == Inst::kIdLoopne || id == Inst::kIdJecxz;
+}
+
+// Whether the status flags are dead just before `item`, given whether they are dead after it.
+bool flags_dead_before(const TextItem& item, bool dead_after) {
+  if (item.inst_id == x86::Inst::kIdSyscall) return dead_after;  // the kernel restores rflags from r11
+  asmjit::InstRWInfo rw;
+  const asmjit::BaseInst inst(item.inst_id, item.options, item.extra_reg);
+  std::size_t count = 0;
+  while (count < 6 && !item.operands[count].isNone()) ++count;
+  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, inst, item.operands, count, &rw) != asmjit::kErrorOk)
+    return false;
+  if ((rw.readFlags() & kStatusFlags) != asmjit::CpuRWFlags::kNone) return false;
+  if ((rw.writeFlags() & kStatusFlags) == kStatusFlags) return true;
+  if (transfers_control(item.inst_id)) return false;  // the flags may be read where it goes
+  return dead_after;
+}
+
+// lea r, [label + disp] reaches the label RIP-relative: 7 bytes into a 64-bit register. When every
+// address of the image is below 2^32, mov r32, imm32 gives the same value in 5 (6 for r8-r15):
+// writing a 32-bit register zeroes bits 32 to 63 (Intel SDM vol. 1, 3.4.1.1).
+bool is_label_lea(const TextItem& item) {
+  const asmjit::Operand_* ops = item.operands;
+  if (item.inst_id != x86::Inst::kIdLea || item.options != asmjit::InstOptions::kNone) return false;
+  if (!x86::Reg::isGpq(ops[0]) && !x86::Reg::isGpd(ops[0])) return false;
+  if (!ops[1].isMem()) return false;
+  const x86::Mem& mem = ops[1].as<x86::Mem>();
+  return mem.hasBaseLabel() && !mem.hasIndex() && !mem.hasSegment() && !mem.isAbs();
+}
+
+// An address of the image cannot reach this: above it, label addresses need more than 32 bits.
+constexpr std::uint64_t k32BitAddresses = std::uint64_t{1} << 32;
+
+// Finds the label `unit`'s instruction refers to and the field that holds the displacement.
+// False when the instruction refers to an address that moving its bytes would break and that
+// this reader cannot rewrite: a fixed RIP-relative displacement, an absolute label address, or an
+// encoding it does not know.
+bool find_label_reference(const TextItem& item, const std::uint8_t* bytes, Unit& unit) {
+  for (const asmjit::Operand_& op : item.operands) {
+    if (op.isNone()) break;  // the operands are packed from the first
+    if (op.isLabel()) {
+      if (unit.label_id != kNoLabel) return false;
+      unit.label_id = op.id();
+      unit.field = branch_field(bytes, item.end - item.start);
+      if (unit.field.size == 0) return false;
+    } else if (op.isMem()) {
+      const x86::Mem& mem = op.as<x86::Mem>();
+      if (mem.baseType() == asmjit::RegType::kX86_Rip) return false;
+      if (!mem.hasBaseLabel()) continue;
+      if (unit.label_id != kNoLabel || mem.hasIndex() || mem.isAbs()) return false;
+      unit.label_id = mem.baseId();
+      unit.addend = mem.offset();
+      unit.field = rip_field(bytes, item.end - item.start);
+      if (unit.field.size == 0) return false;
+    }
+  }
+  return true;
+}
+
+struct PackedText {
+  explicit PackedText(std::pmr::memory_resource* memory) : units(memory), input(memory) {}
+  std::pmr::vector<Unit> units;
+  PlanInput input;
+};
+
+// Whether two holes, or the last hole and the tail, are 4 fixed bytes apart.
+bool can_swallow(const HeaderLayout& layout) {
+  for (std::size_t h = 0; h < layout.holes.size(); ++h) {
+    const std::uint32_t next = h + 1 < layout.holes.size() ? layout.holes[h + 1].start : layout.tail_start;
+    if (next == layout.holes[h].end + kSwallowedSize) return true;
+  }
+  return false;
+}
+
+// Whether the first instruction that will be emitted is one "ELF"'s REX.RX prefix leaves alone.
+bool first_instruction_survives_rex_rx(const PackSource& source, const PackedText& text) {
+  for (std::size_t u = 0; u < text.units.size(); ++u) {
+    if (text.input.code[u].size == 0) continue;  // dropped, or bindings only
+    const Unit& unit = text.units[u];
+    if (unit.rewrite.kind == Rewrite::Kind::kMoveByte || unit.rewrite.kind == Rewrite::Kind::kMoveAddress)
+      return true;  // B0+r ib or B8+r id, or a REX prefix first
+    return survives_rex_rx(source.code.textSection()->data() + source.items[unit.end_item - 1].start);
+  }
+  return true;
+}
+
+// File size the plain path would produce, to decide whether packing is worth it.
+std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout& layout) {
+  std::uint64_t offset = layout.tail_start + code.textSection()->realSize();
+  for (const Section* section : code.sectionsByOrder()) {
+    if (section == code.textSection() || section->hasFlag(SectionFlags::kZeroInitialized)) continue;
+    offset = align_up(offset, std::max<std::uint64_t>(section->alignment(), 1)) + section->realSize();
+  }
+  return std::max<std::uint64_t>(offset, layout.header_size);
+}
+
+// Where the plain path's memory image would end, bss included: the packed one ends no later.
+std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_size, std::uint64_t base) {
+  std::uint64_t end = base + plain_size;
+  if (source.bss != nullptr)
+    end = align_up(end, std::max<std::uint64_t>(source.bss->alignment(), 1)) + source.bss->realSize();
+  return end;
+}
+
+// The units and their sizes for the planner, if the whole of text was emitted through the
+// recording assembler and every reference to a label can be moved; with the synthetic units an
+// overlapped file needs in front: a jump when the entry is not the first instruction, a nop when
+// the first instruction would be changed by the REX.RX prefix "ELF" leaves. `short_addresses`:
+// every address of the image is below 4 GiB, so label addresses fit in an imm32.
+std::optional<PackedText> describe(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
+                                   std::uint64_t entry, std::uint64_t base, bool short_addresses,
+                                   std::pmr::memory_resource* memory) {
+  const auto& items = source.items;
+  const std::uint8_t* bytes = source.code.textSection()->data();
+  PackedText text(memory);
+  text.units.reserve(items.size() + 1);
+  text.input.code.reserve(items.size() + 1);
+  std::size_t covered = 0;
+  std::uint32_t first = 0;
+  for (std::uint32_t i = 0; i < items.size(); ++i) {
+    const TextItem& item = items[i];
+    if (item.start != covered) return std::nullopt;  // bytes from elsewhere (align, embed, Compiler)
+    covered = item.end;
+    if (item.inst_id == x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
+    Unit& unit = text.units.emplace_back(Unit{.first_item = first, .end_item = i + 1});
+    if (!find_label_reference(item, bytes + item.start, unit)) return std::nullopt;
+    CodeUnit& code = text.input.code.emplace_back(
+        CodeUnit{item.end - item.start, item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet, false});
+    if (short_addresses && is_label_lea(item)) {
+      const Rewrite rewrite{Rewrite::Kind::kMoveAddress, item.operands[0].id(), 0};
+      if (rewrite.size() < code.size) {  // not for lea r32 of r8d-r15d
+        unit.rewrite = rewrite;
+        unit.field = {};  // the address is written whole
+        code.size = rewrite.size();
+      }
+    }
+    first = i + 1;
+  }
+  if (covered != source.code.textSection()->bufferSize() || text.units.empty()) return std::nullopt;
+  if (first != items.size()) {  // bindings at the very end
+    text.units.push_back(Unit{.first_item = first, .end_item = static_cast<std::uint32_t>(items.size())});
+    text.input.code.push_back(CodeUnit{0, true, false});
+  }
+
+  // Flag liveness costs a query per instruction; only swallowing connectors and the zeroed-register
+  // rewrites need it.
+  if (options.assume_zeroed_registers || can_swallow(layout)) {
+    bool dead = true;  // after the last instruction nothing runs that the program controls
+    for (std::size_t u = text.units.size(); u-- > 0;) {
+      const TextItem& last = items[text.units[u].end_item - 1];
+      if (last.inst_id != x86::Inst::kIdNone) dead = flags_dead_before(last, dead);
+      text.input.code[u].flags_dead = dead;
+    }
+  }
+
+  if (options.assume_zeroed_registers && entry == 0) {
+    std::vector<RelaxUnit> relax(text.units.size());
+    for (std::size_t u = 0; u < text.units.size(); ++u) {
+      const Unit& unit = text.units[u];
+      const TextItem& last = items[unit.end_item - 1];
+      const bool is_inst = last.inst_id != x86::Inst::kIdNone;
+      relax[u] = {is_inst ? &last : nullptr, items[unit.first_item].inst_id == x86::Inst::kIdNone,
+                  u + 1 < text.units.size() ? text.input.code[u + 1].flags_dead : true,
+                  is_inst ? last.end - last.start : 0};
+    }
+    const std::vector<Rewrite> rewrites = relax_known_registers(relax);
+    for (std::size_t u = 0; u < text.units.size(); ++u) {
+      if (rewrites[u].kind == Rewrite::Kind::kKeep) continue;
+      text.units[u].rewrite = rewrites[u];
+      text.input.code[u].size = rewrites[u].size();
+    }
+  }
+
+  if (layout.entry_is_fixed) {
+    if (entry != 0) {
+      text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kJumpToEntry, .label_id = source.entry.id()});
+      text.input.code.insert(text.input.code.begin(), {5, false, false});  // jmp rel32
+    } else if (!first_instruction_survives_rex_rx(source, text)) {
+      text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kNop});
+      text.input.code.insert(text.input.code.begin(), {1, true, false});
+    }
+  }
+  text.input.data.reserve(source.data.size());
+  for (const DataItem& item : source.data)
+    text.input.data.push_back({static_cast<std::uint32_t>(item.size), static_cast<std::uint32_t>(item.align)});
+  text.input.layout = &layout;
+  text.input.base = base;
+  return text;
+}
+
+// Thrown while writing when the plan cannot be written as planned (a rel8 out of reach, a label
+// the packer has not placed); link() then takes the plain path.
+struct CannotPack {};
+
+// Writes the planned file: code and data at their offsets, displacements to labels rewritten,
+// the headers over every byte nothing else took.
+class PackedWriter {
+ public:
+  PackedWriter(const PackSource& source, const PackedText& text, const Plan& plan, const HeaderLayout& layout,
+               std::uint64_t base, std::pmr::memory_resource* memory)
+      : source_(source), text_(text), plan_(plan), layout_(layout), base_(base),
+        label_at_(source.code.labelCount(), kUnplaced, memory) {
+    place();
+  }
+
+  std::uint64_t file_size() const noexcept { return plan_.file_size; }
+  std::uint64_t memory_size() const {
+    if (source_.bss == nullptr || source_.bss->realSize() == 0) return plan_.file_size;
+    return bss_at() + source_.bss->realSize();
+  }
+
+  // File offset where execution starts.
+  std::uint64_t entry_offset(std::uint64_t program_entry) const {
+    if (program_entry == 0 || layout_.entry_is_fixed) return plan_.chunks.front().offset;
+    return placed(source_.entry.id());
+  }
+
+  // The file, with the headers as `values` describe them; `contents` receives its code and data
+  // pieces in file order, with the header fields they reuse.
+  std::vector<std::uint8_t> write(const HeaderValues& values, std::vector<Region>& contents) const {
+    std::vector<std::uint8_t> file(plan_.file_size);
+    contents.reserve(plan_.chunks.size() + plan_.data_at.size());
+    for (const Chunk& chunk : plan_.chunks) {
+      const std::uint64_t end = write_chunk(chunk, file.data());
+      contents.push_back({chunk.offset, end - chunk.offset, RegionKind::kCode, "text", field_at(chunk.offset)});
+    }
+    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
+      const DataItem& item = source_.data[d];
+      if (item.size != 0) std::memcpy(&file[plan_.data_at[d]], item.section->data() + item.offset, item.size);
+      contents.push_back({plan_.data_at[d], item.size, RegionKind::kData,
+                          region_name(item.section, source_.rodata, source_.data_section), field_at(plan_.data_at[d])});
+    }
+    std::sort(contents.begin(), contents.end(), [](const Region& x, const Region& y) { return x.offset < y.offset; });
+    write_headers(file.data(), layout_, values, contents);
+    return file;
+  }
+
+ private:
+  static constexpr std::uint64_t kUnplaced = ~std::uint64_t{0};
+
+  // Gives every label its offset from the base address.
+  void place() {
+    if (label_at_.empty()) return;  // a program without labels
+    for (const Chunk& chunk : plan_.chunks) {
+      std::uint64_t at = chunk.offset;
+      for (std::uint32_t u = chunk.first; u < chunk.end; ++u) {
+        const Unit& unit = text_.units[u];
+        for (std::uint32_t i = unit.first_item; i < unit.end_item; ++i)
+          if (source_.items[i].inst_id == x86::Inst::kIdNone) label_at_[source_.items[i].label_id] = at;
+        at += text_.input.code[u].size;
+      }
+    }
+    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) label_at_[source_.data[d].label_id] = plan_.data_at[d];
+    if (source_.bss == nullptr) return;
+    for (const asmjit::LabelEntry* label : source_.code.labelEntries())
+      if (label->section() == source_.bss) label_at_[label->id()] = bss_at() + label->offset();
+  }
+
+  // Where bss starts: after the end of the file, as place_sections() puts it in the plain path.
+  std::uint64_t bss_at() const {
+    return align_up(plan_.file_size, std::max<std::uint32_t>(source_.bss->alignment(), 1));
+  }
+
+  std::uint64_t placed(std::uint32_t label_id) const {
+    if (label_id >= label_at_.size() || label_at_[label_id] == kUnplaced) throw CannotPack{};
+    return label_at_[label_id];
+  }
+
+  std::string_view field_at(std::uint64_t offset) const {
+    for (const Hole& hole : layout_.holes)
+      if (hole.start <= offset && offset < hole.end) return hole.field;
+    return {};
+  }
+
+  // Writes the chunk's units and connector; returns the offset just past them.
+  std::uint64_t write_chunk(const Chunk& chunk, std::uint8_t* file) const {
+    std::uint64_t at = chunk.offset;
+    for (std::uint32_t u = chunk.first; u < chunk.end;) {
+      if (!is_copied(u)) {
+        at += write_unit(u, file, at);
+        ++u;
+        continue;
+      }
+      // Units kept as emitted follow each other in text as in the file: one copy, then the
+      // displacements to labels.
+      std::uint32_t end = u + 1;
+      while (end < chunk.end && is_copied(end)) ++end;
+      const std::uint32_t from = source_.items[text_.units[u].first_item].start;
+      const std::uint32_t to = source_.items[text_.units[end - 1].end_item - 1].end;
+      std::memcpy(file + at, source_.code.textSection()->data() + from, to - from);
+      for (; u < end; ++u)
+        if (text_.units[u].field.size != 0)
+          patch_displacement(u, file, at + source_.items[text_.units[u].first_item].start - from);
+      at += to - from;
+    }
+    const Hole* hole = nullptr;
+    if (!chunk.in_tail)
+      for (const Hole& h : layout_.holes)
+        if (h.start == chunk.offset) hole = &h;
+    switch (chunk.connector) {
+      case Connector::kNone: break;
+      case Connector::kJump: {
+        const Chunk& next = (&chunk)[1];  // chunks are in execution order
+        at += write_jmp_rel8(file + at, rel8(next.offset, at + kJumpSize));
+        break;
+      }
+      case Connector::kSwallow:
+        if (hole == nullptr || at >= hole->end) throw CannotPack{};
+        while (at < hole->end - kSwallowSize) at += write_nop(file + at);
+        at += write_cmp_eax_opcode(file + at);  // the next 4 fixed header bytes are its immediate
+        break;
+    }
+    if (hole != nullptr && at > hole->end) throw CannotPack{};
+    return at;
+  }
+
+  bool is_copied(std::uint32_t u) const {
+    return text_.units[u].synthetic == Synthetic::kNone && text_.units[u].rewrite.kind == Rewrite::Kind::kKeep;
+  }
+
+  // Rewrites the displacement of unit `u`, copied to file offset `at`, for where it and its label
+  // now are.
+  void patch_displacement(std::uint32_t u, std::uint8_t* file, std::uint64_t at) const {
+    const Unit& unit = text_.units[u];
+    const std::uint64_t target = placed(unit.label_id) + unit.addend;
+    const std::uint64_t end = at + text_.input.code[u].size;
+    if (unit.field.size == 1) {
+      file[at + unit.field.offset] = static_cast<std::uint8_t>(rel8(target, end));
+    } else {
+      const std::int32_t rel = rel32(target, end);
+      std::memcpy(file + at + unit.field.offset, &rel, sizeof rel);  // little-endian, like the host
+    }
+  }
+
+  // Writes unit `u`, synthetic or rewritten, at file offset `at`; returns its size.
+  std::uint32_t write_unit(std::uint32_t u, std::uint8_t* file, std::uint64_t at) const {
+    const Unit& unit = text_.units[u];
+    std::uint8_t* const out = file + at;
+    std::size_t written = 0;
+    if (unit.synthetic == Synthetic::kJumpToEntry) {
+      written = write_jmp_rel32(out, rel32(placed(unit.label_id), at + 5));
+    } else if (unit.synthetic == Synthetic::kNop) {
+      written = write_nop(out);
+    } else if (unit.rewrite.kind == Rewrite::Kind::kMoveByte) {
+      written = write_mov_r8_imm8(out, unit.rewrite.reg, unit.rewrite.value);
+    } else if (unit.rewrite.kind == Rewrite::Kind::kMoveAddress) {
+      const std::uint64_t address = base_ + placed(unit.label_id) + unit.addend;
+      if (address >= k32BitAddresses) throw CannotPack{};
+      written = write_mov_r32_imm32(out, unit.rewrite.reg, static_cast<std::uint32_t>(address));
+    }  // Rewrite::Kind::kDrop: nothing
+    if (written != text_.input.code[u].size) throw CannotPack{};
+    return static_cast<std::uint32_t>(written);
+  }
+
+  // Displacements from `from` (the end of the instruction) to `to`, if they fit.
+  static std::int8_t rel8(std::uint64_t to, std::uint64_t from) {
+    const auto rel = static_cast<std::int64_t>(to - from);
+    if (rel < INT8_MIN || rel > INT8_MAX) throw CannotPack{};
+    return static_cast<std::int8_t>(rel);
+  }
+  static std::int32_t rel32(std::uint64_t to, std::uint64_t from) {
+    const auto rel = static_cast<std::int64_t>(to - from);
+    if (rel < INT32_MIN || rel > INT32_MAX) throw CannotPack{};
+    return static_cast<std::int32_t>(rel);
+  }
+
+  const PackSource& source_;
+  const PackedText& text_;
+  const Plan& plan_;
+  const HeaderLayout& layout_;
+  const std::uint64_t base_;
+  std::pmr::vector<std::uint64_t> label_at_;  // offset from the base address of each label
+};
+
+}  // namespace
+
+std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
+                                      std::uint64_t program_entry) {
+  asmjit::CodeHolder& code = source.code;
+  // Text and the Program's own data sections only: a section created through code() is not moved.
+  const std::size_t sections = 1 + (source.rodata != nullptr) + (source.data_section != nullptr) + (source.bss != nullptr);
+  if (code.sectionCount() != sections) return std::nullopt;
+  // Absolute addresses (an embedded label, an absolute branch target) are relocations packing does
+  // not move.
+  if (!code.relocEntries().empty()) return std::nullopt;
+  std::size_t data_labels = 0;
+  for (const asmjit::LabelEntry* label : code.labelEntries())
+    if (label->isBound() && label->section() != code.textSection() && label->section() != source.bss) ++data_labels;
+  if (data_labels != source.data.size()) return std::nullopt;  // labels inside data we cannot see
+
+  // Small programs plan and write within this buffer; bigger ones spill to the heap.
+  alignas(std::max_align_t) std::array<std::byte, 8192> buffer;
+  ScratchMemory memory(buffer.data(), buffer.size());
+
+  const bool writable = has_writable(code);
+  const std::uint64_t base = base_for(layout, options, writable);
+  const std::uint64_t plain_size = plain_file_size(code, layout);
+  const bool short_addresses = plain_memory_end(source, plain_size, base) <= k32BitAddresses;
+  const std::optional<PackedText> text =
+      describe(source, layout, options, program_entry, base, short_addresses, &memory);
+  if (!text) return std::nullopt;
+  const Plan plan = plan_packing(text->input, &memory);
+  if (plan.chunks.empty() || plan.file_size > plain_size) return std::nullopt;
+
+  try {
+    const PackedWriter writer(source, *text, plan, layout, base, &memory);
+    // Past a limit, the plain path (no smaller) reports it.
+    if (writer.file_size() > options.max_file_size || writer.memory_size() > kUserAddressEnd - base)
+      return std::nullopt;
+    const HeaderValues values{base, base + writer.entry_offset(program_entry), writer.file_size(),
+                              writer.memory_size(), writable};
+    LinkedFile file;
+    file.bytes = writer.write(values, file.contents);
+    file.entry = layout.entry_is_fixed ? base + 1 : values.entry;
+    return file;
+  } catch (const CannotPack&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace tinyelf::detail
