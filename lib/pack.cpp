@@ -205,15 +205,15 @@ Plan plan_packing(const PlanInput& input, std::pmr::memory_resource* memory) {
     planner.plan(0, plan);
     return plan;
   }
-  std::uint32_t best = 0, best_size = kInfinity;
+  Plan candidate(memory);
+  bool found = false;
   for (std::uint32_t reserved = 0; reserved < 1u << holes; ++reserved) {
     if (input.layout->entry_is_fixed && (reserved & 1)) continue;  // the first hole holds the entry
-    if (planner.plan(reserved, plan) && plan.file_size < best_size) {
-      best = reserved;
-      best_size = plan.file_size;
+    if (planner.plan(reserved, candidate) && (!found || candidate.file_size < plan.file_size)) {
+      std::swap(plan, candidate);
+      found = true;
     }
   }
-  if (best_size != kInfinity) planner.plan(best, plan);
   return plan;
 }
 
