@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the benchmark suite in Release (build-bench/), runs it and prints
 # the summary table: case, tinyelf, raw AsmJit, ratio, nasm + ld, speed-up. The full Google
-# Benchmark results go to build-bench/bench.json. Then counts the CPU instructions per build of
+# Benchmark results go to build/bench.json (build/ is where the tests build; the suite itself is
+# built apart, because test builds check every image link() makes). Then counts the CPU instructions per build of
 # tinyelf and raw AsmJit with callgrind, a ratio that does not move with the machine's load.
 # Extra arguments go to the benchmark binary, e.g. scripts/bench.sh --benchmark_filter=exit42.
 # REPETITIONS (default 15) and MIN_TIME (seconds per repetition, default 0.1) trade run time for
@@ -14,6 +15,8 @@ build=build-bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYELF_BUILD_BENCH=ON \
   -DTINYELF_BUILD_TESTS=OFF -DTINYELF_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j 2 --target tinyelf_bench >/dev/null
+json=build/bench.json
+mkdir -p build
 
 echo "running the suite (about 3 minutes; Google Benchmark's output goes to $build/bench.txt)"
 # Repetitions of different cases are randomly interleaved, so a burst of load from something else
@@ -23,8 +26,8 @@ echo "running the suite (about 3 minutes; Google Benchmark's output goes to $bui
   --benchmark_min_time="${MIN_TIME:-0.1}" \
   --benchmark_enable_random_interleaving=true \
   --benchmark_report_aggregates_only=false \
-  --benchmark_out="$build/bench.json" --benchmark_out_format=json \
+  --benchmark_out="$json" --benchmark_out_format=json \
   "$@" >"$build/bench.txt"
 
-python3 scripts/bench_table.py "$build/bench.json"
+python3 scripts/bench_table.py "$json"
 python3 scripts/bench_instructions.py "$build/bench/tinyelf_bench"

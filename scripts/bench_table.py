@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarizes the JSON written by tinyelf_bench --benchmark_out as Markdown tables.
 
-Usage: scripts/bench_table.py build-bench/bench.json
+Usage: scripts/bench_table.py build/bench.json
 
 Every case keeps its best repetition: on a shared machine noise only ever adds time, so the
 minimum is the most repeatable estimate of the work itself. Cases that run in the benchmark thread
