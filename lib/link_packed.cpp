@@ -15,6 +15,7 @@
 #include "link_p.hpp"
 #include "pack_p.hpp"
 #include "relax_p.hpp"
+#include "schedule_p.hpp"
 #include "scratch_memory_p.hpp"
 #include "x86_encoding_p.hpp"
 
@@ -173,14 +174,10 @@ std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_siz
   return end;
 }
 
-// The units and their sizes for the planner, if the whole of text was emitted through the
-// recording assembler and every reference to a label can be moved; with the synthetic units an
-// overlapped file needs in front: a jump when the entry is not the first instruction, a nop when
-// the first instruction would be changed by the REX.RX prefix "ELF" leaves. `short_addresses`:
-// every address of the image is below 4 GiB, so label addresses fit in an imm32.
-std::optional<PackedText> describe(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
-                                   std::uint64_t entry, std::uint64_t base, bool short_addresses,
-                                   std::pmr::memory_resource* memory) {
+// The units in program order and their sizes, if the whole of text was emitted through the
+// recording assembler and every reference to a label can be moved. `short_addresses`: every
+// address of the image is below 4 GiB, so label addresses fit in an imm32.
+std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, std::pmr::memory_resource* memory) {
   const auto& items = source.items;
   const std::uint8_t* bytes = source.code.textSection()->data();
   PackedText text(memory);
@@ -212,12 +209,35 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
     text.units.push_back(Unit{.first_item = first, .end_item = static_cast<std::uint32_t>(items.size())});
     text.input.code.push_back(CodeUnit{0, true, false});
   }
+  return text;
+}
+
+// `text` as cut_units() gave it, its first units in `order` (indexes into `cut`), the others as
+// they were.
+void reorder(const PackedText& cut, const std::uint32_t* order, std::size_t ordered, PackedText& text) {
+  text.units.clear();
+  text.input.code.clear();
+  for (std::size_t u = 0; u < cut.units.size(); ++u) {
+    const std::uint32_t from = u < ordered ? order[u] : static_cast<std::uint32_t>(u);
+    text.units.push_back(cut.units[from]);
+    text.input.code.push_back(cut.input.code[from]);
+  }
+}
+
+// Completes units in their final order for the planner: the flags each connector may clobber,
+// the rewrites known register values allow, and the synthetic units an overlapped file needs in
+// front: a jump when the entry is not the first instruction, a nop when the first instruction
+// would be changed by the REX.RX prefix "ELF" leaves.
+void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options, std::uint64_t entry,
+             std::uint64_t base, PackedText& text) {
+  const auto& items = source.items;
+  const std::size_t count = text.units.size();
 
   // Flag liveness costs a query per instruction; only swallowing connectors and the zeroed-register
   // rewrites need it.
   if (options.assume_zeroed_registers || can_swallow(layout)) {
     bool dead = true;  // after the last instruction nothing runs that the program controls
-    for (std::size_t u = text.units.size(); u-- > 0;) {
+    for (std::size_t u = count; u-- > 0;) {
       const TextItem& last = items[text.units[u].end_item - 1];
       if (last.inst_id != x86::Inst::kIdNone) dead = flags_dead_before(last, dead);
       text.input.code[u].flags_dead = dead;
@@ -225,17 +245,16 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
   }
 
   if (options.assume_zeroed_registers && entry == 0) {
-    std::vector<RelaxUnit> relax(text.units.size());
-    for (std::size_t u = 0; u < text.units.size(); ++u) {
+    std::vector<RelaxUnit> relax(count);
+    for (std::size_t u = 0; u < count; ++u) {
       const Unit& unit = text.units[u];
       const TextItem& last = items[unit.end_item - 1];
       const bool is_inst = last.inst_id != x86::Inst::kIdNone;
       relax[u] = {is_inst ? &last : nullptr, items[unit.first_item].inst_id == x86::Inst::kIdNone,
-                  u + 1 < text.units.size() ? text.input.code[u + 1].flags_dead : true,
-                  is_inst ? last.end - last.start : 0};
+                  u + 1 < count ? text.input.code[u + 1].flags_dead : true, is_inst ? last.end - last.start : 0};
     }
     const std::vector<Rewrite> rewrites = relax_known_registers(relax);
-    for (std::size_t u = 0; u < text.units.size(); ++u) {
+    for (std::size_t u = 0; u < count; ++u) {
       if (rewrites[u].kind == Rewrite::Kind::kKeep) continue;
       text.units[u].rewrite = rewrites[u];
       text.input.code[u].size = rewrites[u].size();
@@ -251,12 +270,66 @@ std::optional<PackedText> describe(const PackSource& source, const HeaderLayout&
       text.input.code.insert(text.input.code.begin(), {1, true, false});
     }
   }
-  text.input.data.reserve(source.data.size());
+  text.input.data.clear();
   for (const DataItem& item : source.data)
     text.input.data.push_back({static_cast<std::uint32_t>(item.size), static_cast<std::uint32_t>(item.align)});
   text.input.layout = &layout;
   text.input.base = base;
-  return text;
+}
+
+// The orders link() tries at most, program order included.
+constexpr std::size_t kMaxOrders = 64;
+
+// The units as the scheduler sees them, with their sizes before any rewrite that depends on the
+// order: the orders tried are then the same with and without assume_zeroed_registers, which can
+// only shrink each of them.
+std::pmr::vector<ScheduleUnit> schedule_units(const PackSource& source, const PackedText& cut,
+                                              std::pmr::memory_resource* memory) {
+  std::pmr::vector<ScheduleUnit> units(memory);
+  units.reserve(cut.units.size());
+  for (std::size_t u = 0; u < cut.units.size(); ++u) {
+    const TextItem& last = source.items[cut.units[u].end_item - 1];
+    units.push_back({last.inst_id != x86::Inst::kIdNone ? &last : nullptr,
+                     source.items[cut.units[u].first_item].inst_id == x86::Inst::kIdNone, cut.input.code[u].size});
+  }
+  return units;
+}
+
+// What decides the plan of an order: the units that may go into the holes (those starting within
+// their bytes, and the next, whose flags a connector may clobber) and the size of all the code.
+// Orders that agree on it get the same plan, so each is planned once.
+class PlanKeys {
+ public:
+  explicit PlanKeys(std::pmr::memory_resource* memory) : keys_(memory) {}
+
+  // Records the key of `input`; false if it was recorded before. A key is packed in 64 bits:
+  // up to 8 units of 6 bits (size, falls through, flags dead), their count and the total size;
+  // an input whose key does not fit is always planned.
+  bool add(const PlanInput& input, std::uint32_t capacity) {
+    std::uint64_t units = 0, count = 0, total = 0;
+    std::uint32_t at = 0;
+    for (std::size_t u = 0; u < input.code.size() && at <= capacity; ++u, ++count) {
+      const CodeUnit& unit = input.code[u];
+      if (unit.size >= 16 || count == 8) return true;
+      units = units << 6 | unit.size << 2 | unit.falls_through << 1 | unit.flags_dead;
+      at += unit.size;
+    }
+    for (const CodeUnit& unit : input.code) total += unit.size;
+    if (total >= 2048) return true;
+    const std::uint64_t key = count << 59 | total << 48 | units;
+    if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) return false;
+    keys_.push_back(key);
+    return true;
+  }
+
+ private:
+  std::pmr::vector<std::uint64_t> keys_;
+};
+
+std::uint32_t hole_capacity(const HeaderLayout& layout) {
+  std::uint32_t capacity = 0;
+  for (const Hole& hole : layout.holes) capacity += hole.size();
+  return capacity;
 }
 
 // Thrown while writing when the plan cannot be written as planned (a rel8 out of reach, a label
@@ -352,10 +425,10 @@ class PackedWriter {
         ++u;
         continue;
       }
-      // Units kept as emitted follow each other in text as in the file: one copy, then the
+      // Units kept as emitted that follow each other in text as in the file: one copy, then the
       // displacements to labels.
       std::uint32_t end = u + 1;
-      while (end < chunk.end && is_copied(end)) ++end;
+      while (end < chunk.end && is_copied(end) && text_.units[end].first_item == text_.units[end - 1].end_item) ++end;
       const std::uint32_t from = source_.items[text_.units[u].first_item].start;
       const std::uint32_t to = source_.items[text_.units[end - 1].end_item - 1].end;
       std::memcpy(file + at, source_.code.textSection()->data() + from, to - from);
@@ -467,10 +540,35 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
   const std::uint64_t base = base_for(layout, options, writable);
   const std::uint64_t plain_size = plain_file_size(code, layout);
   const bool short_addresses = plain_memory_end(source, plain_size, base) <= k32BitAddresses;
-  const std::optional<PackedText> text =
-      describe(source, layout, options, program_entry, base, short_addresses, &memory);
+  std::optional<PackedText> text = cut_units(source, short_addresses, &memory);
   if (!text) return std::nullopt;
-  const Plan plan = plan_packing(text->input, &memory);
+  arrange(source, layout, options, program_entry, base, *text);
+  PackPlanner planner(&memory);
+  Plan plan(&memory);
+  planner.plan(text->input, plan);
+
+  // When program order leaves code after the headers, other orders of the start of the program
+  // may fill the holes better (else nothing could do better).
+  if (!plan.chunks.empty() && plan.chunks.back().in_tail) {
+    const std::optional<PackedText> cut = cut_units(source, short_addresses, &memory);
+    const std::uint32_t capacity = hole_capacity(layout);
+    const Schedule schedule = schedule_orders(schedule_units(source, *cut, &memory), capacity, kMaxOrders, &memory);
+    PlanKeys planned(&memory);
+    planned.add(text->input, capacity);
+    PackedText candidate(&memory);
+    Plan candidate_plan(&memory);
+    const std::size_t n = schedule.movable;
+    for (std::size_t first = n; first < schedule.orders.size(); first += n) {  // the first is program order
+      reorder(*cut, schedule.orders.data() + first, n, candidate);
+      arrange(source, layout, options, program_entry, base, candidate);
+      if (!planned.add(candidate.input, capacity)) continue;  // the same plan as an order before
+      planner.plan(candidate.input, candidate_plan);
+      if (!candidate_plan.chunks.empty() && candidate_plan.file_size < plan.file_size) {
+        std::swap(*text, candidate);
+        std::swap(plan, candidate_plan);
+      }
+    }
+  }
   if (plan.chunks.empty() || plan.file_size > plain_size) return std::nullopt;
 
   try {

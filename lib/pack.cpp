@@ -1,4 +1,4 @@
-// plan_packing: dynamic programming over (hole, first unit) for the code, then first-fit for the
+// PackPlanner: dynamic programming over (hole, first unit) for the code, then first-fit for the
 // data, for every choice of holes kept free for data; the smallest file wins.
 #include <algorithm>
 #include <array>
@@ -12,7 +12,7 @@ namespace tinyelf::detail {
 namespace {
 
 constexpr std::uint32_t kInfinity = std::numeric_limits<std::uint32_t>::max() / 2;
-constexpr std::uint32_t kUnknown = kInfinity + 1;
+constexpr std::uint32_t kUnknown = PlanCell{}.cost;
 
 // The cost of what is left: tail bytes first, then the number of chunks (fewer jumps, and a file
 // that reads more like the program that was written).
@@ -30,10 +30,11 @@ constexpr std::uint32_t connector_size(Connector connector) {
 
 class Planner {
  public:
-  Planner(const PlanInput& input, std::pmr::memory_resource* memory)
+  Planner(const PlanInput& input, std::pmr::vector<std::uint32_t>& prefix, std::pmr::vector<PlanCell>& cells)
       : in_(input), layout_(*input.layout), holes_(static_cast<std::uint32_t>(layout_.holes.size())),
-        units_(static_cast<std::uint32_t>(input.code.size())), prefix_(memory), cells_(memory) {
+        units_(static_cast<std::uint32_t>(input.code.size())), prefix_(prefix), cells_(cells) {
     for (const CodeUnit& unit : in_.code) code_size_ += unit.size;
+    prefix_.clear();
   }
 
   // Fills `plan` with the best plan with the holes in `reserved` kept for data; false if the
@@ -57,14 +58,6 @@ class Planner {
   }
 
  private:
-  // The best way to go on when the chunk in a slot starts with a unit.
-  struct Cell {
-    std::uint32_t cost = kUnknown;  // of the rest of the program (see best())
-    std::uint32_t end = 0;          // units [unit, end) go into this hole
-    std::uint8_t next = 0;          // the slot the next chunk starts in (holes_ = the tail)
-    Connector connector = Connector::kNone;
-  };
-
   bool is_reserved(std::uint32_t hole) const { return (reserved_ >> hole) & 1; }
   std::uint32_t index(std::uint32_t slot, std::uint32_t unit) const { return slot * (units_ + 1) + unit; }
   std::uint32_t code_size(std::uint32_t first, std::uint32_t end) const { return prefix_[end] - prefix_[first]; }
@@ -93,7 +86,7 @@ class Planner {
       prefix_.resize(units_ + 1);
       for (std::uint32_t i = 0; i < units_; ++i) prefix_[i + 1] = prefix_[i] + in_.code[i].size;
     }
-    cells_.assign((holes_ + 1) * (units_ + 1), Cell{});  // all unknown
+    cells_.assign((holes_ + 1) * (units_ + 1), PlanCell{});  // all unknown
     std::uint32_t first_slot = 0;
     if (layout_.entry_is_fixed) {
       if (best(0, 0) >= kInfinity) return false;
@@ -113,7 +106,7 @@ class Planner {
         if (chunk.end > chunk.first) plan.chunks.push_back(chunk);
         return true;
       }
-      const Cell& step = cells_[index(slot, unit)];
+      const PlanCell& step = cells_[index(slot, unit)];
       chunk.offset = layout_.holes[slot].start;
       chunk.end = step.end;
       chunk.connector = step.connector;
@@ -131,7 +124,7 @@ class Planner {
   // chunk in `slot` starts with `unit`.
   std::uint32_t best(std::uint32_t slot, std::uint32_t unit) {
     if (slot == holes_) return code_size(unit, units_) * kByteWeight + (unit < units_ ? kChunkWeight : 0);
-    Cell& cell = cells_[index(slot, unit)];
+    PlanCell& cell = cells_[index(slot, unit)];
     if (cell.cost != kUnknown) return cell.cost;
     cell.cost = kInfinity;
     const Hole& hole = layout_.holes[slot];
@@ -161,24 +154,22 @@ class Planner {
   void place_data(Plan& plan, const std::array<std::uint32_t, kMaxHoles>& used_up_to) const {
     std::uint32_t tail = layout_.tail_start;
     if (!plan.chunks.empty() && plan.chunks.back().in_tail) tail += code_size(plan.chunks.back().first, units_);
-    if (!in_.data.empty()) {
-      std::array<std::uint32_t, kMaxHoles> cursor{};
-      for (std::uint32_t h = 0; h < holes_; ++h) cursor[h] = used_up_to[h] != 0 ? used_up_to[h] : layout_.holes[h].start;
-      for (const DataUnit& unit : in_.data) {
-        std::uint32_t at = kInfinity;
-        for (std::uint32_t h = 0; h < holes_ && at == kInfinity; ++h) {
-          const auto aligned = static_cast<std::uint32_t>(align_up(in_.base + cursor[h], unit.align) - in_.base);
-          if (aligned + unit.size <= layout_.holes[h].end) {
-            at = aligned;
-            cursor[h] = aligned + unit.size;
-          }
+    std::array<std::uint32_t, kMaxHoles> cursor{};
+    for (std::uint32_t h = 0; h < holes_; ++h) cursor[h] = used_up_to[h] != 0 ? used_up_to[h] : layout_.holes[h].start;
+    for (const DataUnit& unit : in_.data) {
+      std::uint32_t at = kInfinity;
+      for (std::uint32_t h = 0; h < holes_ && at == kInfinity; ++h) {
+        const auto aligned = static_cast<std::uint32_t>(align_up(in_.base + cursor[h], unit.align) - in_.base);
+        if (aligned + unit.size <= layout_.holes[h].end) {
+          at = aligned;
+          cursor[h] = aligned + unit.size;
         }
-        if (at == kInfinity) {
-          at = static_cast<std::uint32_t>(align_up(in_.base + tail, unit.align) - in_.base);
-          tail = at + unit.size;
-        }
-        plan.data_at.push_back(at);
       }
+      if (at == kInfinity) {
+        at = static_cast<std::uint32_t>(align_up(in_.base + tail, unit.align) - in_.base);
+        tail = at + unit.size;
+      }
+      plan.data_at.push_back(at);
     }
     plan.file_size = std::max(layout_.header_size, tail);
   }
@@ -188,33 +179,38 @@ class Planner {
   const std::uint32_t holes_;
   const std::uint32_t units_;
   std::uint32_t reserved_ = 0;
-  std::uint32_t code_size_ = 0;             // bytes of all units
-  std::pmr::vector<std::uint32_t> prefix_;  // prefix_[u]: bytes of units [0, u), for the search
-  std::pmr::vector<Cell> cells_;            // by (slot, unit)
+  std::uint32_t code_size_ = 0;              // bytes of all units
+  std::pmr::vector<std::uint32_t>& prefix_;  // prefix_[u]: bytes of units [0, u), for the search
+  std::pmr::vector<PlanCell>& cells_;        // by (slot, unit)
 };
 
 }  // namespace
 
-Plan plan_packing(const PlanInput& input, std::pmr::memory_resource* memory) {
-  Plan plan(memory);
+void PackPlanner::plan(const PlanInput& input, Plan& plan) {
+  plan.chunks.clear();
+  plan.data_at.clear();
   const auto holes = static_cast<std::uint32_t>(input.layout->holes.size());
-  if (holes > kMaxHoles) return plan;
-  Planner planner(input, memory);
+  if (holes > kMaxHoles) return;
+  Planner planner(input, prefix_, cells_);
   // Keeping a hole free only helps data; without data, one pass.
   if (input.data.empty()) {
     planner.plan(0, plan);
-    return plan;
+    return;
   }
-  Plan candidate(memory);
+  // Only a hole some data item fits in is worth keeping free.
+  std::uint32_t useful = 0;
+  for (std::uint32_t h = 0; h < holes; ++h)
+    for (const DataUnit& unit : input.data)
+      if (unit.size <= input.layout->holes[h].size()) useful |= 1u << h;
+  if (input.layout->entry_is_fixed) useful &= ~1u;  // the first hole holds the entry
   bool found = false;
   for (std::uint32_t reserved = 0; reserved < 1u << holes; ++reserved) {
-    if (input.layout->entry_is_fixed && (reserved & 1)) continue;  // the first hole holds the entry
-    if (planner.plan(reserved, candidate) && (!found || candidate.file_size < plan.file_size)) {
-      std::swap(plan, candidate);
+    if ((reserved & ~useful) != 0) continue;
+    if (planner.plan(reserved, candidate_) && (!found || candidate_.file_size < plan.file_size)) {
+      std::swap(plan, candidate_);
       found = true;
     }
   }
-  return plan;
 }
 
 }  // namespace tinyelf::detail

@@ -57,10 +57,29 @@ struct PlanInput {
   std::uint64_t base = 0;  // data alignment holds for base + offset
 };
 
-// The plan giving the smallest file, trying every split of the code over the holes (in ascending
-// order) and every set of holes kept free for data; no chunks when no plan exists. Its vectors
-// use `memory`.
-Plan plan_packing(const PlanInput& input, std::pmr::memory_resource* memory);
+// The best way to go on when the chunk in a slot starts with a unit (the search's memo).
+struct PlanCell {
+  std::uint32_t cost = ~std::uint32_t{0};  // of the rest of the program; all ones: not known yet
+  std::uint32_t end = 0;                   // units [unit, end) go into this hole
+  std::uint8_t next = 0;                   // the slot the next chunk starts in (holes = the tail)
+  Connector connector = Connector::kNone;
+};
+
+// Plans packings, keeping its working memory from one plan to the next.
+class PackPlanner {
+ public:
+  explicit PackPlanner(std::pmr::memory_resource* memory) : prefix_(memory), cells_(memory), candidate_(memory) {}
+
+  // Fills `plan` with the plan giving the smallest file, trying every split of the code over the
+  // holes (in ascending order) and every set of holes kept free for data; no chunks when no plan
+  // exists.
+  void plan(const PlanInput& input, Plan& plan);
+
+ private:
+  std::pmr::vector<std::uint32_t> prefix_;
+  std::pmr::vector<PlanCell> cells_;
+  Plan candidate_;
+};
 
 // Bytes of jmp rel8 and of the swallowing opcode.
 inline constexpr std::uint32_t kJumpSize = 2;

@@ -53,9 +53,9 @@ TEST_CASE("examples/exit42 writes 120 bytes that exit with 42 and 80 bytes with 
   CHECK(test::spawn({compact.path.string()}).exit_code == 42);
 }
 
-TEST_CASE("examples/hello writes 151 bytes that print Hello, world!, 95 compact and 91 compact with zeroed registers") {
+TEST_CASE("examples/hello writes 150 bytes that print Hello, world!, 95 compact and 91 compact with zeroed registers") {
   const Built built = build_example(HELLO_BINARY, "hello");
-  CHECK(built.size == 151);
+  CHECK(built.size == 150);
   test::Process p = test::spawn({built.path.string()});
   CHECK(p.out == "Hello, world!\n");
   CHECK(p.exit_code == 0);
