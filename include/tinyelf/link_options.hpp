@@ -23,8 +23,11 @@ struct LinkOptions {
   Layout layout = Layout::kConformant;
 
   // Pack small programs (up to 128 instructions emitted through Program::text()) into the header
-  // fields the layout leaves free, when that makes the file smaller. false: code and data always
-  // follow the headers.
+  // fields the layout leaves free, when that makes the file smaller. The packer may also change
+  // the order of independent instructions at the start of the program (mov, lea, push, pop and
+  // arithmetic between registers and immediates, never across a label, branch, call, syscall or
+  // memory access) when another order fills those fields better. false: code and data always
+  // follow the headers, in the order they were emitted.
   bool pack = true;
 
   // Linux starts a program with every general register but rsp zero (elf_common_init(),
