@@ -47,6 +47,37 @@ bool survives_rex_rx(const std::uint8_t* code) {
   }
 }
 
+constexpr asmjit::CpuRWFlags kStatusFlags = asmjit::CpuRWFlags::kX86_CF | asmjit::CpuRWFlags::kX86_PF |
+                                            asmjit::CpuRWFlags::kX86_AF | asmjit::CpuRWFlags::kX86_ZF |
+                                            asmjit::CpuRWFlags::kX86_SF | asmjit::CpuRWFlags::kX86_OF;
+
+bool transfers_control(asmjit::InstId id) {
+  namespace Inst = x86::Inst;
+  return id == Inst::kIdJmp || id == Inst::kIdCall || id == Inst::kIdRet || id == Inst::kIdLoop ||
+         id == Inst::kIdLoope || id == Inst::kIdLoopne || id == Inst::kIdJecxz;
+}
+
+// What an instruction does to the liveness of the status flags, looking backwards.
+enum class FlagsEffect : std::uint8_t {
+  kPass,   // dead before it if dead after it
+  kKill,   // writes them all before anything reads them: dead before it
+  kRead,   // reads them, or may go where they are read: live before it
+};
+
+FlagsEffect flags_effect(const TextItem& item) {
+  if (item.inst_id == x86::Inst::kIdSyscall) return FlagsEffect::kPass;  // the kernel restores rflags from r11
+  asmjit::InstRWInfo rw;
+  const asmjit::BaseInst inst(item.inst_id, item.options, item.extra_reg);
+  std::size_t count = 0;
+  while (count < 6 && !item.operands[count].isNone()) ++count;
+  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, inst, item.operands, count, &rw) != asmjit::kErrorOk)
+    return FlagsEffect::kRead;
+  if ((rw.readFlags() & kStatusFlags) != asmjit::CpuRWFlags::kNone) return FlagsEffect::kRead;
+  if ((rw.writeFlags() & kStatusFlags) == kStatusFlags) return FlagsEffect::kKill;
+  if (transfers_control(item.inst_id)) return FlagsEffect::kRead;  // the flags may be read where it goes
+  return FlagsEffect::kPass;
+}
+
 enum class Synthetic : std::uint8_t { kNone, kJumpToEntry, kNop };
 
 constexpr std::uint32_t kNoLabel = ~std::uint32_t{0};
@@ -59,34 +90,10 @@ struct Unit {
   // The label the instruction reaches (a branch target, a RIP-relative operand) and where its
   // bytes keep the displacement; a kMoveAddress rewrite writes the label's address instead.
   std::uint32_t label_id = kNoLabel;
-  std::int64_t addend = 0;
+  std::int32_t addend = 0;  // a disp32 (or the imm32 of a mov) holds it
   RelativeField field = {};
+  FlagsEffect flags = FlagsEffect::kPass;  // found only when a connector or rewrite needs it
 };
-
-constexpr asmjit::CpuRWFlags kStatusFlags = asmjit::CpuRWFlags::kX86_CF | asmjit::CpuRWFlags::kX86_PF |
-                                            asmjit::CpuRWFlags::kX86_AF | asmjit::CpuRWFlags::kX86_ZF |
-                                            asmjit::CpuRWFlags::kX86_SF | asmjit::CpuRWFlags::kX86_OF;
-
-bool transfers_control(asmjit::InstId id) {
-  namespace Inst = x86::Inst;
-  return id == Inst::kIdJmp || id == Inst::kIdCall || id == Inst::kIdRet || id == Inst::kIdLoop ||
-         id == Inst::kIdLoope || id == Inst::kIdLoopne || id == Inst::kIdJecxz;
-}
-
-// Whether the status flags are dead just before `item`, given whether they are dead after it.
-bool flags_dead_before(const TextItem& item, bool dead_after) {
-  if (item.inst_id == x86::Inst::kIdSyscall) return dead_after;  // the kernel restores rflags from r11
-  asmjit::InstRWInfo rw;
-  const asmjit::BaseInst inst(item.inst_id, item.options, item.extra_reg);
-  std::size_t count = 0;
-  while (count < 6 && !item.operands[count].isNone()) ++count;
-  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, inst, item.operands, count, &rw) != asmjit::kErrorOk)
-    return false;
-  if ((rw.readFlags() & kStatusFlags) != asmjit::CpuRWFlags::kNone) return false;
-  if ((rw.writeFlags() & kStatusFlags) == kStatusFlags) return true;
-  if (transfers_control(item.inst_id)) return false;  // the flags may be read where it goes
-  return dead_after;
-}
 
 // lea r, [label + disp] reaches the label RIP-relative: 7 bytes into a 64-bit register. When every
 // address of the image is below 2^32, mov r32, imm32 gives the same value in 5 (6 for r8-r15):
@@ -121,7 +128,8 @@ bool find_label_reference(const TextItem& item, const std::uint8_t* bytes, Unit&
       if (!mem.hasBaseLabel()) continue;
       if (unit.label_id != kNoLabel || mem.hasIndex() || mem.isAbs()) return false;
       unit.label_id = mem.baseId();
-      unit.addend = mem.offset();
+      if (mem.offset() != static_cast<std::int32_t>(mem.offset())) return false;
+      unit.addend = static_cast<std::int32_t>(mem.offset());
       unit.field = rip_field(bytes, item.end - item.start);
       if (unit.field.size == 0) return false;
     }
@@ -177,7 +185,8 @@ std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_siz
 // The units in program order and their sizes, if the whole of text was emitted through the
 // recording assembler and every reference to a label can be moved. `short_addresses`: every
 // address of the image is below 4 GiB, so label addresses fit in an imm32.
-std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, std::pmr::memory_resource* memory) {
+std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, bool need_flags,
+                                    std::pmr::memory_resource* memory) {
   const auto& items = source.items;
   const std::uint8_t* bytes = source.code.textSection()->data();
   PackedText text(memory);
@@ -192,10 +201,11 @@ std::optional<PackedText> cut_units(const PackSource& source, bool short_address
     if (item.inst_id == x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
     Unit& unit = text.units.emplace_back(Unit{.first_item = first, .end_item = i + 1});
     if (!find_label_reference(item, bytes + item.start, unit)) return std::nullopt;
+    if (need_flags) unit.flags = flags_effect(item);
     CodeUnit& code = text.input.code.emplace_back(
         CodeUnit{item.end - item.start, item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet, false});
     if (short_addresses && is_label_lea(item)) {
-      const Rewrite rewrite{Rewrite::Kind::kMoveAddress, item.operands[0].id(), 0};
+      const Rewrite rewrite{Rewrite::Kind::kMoveAddress, static_cast<std::uint8_t>(item.operands[0].id()), 0};
       if (rewrite.size() < code.size) {  // not for lea r32 of r8d-r15d
         unit.rewrite = rewrite;
         unit.field = {};  // the address is written whole
@@ -233,13 +243,11 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   const auto& items = source.items;
   const std::size_t count = text.units.size();
 
-  // Flag liveness costs a query per instruction; only swallowing connectors and the zeroed-register
-  // rewrites need it.
-  if (options.assume_zeroed_registers || can_swallow(layout)) {
+  if (options.assume_zeroed_registers || can_swallow(layout)) {  // as cut_units() found the effects
     bool dead = true;  // after the last instruction nothing runs that the program controls
     for (std::size_t u = count; u-- > 0;) {
-      const TextItem& last = items[text.units[u].end_item - 1];
-      if (last.inst_id != x86::Inst::kIdNone) dead = flags_dead_before(last, dead);
+      const FlagsEffect effect = text.units[u].flags;
+      dead = effect == FlagsEffect::kKill || (effect == FlagsEffect::kPass && dead);
       text.input.code[u].flags_dead = dead;
     }
   }
@@ -277,8 +285,12 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   text.input.base = base;
 }
 
-// The orders link() tries at most, program order included.
-constexpr std::size_t kMaxOrders = 64;
+// The orders link() tries at most, program order included: 64, and fewer for longer programs, so
+// that no more than about 1,024 units are planned in all (each order plans the whole program).
+std::size_t max_orders(std::size_t units) {
+  constexpr std::size_t kOrders = 64, kUnitsPlanned = 1024;
+  return std::clamp<std::size_t>(kUnitsPlanned / std::max<std::size_t>(units, 1), 1, kOrders);
+}
 
 // The units as the scheduler sees them, with their sizes before any rewrite that depends on the
 // order: the orders tried are then the same with and without assume_zeroed_registers, which can
@@ -325,6 +337,14 @@ class PlanKeys {
  private:
   std::pmr::vector<std::uint64_t> keys_;
 };
+
+bool fits_in_one_hole(const PlanInput& input, const HeaderLayout& layout) {
+  std::uint32_t size = 0;
+  for (const CodeUnit& unit : input.code) size += unit.size;
+  for (const Hole& hole : layout.holes)
+    if (size <= hole.size()) return true;
+  return false;
+}
 
 std::uint32_t hole_capacity(const HeaderLayout& layout) {
   std::uint32_t capacity = 0;
@@ -374,7 +394,10 @@ class PackedWriter {
       contents.push_back({plan_.data_at[d], item.size, RegionKind::kData,
                           region_name(item.section, source_.rodata, source_.data_section), field_at(plan_.data_at[d])});
     }
-    std::sort(contents.begin(), contents.end(), [](const Region& x, const Region& y) { return x.offset < y.offset; });
+    // Chunks come in execution order and data after them: mostly sorted already.
+    const auto by_offset = [](const Region& x, const Region& y) { return x.offset < y.offset; };
+    if (!std::is_sorted(contents.begin(), contents.end(), by_offset))
+      std::sort(contents.begin(), contents.end(), by_offset);
     write_headers(file.data(), layout_, values, contents);
     return file;
   }
@@ -540,19 +563,26 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
   const std::uint64_t base = base_for(layout, options, writable);
   const std::uint64_t plain_size = plain_file_size(code, layout);
   const bool short_addresses = plain_memory_end(source, plain_size, base) <= k32BitAddresses;
-  std::optional<PackedText> text = cut_units(source, short_addresses, &memory);
+  // Flag liveness costs a query per instruction; only swallowing connectors and the zeroed-register
+  // rewrites need it.
+  const bool need_flags = options.assume_zeroed_registers || can_swallow(layout);
+  std::optional<PackedText> text = cut_units(source, short_addresses, need_flags, &memory);
   if (!text) return std::nullopt;
+  // Program order as cut, kept for trying other orders unless all the code fits in one hole,
+  // where no order can do better.
+  std::optional<PackedText> cut;
+  if (!fits_in_one_hole(text->input, layout)) cut = *text;
   arrange(source, layout, options, program_entry, base, *text);
   PackPlanner planner(&memory);
   Plan plan(&memory);
   planner.plan(text->input, plan);
 
   // When program order leaves code after the headers, other orders of the start of the program
-  // may fill the holes better (else nothing could do better).
-  if (!plan.chunks.empty() && plan.chunks.back().in_tail) {
-    const std::optional<PackedText> cut = cut_units(source, short_addresses, &memory);
+  // may fill the holes better.
+  if (cut && !plan.chunks.empty() && plan.chunks.back().in_tail) {
     const std::uint32_t capacity = hole_capacity(layout);
-    const Schedule schedule = schedule_orders(schedule_units(source, *cut, &memory), capacity, kMaxOrders, &memory);
+    const Schedule schedule =
+        schedule_orders(schedule_units(source, *cut, &memory), capacity, max_orders(cut->units.size()), &memory);
     PlanKeys planned(&memory);
     planned.add(text->input, capacity);
     PackedText candidate(&memory);

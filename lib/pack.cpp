@@ -59,7 +59,7 @@ class Planner {
 
  private:
   bool is_reserved(std::uint32_t hole) const { return (reserved_ >> hole) & 1; }
-  std::uint32_t index(std::uint32_t slot, std::uint32_t unit) const { return slot * (units_ + 1) + unit; }
+  std::uint32_t index(std::uint32_t slot, std::uint32_t unit) const { return slot * (reach_ + 1) + unit; }
   std::uint32_t code_size(std::uint32_t first, std::uint32_t end) const { return prefix_[end] - prefix_[first]; }
   std::uint32_t slot_start(std::uint32_t slot) const {
     return slot == holes_ ? layout_.tail_start : layout_.holes[slot].start;
@@ -86,7 +86,12 @@ class Planner {
       prefix_.resize(units_ + 1);
       for (std::uint32_t i = 0; i < units_; ++i) prefix_[i + 1] = prefix_[i] + in_.code[i].size;
     }
-    cells_.assign((holes_ + 1) * (units_ + 1), PlanCell{});  // all unknown
+    // A chunk in a hole can only start with a unit whose predecessors all fit in the holes.
+    std::uint32_t capacity = 0;
+    for (const Hole& hole : layout_.holes) capacity += hole.size();
+    reach_ = 0;
+    while (reach_ < units_ && prefix_[reach_ + 1] <= capacity) ++reach_;
+    cells_.assign(holes_ * (reach_ + 1), PlanCell{});  // all unknown
     std::uint32_t first_slot = 0;
     if (layout_.entry_is_fixed) {
       if (best(0, 0) >= kInfinity) return false;
@@ -124,6 +129,7 @@ class Planner {
   // chunk in `slot` starts with `unit`.
   std::uint32_t best(std::uint32_t slot, std::uint32_t unit) {
     if (slot == holes_) return code_size(unit, units_) * kByteWeight + (unit < units_ ? kChunkWeight : 0);
+    if (unit > reach_) return kInfinity;
     PlanCell& cell = cells_[index(slot, unit)];
     if (cell.cost != kUnknown) return cell.cost;
     cell.cost = kInfinity;
@@ -179,6 +185,7 @@ class Planner {
   const std::uint32_t holes_;
   const std::uint32_t units_;
   std::uint32_t reserved_ = 0;
+  std::uint32_t reach_ = 0;  // the last unit a chunk in a hole may start with
   std::uint32_t code_size_ = 0;              // bytes of all units
   std::pmr::vector<std::uint32_t>& prefix_;  // prefix_[u]: bytes of units [0, u), for the search
   std::pmr::vector<PlanCell>& cells_;        // by (slot, unit)

@@ -118,7 +118,7 @@ Rewrite set_register(const State& state, std::uint32_t reg, std::uint64_t value,
   if (now && *now == value) {
     rewrite.kind = Rewrite::Kind::kDrop;
   } else if (now && (*now >> 8) == 0 && value < 256 && reg != kRsp) {
-    rewrite = {Rewrite::Kind::kMoveByte, reg, static_cast<std::uint8_t>(value)};
+    rewrite = {Rewrite::Kind::kMoveByte, static_cast<std::uint8_t>(reg), static_cast<std::uint8_t>(value)};
     if (rewrite.size() >= size) rewrite = {};
   }
   return rewrite;

@@ -18,7 +18,7 @@ struct Rewrite {
     kMoveAddress,  // lea reg, [label + disp] as mov r32, imm32 of the absolute address (link_packed.cpp)
   };
   Kind kind = Kind::kKeep;
-  std::uint32_t reg = 0;
+  std::uint8_t reg = 0;  // a general register, 0-15
   std::uint8_t value = 0;
 
   // Bytes the rewritten instruction takes (kKeep: not known here).
