@@ -12,9 +12,9 @@
 
 namespace bench {
 
-// exit42 and hello with tinyelf, into a new or reset Program: packed (the default, 120 and 151
-// bytes) or with LinkOptions::pack = false (128 and 158 bytes), which skips planning and emitting
-// the program again.
+// exit42 and hello with tinyelf, into a new or reset Program: packed (the default, 120 and 150
+// bytes) or with LinkOptions::pack = false (128 and 158 bytes), which skips describing,
+// planning (and for hello, trying instruction orders) and writing the header holes.
 tinyelf::Image tinyelf_exit42(tinyelf::Program& program);
 tinyelf::Image tinyelf_hello(tinyelf::Program& program);
 tinyelf::Image tinyelf_exit42_unpacked(tinyelf::Program& program);
