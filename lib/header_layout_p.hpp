@@ -36,6 +36,13 @@ struct HeaderLayout {
   // Execution starts at file offset 1 and the first instruction sits at holes[0].start
   // (kOverlapped: e_entry doubles as p_type and p_flags).
   bool entry_is_fixed;
+
+  // Bytes of all the holes together.
+  std::uint32_t hole_bytes() const noexcept {
+    std::uint32_t bytes = 0;
+    for (const Hole& hole : holes) bytes += hole.size();
+    return bytes;
+  }
 };
 
 // Compact needs the separate headers when the program has bss: see lib/header_layout.cpp.

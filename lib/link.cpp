@@ -22,6 +22,7 @@
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
 #include "link_p.hpp"
+#include "x86_encoding_p.hpp"
 
 namespace tinyelf {
 
@@ -252,16 +253,15 @@ Image Program::link(const LinkOptions& options) {
   if (layout.entry_is_fixed) {
     // Execution starts in the first hole: a jump (E9 rel32) from there to the entry.
     const detail::Hole& first = layout.holes.front();
-    contents.push_back({first.start, 5, RegionKind::kCode, "jump to the entry", first.field});
+    contents.push_back({first.start, detail::kJmpRel32Size, RegionKind::kCode, "jump to the entry", first.field});
   }
   std::sort(contents.begin(), contents.end(), [](const Region& x, const Region& y) { return x.offset < y.offset; });
   linked_ = true;  // relocation below changes code_ for good
   std::vector<std::uint8_t> file = build_file(code_, placement, layout, values, contents);
   if (layout.entry_is_fixed) {
     const std::uint32_t jump = layout.holes.front().start;
-    const auto displacement = static_cast<std::int32_t>(text_offset + entry - (jump + 5));
-    file[jump] = 0xE9;
-    std::memcpy(&file[jump + 1], &displacement, sizeof(displacement));
+    detail::write_jmp_rel32(&file[jump],
+                            static_cast<std::int32_t>(text_offset + entry - (jump + detail::kJmpRel32Size)));
   }
   const std::uint64_t entry_address = layout.entry_is_fixed ? base + 1 : values.entry;
   return verified(Image(std::move(file), entry_address, std::move(contents), layout.kind == HeaderKind::kOverlapped),

@@ -174,12 +174,16 @@ std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout
   return std::max<std::uint64_t>(offset, layout.header_size);
 }
 
+// Where bss starts in a file of `file_size` bytes: after its end, as place_sections() (lib/link.cpp)
+// puts it in the plain path. The base address is page aligned, so offsets align as addresses.
+std::uint64_t bss_offset(const Section& bss, std::uint64_t file_size) {
+  return align_up(file_size, std::max<std::uint64_t>(bss.alignment(), 1));
+}
+
 // Where the plain path's memory image would end, bss included: the packed one ends no later.
 std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_size, std::uint64_t base) {
-  std::uint64_t end = base + plain_size;
-  if (source.bss != nullptr)
-    end = align_up(end, std::max<std::uint64_t>(source.bss->alignment(), 1)) + source.bss->realSize();
-  return end;
+  if (source.bss == nullptr) return base + plain_size;
+  return base + bss_offset(*source.bss, plain_size) + source.bss->realSize();
 }
 
 // The units in program order and their sizes, if the whole of text was emitted through the
@@ -272,7 +276,7 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   if (layout.entry_is_fixed) {
     if (entry != 0) {
       text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kJumpToEntry, .label_id = source.entry.id()});
-      text.input.code.insert(text.input.code.begin(), {5, false, false});  // jmp rel32
+      text.input.code.insert(text.input.code.begin(), {kJmpRel32Size, false, false});
     } else if (!first_instruction_survives_rex_rx(source, text)) {
       text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kNop});
       text.input.code.insert(text.input.code.begin(), {1, true, false});
@@ -318,7 +322,7 @@ class PlanKeys {
   // up to 8 units of 6 bits (size, falls through, flags dead), their count and the total size;
   // an input whose key does not fit is always planned.
   bool add(const PlanInput& input, std::uint32_t capacity) {
-    std::uint64_t units = 0, count = 0, total = 0;
+    std::uint64_t units = 0, count = 0;
     std::uint32_t at = 0;
     for (std::size_t u = 0; u < input.code.size() && at <= capacity; ++u, ++count) {
       const CodeUnit& unit = input.code[u];
@@ -326,7 +330,7 @@ class PlanKeys {
       units = units << 6 | unit.size << 2 | unit.falls_through << 1 | unit.flags_dead;
       at += unit.size;
     }
-    for (const CodeUnit& unit : input.code) total += unit.size;
+    const std::uint64_t total = input.code_bytes();
     if (total >= 2048) return true;
     const std::uint64_t key = count << 59 | total << 48 | units;
     if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) return false;
@@ -339,17 +343,8 @@ class PlanKeys {
 };
 
 bool fits_in_one_hole(const PlanInput& input, const HeaderLayout& layout) {
-  std::uint32_t size = 0;
-  for (const CodeUnit& unit : input.code) size += unit.size;
-  for (const Hole& hole : layout.holes)
-    if (size <= hole.size()) return true;
-  return false;
-}
-
-std::uint32_t hole_capacity(const HeaderLayout& layout) {
-  std::uint32_t capacity = 0;
-  for (const Hole& hole : layout.holes) capacity += hole.size();
-  return capacity;
+  const std::uint32_t bytes = input.code_bytes();
+  return std::any_of(layout.holes.begin(), layout.holes.end(), [&](const Hole& hole) { return bytes <= hole.size(); });
 }
 
 // Thrown while writing when the plan cannot be written as planned (a rel8 out of reach, a label
@@ -423,10 +418,7 @@ class PackedWriter {
       if (label->section() == source_.bss) label_at_[label->id()] = bss_at() + label->offset();
   }
 
-  // Where bss starts: after the end of the file, as place_sections() puts it in the plain path.
-  std::uint64_t bss_at() const {
-    return align_up(plan_.file_size, std::max<std::uint32_t>(source_.bss->alignment(), 1));
-  }
+  std::uint64_t bss_at() const { return bss_offset(*source_.bss, plan_.file_size); }
 
   std::uint64_t placed(std::uint32_t label_id) const {
     if (label_id >= label_at_.size() || label_at_[label_id] == kUnplaced) throw CannotPack{};
@@ -505,7 +497,7 @@ class PackedWriter {
     std::uint8_t* const out = file + at;
     std::size_t written = 0;
     if (unit.synthetic == Synthetic::kJumpToEntry) {
-      written = write_jmp_rel32(out, rel32(placed(unit.label_id), at + 5));
+      written = write_jmp_rel32(out, rel32(placed(unit.label_id), at + kJmpRel32Size));
     } else if (unit.synthetic == Synthetic::kNop) {
       written = write_nop(out);
     } else if (unit.rewrite.kind == Rewrite::Kind::kMoveByte) {
@@ -580,7 +572,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
   // When program order leaves code after the headers, other orders of the start of the program
   // may fill the holes better.
   if (cut && !plan.chunks.empty() && plan.chunks.back().in_tail) {
-    const std::uint32_t capacity = hole_capacity(layout);
+    const std::uint32_t capacity = layout.hole_bytes();
     const Schedule schedule =
         schedule_orders(schedule_units(source, *cut, &memory), capacity, max_orders(cut->units.size()), &memory);
     PlanKeys planned(&memory);

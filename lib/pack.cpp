@@ -32,8 +32,8 @@ class Planner {
  public:
   Planner(const PlanInput& input, std::pmr::vector<std::uint32_t>& prefix, std::pmr::vector<PlanCell>& cells)
       : in_(input), layout_(*input.layout), holes_(static_cast<std::uint32_t>(layout_.holes.size())),
-        units_(static_cast<std::uint32_t>(input.code.size())), prefix_(prefix), cells_(cells) {
-    for (const CodeUnit& unit : in_.code) code_size_ += unit.size;
+        units_(static_cast<std::uint32_t>(input.code.size())), code_size_(input.code_bytes()), prefix_(prefix),
+        cells_(cells) {
     prefix_.clear();
   }
 
@@ -87,8 +87,7 @@ class Planner {
       for (std::uint32_t i = 0; i < units_; ++i) prefix_[i + 1] = prefix_[i] + in_.code[i].size;
     }
     // A chunk in a hole can only start with a unit whose predecessors all fit in the holes.
-    std::uint32_t capacity = 0;
-    for (const Hole& hole : layout_.holes) capacity += hole.size();
+    const std::uint32_t capacity = layout_.hole_bytes();
     reach_ = 0;
     while (reach_ < units_ && prefix_[reach_ + 1] <= capacity) ++reach_;
     cells_.assign(holes_ * (reach_ + 1), PlanCell{});  // all unknown
@@ -184,9 +183,9 @@ class Planner {
   const HeaderLayout& layout_;
   const std::uint32_t holes_;
   const std::uint32_t units_;
+  const std::uint32_t code_size_;            // bytes of all units
   std::uint32_t reserved_ = 0;
   std::uint32_t reach_ = 0;  // the last unit a chunk in a hole may start with
-  std::uint32_t code_size_ = 0;              // bytes of all units
   std::pmr::vector<std::uint32_t>& prefix_;  // prefix_[u]: bytes of units [0, u), for the search
   std::pmr::vector<PlanCell>& cells_;        // by (slot, unit)
 };

@@ -55,6 +55,13 @@ struct PlanInput {
   std::pmr::vector<CodeUnit> code;
   std::pmr::vector<DataUnit> data;
   std::uint64_t base = 0;  // data alignment holds for base + offset
+
+  // Bytes of all the code units.
+  std::uint32_t code_bytes() const noexcept {
+    std::uint32_t bytes = 0;
+    for (const CodeUnit& unit : code) bytes += unit.size;
+    return bytes;
+  }
 };
 
 // The best way to go on when the chunk in a slot starts with a unit (the search's memo).

@@ -28,6 +28,7 @@ RelativeField rip_field(const std::uint8_t* inst, std::size_t size) noexcept;
 std::size_t write_nop(std::uint8_t* out) noexcept;                          // 90
 std::size_t write_jmp_rel8(std::uint8_t* out, std::int8_t rel) noexcept;    // EB cb
 std::size_t write_jmp_rel32(std::uint8_t* out, std::int32_t rel) noexcept;  // E9 cd
+inline constexpr std::uint32_t kJmpRel32Size = 5;
 // cmp eax, imm32 without its immediate (3D): the 4 bytes that follow become the immediate.
 std::size_t write_cmp_eax_opcode(std::uint8_t* out) noexcept;
 // mov r8, imm8 (B0+rb ib) on the low byte of general register `reg` (0-15).

@@ -20,8 +20,9 @@ class ThrowOnAsmJitError final : public asmjit::ErrorHandler {
   void handleError(asmjit::Error err, const char* message, asmjit::BaseEmitter* origin) override;
 };
 
-// One instruction, or one label binding, emitted through Program::text(): enough to emit it again
-// at another address, which is how link() packs a small program into free header bytes.
+// One instruction, or one label binding, emitted through Program::text(): enough to move its bytes
+// to another address and to know what it reads and writes, which is how link() packs a small
+// program into free header bytes.
 struct TextItem {
   // Offsets in text, modulo 2^32 (a text that long is never packed): 8 items fit in one small
   // heap block.
