@@ -18,6 +18,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::kWriteFailed: return "write-failed";
     case ErrorCode::kExecRefused: return "exec-refused";
     case ErrorCode::kRunFailed: return "run-failed";
+    case ErrorCode::kNotPositionIndependent: return "not-position-independent";
   }
   return "unknown";
 }

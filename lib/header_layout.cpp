@@ -1,10 +1,12 @@
-// The header layouts and the bytes of their headers.
+// The header layouts, the segments of a file and the bytes of their headers.
 //
 // What the kernel reads (fs/binfmt_elf.c, load_elf_binary): the 4 magic bytes, e_type, e_machine,
 // e_entry, e_phoff, e_phentsize, e_phnum, and in each program header p_type, p_flags, p_offset,
 // p_vaddr, p_filesz, p_memsz. Everything else is a hole.
+#include <algorithm>
 #include <cstring>
 
+#include "asmjit_p.hpp"
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
 
@@ -15,13 +17,40 @@ namespace {
 constexpr std::uint32_t kEhdrSize = sizeof(Elf64_Ehdr);  // 64
 constexpr std::uint32_t kPhdrSize = sizeof(Elf64_Phdr);  // 56
 
+constexpr Region header(std::uint64_t offset, std::uint64_t size, std::string_view what) {
+  return {offset, size, RegionKind::kHeader, what, {}};
+}
+constexpr Region field(std::uint64_t offset, std::uint64_t size, std::string_view name) {
+  return {offset, size, RegionKind::kHeader, {}, name};
+}
+
 // gABI: p_paddr is unspecified for executables and Linux never reads it. eu-elflint --strict does
 // not check it either, so the conformant layout keeps every tool happy with code in it.
+constexpr Region kConformantHeaders[] = {header(0, kEhdrSize, "ELF header"), header(kEhdrSize, kPhdrSize, "program header")};
+constexpr Region kConformantFields[] = {field(88, 8, "p_paddr")};
 const HeaderLayout kConformantLayout{HeaderKind::kConformant,
+                                     1,
                                      kEhdrSize + kPhdrSize,
                                      kEhdrSize + kPhdrSize,
                                      {{88, 96, "p_paddr"}},
-                                     false};
+                                     false,
+                                     kConformantHeaders,
+                                     kConformantFields};
+
+// W^X: the R+X segment (headers, text, rodata) and the R+W one (data, bss), each with its
+// p_paddr free.
+constexpr Region kTwoSegmentHeaders[] = {header(0, kEhdrSize, "ELF header"),
+                                         header(kEhdrSize, kPhdrSize, "program header (R+X)"),
+                                         header(kEhdrSize + kPhdrSize, kPhdrSize, "program header (R+W)")};
+constexpr Region kTwoSegmentFields[] = {field(88, 8, "p_paddr"), field(144, 8, "p_paddr (R+W)")};
+const HeaderLayout kTwoSegmentLayout{HeaderKind::kConformant,
+                                     2,
+                                     kEhdrSize + 2 * kPhdrSize,
+                                     kEhdrSize + 2 * kPhdrSize,
+                                     {{88, 96, "p_paddr"}, {144, 152, "p_paddr (R+W)"}},
+                                     false,
+                                     kTwoSegmentHeaders,
+                                     kTwoSegmentFields};
 
 // Program header at file offset 24 (GUIDE: the only offset that works): e_entry is p_type and
 // p_flags, e_phoff is p_offset (24), e_shoff is p_vaddr, e_flags/e_ehsize/e_phentsize are p_paddr
@@ -29,16 +58,32 @@ const HeaderLayout kConformantLayout{HeaderKind::kConformant,
 // p_filesz (whose low 16 bits must read 1 as e_phnum). p_align (72..80) is ignored for ET_EXEC,
 // so code and data may start at 72, and the file must still reach 80 for the kernel to read the
 // whole program header.
+constexpr Region kOverlappedHeaders[] = {header(0, 24, "ELF header"),
+                                         header(24, 40, "ELF header and program header, overlapped"),
+                                         header(64, 16, "program header")};
+constexpr Region kOverlappedFields[] = {field(4, 12, "e_ident[4..16)"), field(20, 4, "e_version"),
+                                        field(48, 6, "p_paddr (e_flags, e_ehsize)"), field(72, 8, "p_align")};
 const HeaderLayout kOverlappedLayout{HeaderKind::kOverlapped,
+                                     1,
                                      24 + kPhdrSize,
                                      72,
                                      {{4, 16, "e_ident[4..16)"}, {20, 24, "e_version"}, {48, 54, "p_paddr (e_flags, e_ehsize)"}},
-                                     true};
+                                     true,
+                                     kOverlappedHeaders,
+                                     kOverlappedFields};
 
 // A writable segment with p_memsz > p_filesz makes the kernel zero the rest of the page after
 // p_filesz (padzero); overlapped, p_filesz is 1 modulo 65536 (e_phnum), which would wipe the
-// code. So compact programs with bss keep the headers apart and pack into every ignored field.
+// code. So compact programs with bss keep the headers apart and pack into every ignored field,
+// p_align (112..120) included: ET_EXEC ignores it.
+constexpr Region kSeparateFields[] = {field(4, 12, "e_ident[4..16)"),
+                                      field(20, 4, "e_version"),
+                                      field(40, 14, "e_shoff, e_flags, e_ehsize"),
+                                      field(58, 6, "e_shentsize, e_shnum, e_shstrndx"),
+                                      field(88, 8, "p_paddr"),
+                                      field(112, 8, "p_align")};
 const HeaderLayout kSeparateLayout{HeaderKind::kSeparate,
+                                   1,
                                    kEhdrSize + kPhdrSize,
                                    112,
                                    {{4, 16, "e_ident[4..16)"},
@@ -46,56 +91,101 @@ const HeaderLayout kSeparateLayout{HeaderKind::kSeparate,
                                     {40, 54, "e_shoff, e_flags, e_ehsize"},
                                     {58, 64, "e_shentsize, e_shnum, e_shstrndx"},
                                     {88, 96, "p_paddr"}},
-                                   false};
+                                   false,
+                                   kConformantHeaders,
+                                   kSeparateFields};
 
 }  // namespace
 
-const HeaderLayout& header_layout(Layout layout, bool has_bss) noexcept {
-  if (layout == Layout::kConformant) return kConformantLayout;
+const HeaderLayout& header_layout(Layout layout, bool has_bss, bool two_segments) noexcept {
+  if (layout == Layout::kConformant) return two_segments ? kTwoSegmentLayout : kConformantLayout;
   return has_bss ? kSeparateLayout : kOverlappedLayout;
+}
+
+SegmentPlan plan_segments(const HeaderLayout& layout, const FileShape& shape) noexcept {
+  SegmentPlan plan;
+  const bool writable = shape.has_data || shape.bss_size != 0;
+  if (layout.program_headers == 1) {
+    plan.bss_at = align_up(shape.file_size, shape.bss_align);
+    plan.memory_end = shape.bss_size != 0 ? plan.bss_at + shape.bss_size : shape.file_size;
+    plan.segments[0] = {PF_R | PF_X | (writable ? PF_W : 0), 0, 0, shape.file_size, plan.memory_end};
+    return plan;
+  }
+  plan.count = 2;
+  const std::uint64_t read_only_end = std::max<std::uint64_t>(shape.read_only_end, layout.header_size);
+  plan.segments[0] = {PF_R | PF_X, 0, 0, read_only_end, read_only_end};
+  // The writable segment starts on the page after the read-only segment's last one; with data it
+  // maps the file again from the first writable byte (p_offset = p_vaddr modulo the page size).
+  // Without data it maps no file byte (p_filesz 0) and starts at a page boundary: Linux 6.1 zeroes
+  // from p_vaddr + p_filesz to the end of its page (padzero in load_elf_binary), and that page
+  // would not be mapped.
+  const std::uint64_t first_free_page = align_up(read_only_end, kPageSize);
+  Segment& rw = plan.segments[1];
+  rw.flags = PF_R | PF_W;
+  if (shape.has_data) {
+    plan.writable_shift = first_free_page - (shape.writable_start & ~(kPageSize - 1));
+    rw.offset = shape.writable_start;
+    rw.address = shape.writable_start + plan.writable_shift;
+    rw.file_size = shape.file_size - shape.writable_start;
+  } else {
+    rw.address = first_free_page;
+  }
+  plan.bss_at = align_up(rw.address + rw.file_size, shape.bss_align);
+  plan.memory_end = shape.bss_size != 0 ? plan.bss_at + shape.bss_size : rw.address + rw.file_size;
+  rw.memory_size = plan.memory_end - rw.address;
+  return plan;
 }
 
 std::uint64_t overlapped_base(bool writable) noexcept {
   return std::uint64_t{writable ? PF_R | PF_W | PF_X : PF_R | PF_X} << 32;
 }
 
+namespace {
+
+// The layout's header_size header bytes.
 void write_header(const HeaderLayout& layout, const HeaderValues& values, std::uint8_t* out) {
+  const SegmentPlan& plan = *values.segments;
   Elf64_Ehdr ehdr{};
   std::memcpy(ehdr.e_ident, kElfMagic, sizeof(kElfMagic));
   ehdr.e_ident[4] = ELFCLASS64;     // EI_CLASS
   ehdr.e_ident[5] = ELFDATA2LSB;    // EI_DATA
   ehdr.e_ident[6] = EV_CURRENT;     // EI_VERSION
   ehdr.e_ident[7] = ELFOSABI_SYSV;  // EI_OSABI; EI_ABIVERSION and padding stay 0
-  ehdr.e_type = ET_EXEC;
+  ehdr.e_type = values.type;
   ehdr.e_machine = EM_X86_64;
   ehdr.e_version = EV_CURRENT;
   ehdr.e_entry = values.entry;
   ehdr.e_phoff = kEhdrSize;
   ehdr.e_ehsize = kEhdrSize;
   ehdr.e_phentsize = kPhdrSize;
-  ehdr.e_phnum = 1;  // no section headers: e_shoff, e_shentsize, e_shnum, e_shstrndx stay 0
+  ehdr.e_phnum = static_cast<std::uint16_t>(plan.count);  // no section headers: e_sh* stay 0
 
-  Elf64_Phdr phdr{};
-  phdr.p_type = PT_LOAD;
-  phdr.p_flags = PF_R | PF_X | (values.writable ? PF_W : 0);
-  phdr.p_offset = 0;  // the segment maps the headers too, so offset 0 sits at the base address
-  phdr.p_vaddr = values.base;
-  phdr.p_paddr = values.base;
-  phdr.p_filesz = values.file_size;
-  phdr.p_memsz = values.memory_size;
-  phdr.p_align = kPageSize;
+  Elf64_Phdr phdrs[2]{};
+  for (std::uint32_t i = 0; i < plan.count; ++i) {
+    const Segment& segment = plan.segments[i];
+    Elf64_Phdr& phdr = phdrs[i];
+    phdr.p_type = PT_LOAD;
+    phdr.p_flags = segment.flags;
+    phdr.p_offset = segment.offset;
+    phdr.p_vaddr = values.base + segment.address;
+    phdr.p_paddr = phdr.p_vaddr;
+    phdr.p_filesz = segment.file_size;
+    phdr.p_memsz = segment.memory_size;
+    phdr.p_align = kPageSize;
+  }
 
   if (layout.kind != HeaderKind::kOverlapped) {
     std::memcpy(out, &ehdr, sizeof(ehdr));
-    std::memcpy(out + kEhdrSize, &phdr, sizeof(phdr));
+    std::memcpy(out + kEhdrSize, phdrs, plan.count * sizeof(Elf64_Phdr));
     return;
   }
 
   // The kernel maps whole pages from file offset 0 (p_offset 24 minus p_vaddr's page offset), so
   // p_filesz only has to reach the page holding the last file byte; it must also be 1 modulo
   // 65536 to read as e_phnum = 1. No bss here, so p_memsz = p_filesz and nothing is zeroed.
+  Elf64_Phdr& phdr = phdrs[0];
   std::uint64_t file_size = 1;
-  while (24 + file_size + kPageSize - 1 < values.file_size) file_size += 0x10000;
+  while (24 + file_size + kPageSize - 1 < plan.segments[0].file_size) file_size += 0x10000;
   phdr.p_offset = 24;
   phdr.p_vaddr = values.base + 24;
   phdr.p_paddr = std::uint64_t{kPhdrSize} << 48;  // bytes 6-7 are e_phentsize; the rest is a hole
@@ -104,6 +194,24 @@ void write_header(const HeaderLayout& layout, const HeaderValues& values, std::u
   phdr.p_align = 0;  // a hole: ET_EXEC ignores p_align
   std::memcpy(out, &ehdr, 24);  // e_ident, e_type, e_machine, e_version; the rest is the phdr
   std::memcpy(out + 24, &phdr, sizeof(phdr));
+}
+
+}  // namespace
+
+void write_headers(std::uint8_t* file, const HeaderLayout& layout, const HeaderValues& values,
+                   const std::vector<Region>& contents) {
+  std::uint8_t header[sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr)];
+  write_header(layout, values, header);
+  std::uint64_t at = 0;
+  auto header_up_to = [&](std::uint64_t end) {
+    end = std::min<std::uint64_t>(end, layout.header_size);
+    if (at < end) std::memcpy(&file[at], &header[at], end - at);
+  };
+  for (const Region& region : contents) {
+    header_up_to(region.offset);
+    at = std::max(at, region.offset + region.size);
+  }
+  header_up_to(layout.header_size);
 }
 
 }  // namespace tinyelf::detail

@@ -45,6 +45,17 @@ void check_options(const LinkOptions& options) {
                 fmt::format("layout {} is not a tinyelf::Layout: use Layout::kConformant or Layout::kCompact",
                             static_cast<int>(options.layout)));
   const std::uint64_t base = options.base_address;
+  if (options.position_independent) {
+    if (options.layout != Layout::kConformant)
+      throw Error(ErrorCode::kUnsupportedLayout,
+                  "LinkOptions::position_independent needs Layout::kConformant: the compact layout's fixed entry "
+                  "point and header fields hold absolute addresses");
+    if (base != kDefaultBase)
+      throw Error(ErrorCode::kInvalidBaseAddress,
+                  "a position-independent file is loaded where the kernel chooses (ET_DYN): leave base_address at "
+                  "its default");
+    return;
+  }
   if (options.layout == Layout::kCompact && base != kDefaultBase)
     throw Error(ErrorCode::kInvalidBaseAddress,
                 fmt::format("Layout::kCompact places the segment itself (at 0x500000000, 0x700000000 when "
@@ -99,13 +110,31 @@ std::uint64_t entry_offset(const asmjit::CodeHolder& code, Label entry) {
   return label->offset();
 }
 
+// AsmJit records every absolute address it writes (embedLabel, an absolute label operand, a
+// jump to a fixed address) as a relocation: none can be right in a file loaded at an address
+// the kernel picks.
+void check_position_independent(const asmjit::CodeHolder& code) {
+  if (code.relocEntries().empty()) return;
+  throw Error(ErrorCode::kNotPositionIndependent,
+              fmt::format("the program needs {} absolute address{} (embedLabel, an absolute label operand or a jump "
+                          "to a fixed address), which a position-independent file cannot hold: refer to labels "
+                          "RIP-relative (x86::ptr(label)), or leave LinkOptions::position_independent false",
+                          code.relocEntries().size(), code.relocEntries().size() == 1 ? "" : "es"));
+}
+
 bool is_writable(const Section& section) {
   return section.realSize() != 0 && !section.hasFlag(SectionFlags::kReadOnly) &&
          !section.hasFlag(SectionFlags::kExecutable);
 }
 
+bool has_bss(const asmjit::CodeHolder& code) {
+  return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) {
+    return s->hasFlag(SectionFlags::kZeroInitialized) && s->realSize() != 0;
+  });
+}
+
 // Debug and test builds judge every file link() produces with tinyelf::check(): nothing may be
-// above "tooling", and a conformant file may have no finding at all (lib/check.cpp).
+// above "hardening", and a conformant file may have no finding but that one (lib/check.cpp).
 Image verified(Image image, Layout layout) {
 #ifdef TINYELF_VERIFY_LINK
   detail::verify_linked(image.bytes(), layout == Layout::kConformant);
@@ -115,60 +144,73 @@ Image verified(Image image, Layout layout) {
   return image;
 }
 
-}  // namespace
-
-bool detail::has_writable(const asmjit::CodeHolder& code) {
-  return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) { return is_writable(*s); });
-}
-
-namespace {
-
 // Where each section of a CodeHolder went.
 struct Placement {
-  std::vector<asmjit::Section*> file_sections;  // in file order, text first
+  struct FileSection {
+    Section* section;
+    std::uint64_t file_offset;  // section->offset() is its address, from the base
+  };
+  std::vector<FileSection> file_sections;  // in file order, text first
+  detail::SegmentPlan segments;
   std::uint64_t file_size = 0;
-  std::uint64_t memory_size = 0;  // bss included
 };
 
-bool has_bss(const asmjit::CodeHolder& code) {
-  return std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) {
-    return s->hasFlag(SectionFlags::kZeroInitialized) && s->realSize() != 0;
-  });
-}
-
-
-// Gives every section its offset from the base address, text at `text_offset`, file-backed
-// sections in order, zero-initialized ones after the end of the file, which is never shorter than
-// `header_size`. Throws Error(kImageTooLarge) past the limits.
-Placement place_sections(asmjit::CodeHolder& code, std::uint64_t text_offset, std::uint64_t header_size,
-                                 std::uint64_t base, const LinkOptions& options) {
+// Gives every section its file offset and its address: text at `text_offset`, then the other
+// read-only sections, then the writable ones, then the zero-initialized ones after the end of the
+// file (in memory only), each group in AsmJit's order. Throws Error(kImageTooLarge) past the
+// limits.
+Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, std::uint64_t base,
+                         const LinkOptions& options) {
   Placement placement;
   placement.file_sections.reserve(code.sectionCount());
-  const std::uint64_t address_space = detail::kUserAddressEnd - base;
-  std::uint64_t offset = text_offset;
-  auto place = [&](Section* section) {
+  std::uint64_t offset = layout.tail_start;
+  auto place_in_file = [&](Section* section) {
+    offset = align_up(offset, std::max<std::uint64_t>(section->alignment(), 1));
+    placement.file_sections.push_back({section, offset});
+    offset += section->realSize();
+  };
+  const auto is_bss = [](const Section* s) { return s->hasFlag(SectionFlags::kZeroInitialized); };
+  // Text first, so its address does not depend on the data.
+  place_in_file(code.textSection());
+  for (Section* section : code.sectionsByOrder())
+    if (section != code.textSection() && !is_bss(section) && !is_writable(*section)) place_in_file(section);
+  detail::FileShape shape;
+  shape.read_only_end = offset;
+  for (Section* section : code.sectionsByOrder()) {
+    if (is_bss(section) || !is_writable(*section)) continue;
+    place_in_file(section);
+    if (!shape.has_data) shape.writable_start = placement.file_sections.back().file_offset;
+    shape.has_data = true;
+  }
+  placement.file_size = shape.file_size = std::max<std::uint64_t>(offset, layout.header_size);
+  // bss as one block, aligned for its most aligned section.
+  std::uint64_t bss_size = 0;
+  for (const Section* section : code.sectionsByOrder()) {
+    if (!is_bss(section)) continue;
     const std::uint64_t alignment = std::max<std::uint64_t>(section->alignment(), 1);
-    offset = align_up(offset, alignment);
-    if (section->realSize() > address_space || offset > address_space - section->realSize())
+    bss_size = align_up(bss_size, alignment) + section->realSize();
+    shape.bss_align = std::max(shape.bss_align, alignment);
+  }
+  shape.bss_size = bss_size;
+  placement.segments = detail::plan_segments(layout, shape);
+
+  const std::uint64_t address_space = detail::kUserAddressEnd - base;
+  auto set_address = [&](Section* section, std::uint64_t address) {
+    if (section->realSize() > address_space || address > address_space - section->realSize())
       throw Error(ErrorCode::kImageTooLarge,
                   fmt::format("section {} ({} bytes) ends beyond the user address space ({:#x}) at base address {:#x}",
                               section->name(), section->realSize(), detail::kUserAddressEnd, base));
-    section->setOffset(offset);
-    offset += section->realSize();
+    section->setOffset(address);
   };
-  // Text first, so its address does not depend on the data; then the other file-backed sections
-  // in AsmJit's order; the zero-initialized ones after the end of the file.
-  place(code.textSection());
-  placement.file_sections.push_back(code.textSection());
+  for (const Placement::FileSection& placed : placement.file_sections)
+    set_address(placed.section, placed.file_offset + (is_writable(*placed.section) ? placement.segments.writable_shift : 0));
+  std::uint64_t bss_at = placement.segments.bss_at;
   for (Section* section : code.sectionsByOrder()) {
-    if (section == code.textSection() || section->hasFlag(SectionFlags::kZeroInitialized)) continue;
-    place(section);
-    placement.file_sections.push_back(section);
+    if (!is_bss(section)) continue;
+    bss_at = align_up(bss_at, std::max<std::uint64_t>(section->alignment(), 1));
+    set_address(section, bss_at);
+    bss_at += section->realSize();
   }
-  placement.file_size = offset = std::max(offset, header_size);
-  for (Section* section : code.sectionsByOrder())
-    if (section->hasFlag(SectionFlags::kZeroInitialized)) place(section);
-  placement.memory_size = offset;
 
   if (placement.file_size > options.max_file_size)
     throw Error(ErrorCode::kImageTooLarge,
@@ -184,9 +226,10 @@ std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& 
   check_asmjit(code.resolveUnresolvedLinks(), "resolve cross-section label references");
   check_asmjit(code.relocateToBase(values.base), "relocate the code");
   std::vector<std::uint8_t> file(placement.file_size);
-  for (const Section* section : placement.file_sections) {
-    check_asmjit(code.copySectionData(file.data() + section->offset(), file.size() - section->offset(), section->id()),
-                 [&] { return fmt::format("copy section {}", section->name()); });
+  for (const Placement::FileSection& placed : placement.file_sections) {
+    check_asmjit(code.copySectionData(file.data() + placed.file_offset, file.size() - placed.file_offset,
+                                      placed.section->id()),
+                 [&] { return fmt::format("copy section {}", placed.section->name()); });
   }
   detail::write_headers(file.data(), layout, values, contents);
   return file;
@@ -194,29 +237,15 @@ std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& 
 
 }  // namespace
 
-void detail::write_headers(std::uint8_t* file, const HeaderLayout& layout, const detail::HeaderValues& values,
-                           const std::vector<Region>& contents) {
-  std::uint8_t header[sizeof(detail::Elf64_Ehdr) + sizeof(detail::Elf64_Phdr)];
-  detail::write_header(layout, values, header);
-  std::uint64_t at = 0;
-  auto header_up_to = [&](std::uint64_t end) {
-    end = std::min<std::uint64_t>(end, layout.header_size);
-    if (at < end) std::memcpy(&file[at], &header[at], end - at);
-  };
-  for (const Region& region : contents) {
-    header_up_to(region.offset);
-    at = std::max(at, region.offset + region.size);
-  }
-  header_up_to(layout.header_size);
-}
-
-std::uint64_t detail::base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable) {
-  return layout.kind == HeaderKind::kOverlapped ? detail::overlapped_base(writable) : options.base_address;
-}
-
-std::string_view detail::region_name(const Section* section, const Section* rodata, const Section* data) {
-  if (section->id() == 0) return "text";  // CodeHolder's text section is always the first
-  return section == rodata ? ".rodata" : section == data ? ".data" : "data";
+detail::LinkDecisions detail::decide(const asmjit::CodeHolder& code, const LinkOptions& options) {
+  const bool writable =
+      std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) { return is_writable(*s); });
+  const bool two_segments = options.layout == Layout::kConformant && writable && !options.single_segment;
+  const HeaderLayout& layout = header_layout(options.layout, has_bss(code), two_segments);
+  std::uint64_t base = options.base_address;
+  if (options.position_independent) base = 0;  // the kernel picks the address (ET_DYN)
+  else if (layout.kind == HeaderKind::kOverlapped) base = overlapped_base(writable);
+  return {layout, base, options.position_independent ? ET_DYN : ET_EXEC};
 }
 
 Image Program::link(const LinkOptions& options) {
@@ -225,35 +254,36 @@ Image Program::link(const LinkOptions& options) {
   check_options(options);
   check_labels_bound(code_);
   const std::uint64_t entry = entry_offset(code_, entry_);  // before placement moves the sections
-  const HeaderLayout& layout = detail::header_layout(options.layout, has_bss(code_));
+  if (options.position_independent) check_position_independent(code_);
+  const detail::LinkDecisions decided = detail::decide(code_, options);
+  const HeaderLayout& layout = decided.layout;
+  const auto image = [&](std::vector<std::uint8_t> bytes, std::uint64_t entry_address, std::vector<Region> contents) {
+    return verified(Image(std::move(bytes), entry_address, std::move(contents), layout.header_regions,
+                          layout.reusable_fields),
+                    options.layout);
+  };
 
   if (options.pack && text_.complete()) {
     const detail::PackSource source{code_, text_.items(), data_items_, rodata_, data_, bss_, entry_};
-    if (std::optional<detail::LinkedFile> file = detail::link_packed(source, layout, options, entry)) {
+    if (std::optional<detail::LinkedFile> file = detail::link_packed(source, decided, options, entry)) {
       linked_ = true;
-      return verified(Image(std::move(file->bytes), file->entry, std::move(file->contents),
-                            layout.kind == HeaderKind::kOverlapped),
-                      options.layout);
+      return image(std::move(file->bytes), file->entry, std::move(file->contents));
     }
   }
 
-  const bool writable = detail::has_writable(code_);
-  const std::uint64_t base = detail::base_for(layout, options, writable);
-  const Placement placement = place_sections(code_, layout.tail_start, layout.header_size, base, options);
+  const Placement placement = place_sections(code_, layout, decided.base, options);
   const std::uint64_t text_offset = code_.textSection()->offset();
-  const detail::HeaderValues values{base, base + text_offset + entry, placement.file_size, placement.memory_size,
-                                    writable};
+  const detail::HeaderValues values{decided.type, decided.base, decided.base + text_offset + entry, &placement.segments};
   std::vector<Region> contents;
-  for (const Section* section : placement.file_sections) {
-    if (section->realSize() == 0) continue;
-    const bool is_text = section == code_.textSection();
-    contents.push_back({section->offset(), section->realSize(), is_text ? RegionKind::kCode : RegionKind::kData,
-                        detail::region_name(section, rodata_, data_), {}});
+  for (const Placement::FileSection& placed : placement.file_sections) {
+    if (placed.section->realSize() == 0) continue;
+    const bool is_text = placed.section == code_.textSection();
+    contents.push_back({placed.file_offset, placed.section->realSize(), is_text ? RegionKind::kCode : RegionKind::kData,
+                        detail::region_name(placed.section, rodata_, data_), {}});
   }
   if (layout.entry_is_fixed) {
     // Execution starts in the first hole: a jump (E9 rel32) from there to the entry.
-    const detail::Hole& first = layout.holes.front();
-    contents.push_back({first.start, detail::kJmpRel32Size, RegionKind::kCode, "jump to the entry", first.field});
+    contents.push_back({layout.holes.front().start, detail::kJmpRel32Size, RegionKind::kCode, "jump to the entry", {}});
   }
   std::sort(contents.begin(), contents.end(), [](const Region& x, const Region& y) { return x.offset < y.offset; });
   linked_ = true;  // relocation below changes code_ for good
@@ -263,9 +293,8 @@ Image Program::link(const LinkOptions& options) {
     detail::write_jmp_rel32(&file[jump],
                             static_cast<std::int32_t>(text_offset + entry - (jump + detail::kJmpRel32Size)));
   }
-  const std::uint64_t entry_address = layout.entry_is_fixed ? base + 1 : values.entry;
-  return verified(Image(std::move(file), entry_address, std::move(contents), layout.kind == HeaderKind::kOverlapped),
-                  options.layout);
+  const std::uint64_t entry_address = layout.entry_is_fixed ? decided.base + 1 : values.entry;
+  return image(std::move(file), entry_address, std::move(contents));
 }
 
 }  // namespace tinyelf

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include <tinyelf/image.hpp>
@@ -14,18 +15,21 @@
 
 namespace tinyelf::detail {
 
-// Writes the headers over every header byte of `file` that `contents` (code and data, sorted by
-// offset) leaves free.
-void write_headers(std::uint8_t* file, const HeaderLayout& layout, const HeaderValues& values,
-                   const std::vector<Region>& contents);
+// What link() decides once, before either path runs.
+struct LinkDecisions {
+  const HeaderLayout& layout;
+  std::uint64_t base;  // virtual address of file offset 0 (0 for ET_DYN: the kernel adds its own)
+  std::uint16_t type;  // e_type
+};
 
-bool has_writable(const asmjit::CodeHolder& code);
-
-// The base address of file offset 0.
-std::uint64_t base_for(const HeaderLayout& layout, const LinkOptions& options, bool writable);
+LinkDecisions decide(const asmjit::CodeHolder& code, const LinkOptions& options);
 
 // Region::what for a section (static storage, unlike Section::name()).
-std::string_view region_name(const asmjit::Section* section, const asmjit::Section* rodata, const asmjit::Section* data);
+inline std::string_view region_name(const asmjit::Section* section, const asmjit::Section* rodata,
+                                    const asmjit::Section* data) {
+  if (section->id() == 0) return "text";  // CodeHolder's text section is always the first
+  return section == rodata ? ".rodata" : section == data ? ".data" : "data";
+}
 
 struct LinkedFile {
   std::vector<std::uint8_t> bytes;
@@ -46,7 +50,7 @@ struct PackSource {
 
 // The program packed into the layout's holes, or nothing when it cannot be packed or packing
 // would not make the file smaller; `source.code` is left untouched either way.
-std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
-                                      std::uint64_t entry_in_text);
+std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisions& decided,
+                                      const LinkOptions& options, std::uint64_t entry_in_text);
 
 }  // namespace tinyelf::detail

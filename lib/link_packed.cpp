@@ -174,16 +174,12 @@ std::uint64_t plain_file_size(const asmjit::CodeHolder& code, const HeaderLayout
   return std::max<std::uint64_t>(offset, layout.header_size);
 }
 
-// Where bss starts in a file of `file_size` bytes: after its end, as place_sections() (lib/link.cpp)
-// puts it in the plain path. The base address is page aligned, so offsets align as addresses.
-std::uint64_t bss_offset(const Section& bss, std::uint64_t file_size) {
-  return align_up(file_size, std::max<std::uint64_t>(bss.alignment(), 1));
-}
-
-// Where the plain path's memory image would end, bss included: the packed one ends no later.
+// Where the plain path's memory image would end, bss included, give or take the page a writable
+// segment may skip: the packed one ends no later.
 std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_size, std::uint64_t base) {
-  if (source.bss == nullptr) return base + plain_size;
-  return base + bss_offset(*source.bss, plain_size) + source.bss->realSize();
+  if (source.bss == nullptr) return base + plain_size + kPageSize;
+  return base + align_up(plain_size, std::max<std::uint64_t>(source.bss->alignment(), 1)) + source.bss->realSize() +
+         kPageSize;
 }
 
 // The units in program order and their sizes, if the whole of text was emitted through the
@@ -358,15 +354,13 @@ class PackedWriter {
   PackedWriter(const PackSource& source, const PackedText& text, const Plan& plan, const HeaderLayout& layout,
                std::uint64_t base, std::pmr::memory_resource* memory)
       : source_(source), text_(text), plan_(plan), layout_(layout), base_(base),
-        label_at_(source.code.labelCount(), kUnplaced, memory) {
+        segments_(plan_segments(layout, shape())), label_at_(source.code.labelCount(), kUnplaced, memory) {
     place();
   }
 
   std::uint64_t file_size() const noexcept { return plan_.file_size; }
-  std::uint64_t memory_size() const {
-    if (source_.bss == nullptr || source_.bss->realSize() == 0) return plan_.file_size;
-    return bss_at() + source_.bss->realSize();
-  }
+  std::uint64_t memory_size() const noexcept { return segments_.memory_end; }
+  const SegmentPlan& segments() const noexcept { return segments_; }
 
   // File offset where execution starts.
   std::uint64_t entry_offset(std::uint64_t program_entry) const {
@@ -381,13 +375,13 @@ class PackedWriter {
     contents.reserve(plan_.chunks.size() + plan_.data_at.size());
     for (const Chunk& chunk : plan_.chunks) {
       const std::uint64_t end = write_chunk(chunk, file.data());
-      contents.push_back({chunk.offset, end - chunk.offset, RegionKind::kCode, "text", field_at(chunk.offset)});
+      contents.push_back({chunk.offset, end - chunk.offset, RegionKind::kCode, "text", {}});
     }
     for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
       const DataItem& item = source_.data[d];
       if (item.size != 0) std::memcpy(&file[plan_.data_at[d]], item.section->data() + item.offset, item.size);
       contents.push_back({plan_.data_at[d], item.size, RegionKind::kData,
-                          region_name(item.section, source_.rodata, source_.data_section), field_at(plan_.data_at[d])});
+                          region_name(item.section, source_.rodata, source_.data_section), {}});
     }
     // Chunks come in execution order and data after them: mostly sorted already.
     const auto by_offset = [](const Region& x, const Region& y) { return x.offset < y.offset; };
@@ -399,6 +393,37 @@ class PackedWriter {
 
  private:
   static constexpr std::uint64_t kUnplaced = ~std::uint64_t{0};
+
+  bool is_writable(const DataItem& item) const noexcept { return item.section != source_.rodata; }
+
+  // Where the read-only part of the file ends and the writable part starts, for the segments.
+  FileShape shape() const {
+    FileShape shape;
+    shape.file_size = plan_.file_size;
+    shape.read_only_end = layout_.header_size;  // the holes are inside the headers
+    for (const Chunk& chunk : plan_.chunks) {
+      if (!chunk.in_tail) continue;
+      std::uint64_t end = chunk.offset;  // the last chunk: no connector after it
+      for (std::uint32_t u = chunk.first; u < chunk.end; ++u) end += text_.input.code[u].size;
+      shape.read_only_end = std::max(shape.read_only_end, end);
+    }
+    shape.writable_start = plan_.file_size;
+    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
+      const DataItem& item = source_.data[d];
+      if (item.size == 0) continue;
+      if (!is_writable(item)) {
+        shape.read_only_end = std::max<std::uint64_t>(shape.read_only_end, plan_.data_at[d] + item.size);
+      } else {
+        shape.has_data = true;
+        shape.writable_start = std::min<std::uint64_t>(shape.writable_start, plan_.data_at[d]);
+      }
+    }
+    if (source_.bss != nullptr) {
+      shape.bss_size = source_.bss->realSize();
+      shape.bss_align = std::max<std::uint64_t>(source_.bss->alignment(), 1);
+    }
+    return shape;
+  }
 
   // Gives every label its offset from the base address.
   void place() {
@@ -412,23 +437,18 @@ class PackedWriter {
         at += text_.input.code[u].size;
       }
     }
-    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) label_at_[source_.data[d].label_id] = plan_.data_at[d];
+    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
+      const DataItem& item = source_.data[d];
+      label_at_[item.label_id] = plan_.data_at[d] + (is_writable(item) ? segments_.writable_shift : 0);
+    }
     if (source_.bss == nullptr) return;
     for (const asmjit::LabelEntry* label : source_.code.labelEntries())
-      if (label->section() == source_.bss) label_at_[label->id()] = bss_at() + label->offset();
+      if (label->section() == source_.bss) label_at_[label->id()] = segments_.bss_at + label->offset();
   }
-
-  std::uint64_t bss_at() const { return bss_offset(*source_.bss, plan_.file_size); }
 
   std::uint64_t placed(std::uint32_t label_id) const {
     if (label_id >= label_at_.size() || label_at_[label_id] == kUnplaced) throw CannotPack{};
     return label_at_[label_id];
-  }
-
-  std::string_view field_at(std::uint64_t offset) const {
-    for (const Hole& hole : layout_.holes)
-      if (hole.start <= offset && offset < hole.end) return hole.field;
-    return {};
   }
 
   // Writes the chunk's units and connector; returns the offset just past them.
@@ -528,13 +548,16 @@ class PackedWriter {
   const Plan& plan_;
   const HeaderLayout& layout_;
   const std::uint64_t base_;
+  const SegmentPlan segments_;
   std::pmr::vector<std::uint64_t> label_at_;  // offset from the base address of each label
 };
 
 }  // namespace
 
-std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options,
-                                      std::uint64_t program_entry) {
+std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisions& decided,
+                                      const LinkOptions& options, std::uint64_t program_entry) {
+  const HeaderLayout& layout = decided.layout;
+  const std::uint64_t base = decided.base;
   asmjit::CodeHolder& code = source.code;
   // Text and the Program's own data sections only: a section created through code() is not moved.
   const std::size_t sections = 1 + (source.rodata != nullptr) + (source.data_section != nullptr) + (source.bss != nullptr);
@@ -551,10 +574,10 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
   alignas(std::max_align_t) std::array<std::byte, 8192> buffer;
   ScratchMemory memory(buffer.data(), buffer.size());
 
-  const bool writable = has_writable(code);
-  const std::uint64_t base = base_for(layout, options, writable);
   const std::uint64_t plain_size = plain_file_size(code, layout);
-  const bool short_addresses = plain_memory_end(source, plain_size, base) <= k32BitAddresses;
+  // An ET_DYN file's addresses are known only at exec.
+  const bool short_addresses =
+      decided.type == ET_EXEC && plain_memory_end(source, plain_size, base) <= k32BitAddresses;
   // Flag liveness costs a query per instruction; only swallowing connectors and the zeroed-register
   // rewrites need it.
   const bool need_flags = options.assume_zeroed_registers || can_swallow(layout);
@@ -598,8 +621,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const HeaderLayo
     // Past a limit, the plain path (no smaller) reports it.
     if (writer.file_size() > options.max_file_size || writer.memory_size() > kUserAddressEnd - base)
       return std::nullopt;
-    const HeaderValues values{base, base + writer.entry_offset(program_entry), writer.file_size(),
-                              writer.memory_size(), writable};
+    const HeaderValues values{decided.type, base, base + writer.entry_offset(program_entry), &writer.segments()};
     LinkedFile file;
     file.bytes = writer.write(values, file.contents);
     file.entry = layout.entry_is_fixed ? base + 1 : values.entry;

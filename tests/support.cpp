@@ -190,6 +190,9 @@ Headers read_headers(std::span<const std::uint8_t> file) {
   std::memcpy(&headers.ehdr, file.data(), sizeof(Elf64_Ehdr));
   REQUIRE(headers.ehdr.e_phoff + sizeof(Elf64_Phdr) <= file.size());
   std::memcpy(&headers.phdr, file.data() + headers.ehdr.e_phoff, sizeof(Elf64_Phdr));
+  REQUIRE(headers.ehdr.e_phoff + headers.ehdr.e_phnum * sizeof(Elf64_Phdr) <= file.size());
+  headers.phdrs.resize(headers.ehdr.e_phnum);
+  std::memcpy(headers.phdrs.data(), file.data() + headers.ehdr.e_phoff, headers.phdrs.size() * sizeof(Elf64_Phdr));
   return headers;
 }
 

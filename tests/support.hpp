@@ -53,10 +53,11 @@ std::string as_string(const tinyelf::Image& image);
 
 struct Headers {
   Elf64_Ehdr ehdr;
-  Elf64_Phdr phdr;
+  Elf64_Phdr phdr;                // the first
+  std::vector<Elf64_Phdr> phdrs;  // all e_phnum of them
 };
 
-// The ELF header and the first program header, copied out of the file bytes.
+// The ELF header and the program headers, copied out of the file bytes.
 Headers read_headers(std::span<const std::uint8_t> file);
 
 }  // namespace test

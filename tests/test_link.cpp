@@ -143,11 +143,20 @@ TEST_CASE("labels across sections: rodata reads, data and bss writes, jumps both
   CHECK(r.term_signal == 0);
   CHECK(r.exit_code == 112);
 
+  // W^X: headers, text and rodata R+X; data and bss R+W, mapping the file again from the data.
   const test::Headers h = test::read_headers(image.bytes());
-  CHECK(h.phdr.p_flags == (PF_R | PF_W | PF_X));
-  CHECK(h.phdr.p_filesz == image.size());
-  CHECK(h.phdr.p_memsz >= h.phdr.p_filesz + 4096);  // bss costs no file bytes
-  CHECK(h.phdr.p_memsz < h.phdr.p_filesz + 4096 + 64);
+  REQUIRE(h.phdrs.size() == 2);
+  const Elf64_Phdr& rx = h.phdrs[0];
+  const Elf64_Phdr& rw = h.phdrs[1];
+  CHECK(rx.p_flags == (PF_R | PF_X));
+  CHECK(rw.p_flags == (PF_R | PF_W));
+  CHECK(rw.p_offset + rw.p_filesz == image.size());
+  for (const tinyelf::Region& region : image.regions())  // packed: the data may sit in a header field
+    if (region.what == ".data") CHECK(rw.p_offset == region.offset);
+  CHECK(rw.p_vaddr % 4096 == rw.p_offset % 4096);        // the kernel requires it
+  CHECK(rw.p_vaddr / 4096 > (rx.p_vaddr + rx.p_memsz - 1) / 4096);  // no page of both
+  CHECK(rw.p_memsz >= rw.p_filesz + 4096);               // bss costs no file bytes
+  CHECK(rw.p_memsz < rw.p_filesz + 4096 + 64);
   test::check_with_elf_tools(image, "sections");
 }
 
@@ -177,17 +186,42 @@ TEST_CASE("file order is text, rodata, data, bss whatever order the program used
   }
 }
 
-TEST_CASE("the segment is writable exactly when data or bss exist") {
-  auto flags_with = [](auto add_data) {
+TEST_CASE("data and bss get their own R+W segment: no memory is both writable and executable") {
+  using Flags = std::vector<std::uint32_t>;
+  auto flags_with = [](auto add_data, tinyelf::LinkOptions options) {
     tinyelf::Program program;
     add_data(program);
     emit_exit(program.text(), 0);
-    return test::read_headers(program.link().bytes()).phdr.p_flags;
+    const tinyelf::Image image = program.link(options);
+    CHECK(tinyelf::run(image).exit_code == 0);
+    Flags flags;
+    for (const Elf64_Phdr& phdr : test::read_headers(image.bytes()).phdrs) flags.push_back(phdr.p_flags);
+    return flags;
   };
-  CHECK(flags_with([](tinyelf::Program&) {}) == (PF_R | PF_X));
-  CHECK(flags_with([](tinyelf::Program& p) { p.rodata("x"); }) == (PF_R | PF_X));
-  CHECK(flags_with([](tinyelf::Program& p) { p.data("x"); }) == (PF_R | PF_W | PF_X));
-  CHECK(flags_with([](tinyelf::Program& p) { p.bss(1); }) == (PF_R | PF_W | PF_X));
+  const auto nothing = [](tinyelf::Program&) {};
+  const auto rodata = [](tinyelf::Program& p) { p.rodata("x"); };
+  const auto data = [](tinyelf::Program& p) { p.data("x"); };
+  const auto bss = [](tinyelf::Program& p) { p.bss(1); };
+  const auto empty_data = [](tinyelf::Program& p) { p.data(""); };
+  for (const bool pack : {true, false}) {
+    INFO("pack " << pack);
+    const tinyelf::LinkOptions split{.pack = pack};
+    CHECK(flags_with(nothing, split) == Flags{PF_R | PF_X});
+    CHECK(flags_with(rodata, split) == Flags{PF_R | PF_X});
+    CHECK(flags_with(empty_data, split) == Flags{PF_R | PF_X});  // no writable byte
+    CHECK(flags_with(data, split) == Flags{PF_R | PF_X, PF_R | PF_W});
+    CHECK(flags_with(bss, split) == Flags{PF_R | PF_X, PF_R | PF_W});
+
+    tinyelf::LinkOptions single = split;
+    single.single_segment = true;
+    CHECK(flags_with(nothing, single) == Flags{PF_R | PF_X});
+    CHECK(flags_with(data, single) == Flags{PF_R | PF_W | PF_X});
+    CHECK(flags_with(bss, single) == Flags{PF_R | PF_W | PF_X});
+
+    const tinyelf::LinkOptions compact{.layout = tinyelf::Layout::kCompact, .pack = pack};
+    CHECK(flags_with(data, compact) == Flags{PF_R | PF_W | PF_X});
+    CHECK(flags_with(bss, compact) == Flags{PF_R | PF_W | PF_X});
+  }
 }
 
 TEST_CASE("alignment of data holds for virtual addresses") {

@@ -22,6 +22,7 @@ enum class ErrorCode {
   kWriteFailed,         // Image::write could not replace the file; nothing was changed
   kExecRefused,         // the kernel refused to execute the image (execve failed; errno named)
   kRunFailed,           // a system call needed to run the image failed (pipe, vfork, poll, ...)
+  kNotPositionIndependent,  // position_independent, but the program needs an absolute address
 };
 
 // A short, stable name for `code`, e.g. "unbound-label".

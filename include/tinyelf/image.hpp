@@ -25,7 +25,7 @@ struct Region {
   std::uint64_t size = 0;
   RegionKind kind = RegionKind::kPadding;
   std::string_view what;   // "ELF header", "program header", "text", ".rodata", ".data", "padding"
-  std::string_view field;  // code or data inside a header field: the field it reuses ("p_paddr")
+  std::string_view field;  // code or data inside a header field: the field it reuses ("p_paddr", "p_align")
 };
 
 // What Image::write waits for before it returns.
@@ -60,13 +60,16 @@ class Image {
 
  private:
   friend class Program;
-  Image(std::vector<std::uint8_t> bytes, std::uint64_t entry, std::vector<Region> contents, bool overlapped_headers)
-      : bytes_(std::move(bytes)), entry_(entry), contents_(std::move(contents)), overlapped_headers_(overlapped_headers) {}
+  Image(std::vector<std::uint8_t> bytes, std::uint64_t entry, std::vector<Region> contents,
+        std::span<const Region> headers, std::span<const Region> reusable_fields)
+      : bytes_(std::move(bytes)), entry_(entry), contents_(std::move(contents)), headers_(headers),
+        reusable_fields_(reusable_fields) {}
 
   std::vector<std::uint8_t> bytes_;
   std::uint64_t entry_ = 0;
   std::vector<Region> contents_;  // code and data, in file order; regions() adds headers and padding
-  bool overlapped_headers_ = false;
+  std::span<const Region> headers_;          // the header layout's (static storage)
+  std::span<const Region> reusable_fields_;  // header fields code and data may take, by name
 };
 
 }  // namespace tinyelf

@@ -45,6 +45,22 @@ struct LinkOptions {
   // stay at its default.
   std::uint64_t base_address = 0x400000;
 
+  // One PT_LOAD that is readable, writable and executable for a program with data or bss, as
+  // before W^X: the smallest file (one 56-byte program header less). Such a file is killed at exec
+  // under PR_SET_MDWE (systemd's MemoryDenyWriteExecute=yes, Linux 6.3+), and GNU ld-style tools
+  // warn about it ("LOAD segment with RWX permissions"). false (the default): a program with
+  // writable data gets two segments, R+X (headers, text, rodata) and R+W (data, bss), so no
+  // memory is both writable and executable. Programs without data or bss have one R+X segment
+  // either way; Layout::kCompact is always one segment.
+  bool single_segment = false;
+
+  // An ET_DYN file whose segments start at address 0: the kernel loads it at a random address
+  // (ASLR), for no extra byte. Every label reference must then be RIP-relative: a program that
+  // needs an absolute address (embedLabel, an absolute label operand) is refused with
+  // Error(kNotPositionIndependent), and the packer no longer turns `lea reg, [label]` into
+  // `mov r32, imm32`. Needs Layout::kConformant and the default base_address.
+  bool position_independent = false;
+
   // Largest file link() will produce, in bytes (1 GiB by default). The memory image (file plus
   // bss) must in any case end below the top of the 47-bit user address space.
   std::size_t max_file_size = std::size_t{1} << 30;
