@@ -174,6 +174,46 @@ TEST_CASE("images over their limits are refused") {
   }
 }
 
+TEST_CASE("position_independent refuses absolute addresses, the compact layout and a base address") {
+  SECTION("embedLabel writes an absolute address") {
+    tinyelf::Program program;
+    x86::Assembler& a = program.text();
+    Label table = a.newLabel();
+    emit_exit0(a);
+    a.bind(table);
+    a.embedLabel(table);
+    const tinyelf::Error e = error_from([&] { program.link({.position_independent = true}); });
+    CHECK(e.code() == Code::kNotPositionIndependent);
+    CHECK_THAT(e.what(), Contains("needs 1 absolute address (embedLabel"));
+    CHECK_THAT(e.what(), Contains("RIP-relative"));
+  }
+  SECTION("the same program links at a fixed address") {
+    tinyelf::Program program;
+    x86::Assembler& a = program.text();
+    Label table = a.newLabel();
+    emit_exit0(a);
+    a.bind(table);
+    a.embedLabel(table);
+    CHECK(tinyelf::run(program.link()).exit_code == 0);
+  }
+  SECTION("Layout::kCompact") {
+    tinyelf::Program program;
+    emit_exit0(program.text());
+    const tinyelf::Error e = error_from(
+        [&] { program.link({.layout = tinyelf::Layout::kCompact, .position_independent = true}); });
+    CHECK(e.code() == Code::kUnsupportedLayout);
+    CHECK_THAT(e.what(), Contains("position_independent needs Layout::kConformant"));
+  }
+  SECTION("a base address") {
+    tinyelf::Program program;
+    emit_exit0(program.text());
+    const tinyelf::Error e =
+        error_from([&] { program.link({.base_address = 0x800000, .position_independent = true}); });
+    CHECK(e.code() == Code::kInvalidBaseAddress);
+    CHECK_THAT(e.what(), Contains("leave base_address at its default"));
+  }
+}
+
 TEST_CASE("a layout that is not a tinyelf::Layout is refused") {
   tinyelf::Program program;
   emit_exit0(program.text());
@@ -202,7 +242,7 @@ TEST_CASE("a Program links once and reset() starts the next one") {
 
 TEST_CASE("every error code has a distinct stable name") {
   std::set<std::string_view> names;
-  for (int code = 1; code <= static_cast<int>(Code::kRunFailed); ++code) {
+  for (int code = 1; code <= static_cast<int>(Code::kNotPositionIndependent); ++code) {
     const std::string_view name = tinyelf::to_string(static_cast<Code>(code));
     CHECK(name != "unknown");
     CHECK(names.insert(name).second);

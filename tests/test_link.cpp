@@ -1,4 +1,6 @@
 // Program::link in the conformant layout: the bytes we write, and what the kernel does with them.
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <catch2/catch.hpp>
@@ -221,6 +223,93 @@ TEST_CASE("data and bss get their own R+W segment: no memory is both writable an
     const tinyelf::LinkOptions compact{.layout = tinyelf::Layout::kCompact, .pack = pack};
     CHECK(flags_with(data, compact) == Flags{PF_R | PF_W | PF_X});
     CHECK(flags_with(bss, compact) == Flags{PF_R | PF_W | PF_X});
+  }
+}
+
+namespace {
+
+// Writes the address of its own first instruction and of its data and bss (8 bytes each) to
+// stdout, then checks that its data is where it wrote: exit status 7.
+void build_where_am_i(tinyelf::Program& program) {
+  const Label value = program.data("\x07");
+  const Label zeros = program.bss(8, 8);
+  x86::Assembler& a = program.text();
+  Label start = a.newLabel();
+  a.bind(start);
+  a.lea(x86::rax, x86::ptr(start));
+  a.mov(x86::qword_ptr(zeros), x86::rax);  // bss: the code's address
+  a.lea(x86::rax, x86::ptr(value));
+  a.push(x86::rax);                        // the data's address
+  a.lea(x86::rax, x86::ptr(zeros));
+  a.push(x86::rax);                        // the bss's address
+  a.push(x86::qword_ptr(zeros));
+  a.mov(x86::eax, 1);                      // SYS_write
+  a.mov(x86::edi, 1);
+  a.mov(x86::rsi, x86::rsp);
+  a.mov(x86::edx, 24);
+  a.syscall();
+  a.movzx(x86::edi, x86::byte_ptr(value));
+  emit_exit_with_edi(a);
+}
+
+std::vector<std::uint64_t> addresses(const std::string& out) {
+  std::vector<std::uint64_t> values(out.size() / 8);
+  std::memcpy(values.data(), out.data(), values.size() * 8);
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("position_independent: an ET_DYN file at address 0 that the kernel loads at a random address") {
+  // /proc/sys/kernel/randomize_va_space: 0 turns ASLR off; then both runs see the same address.
+  const bool aslr = test::read_file("/proc/sys/kernel/randomize_va_space").substr(0, 1) != "0";
+  if (!aslr) WARN("kernel.randomize_va_space is 0 on this machine: ET_DYN files load at one address");
+  for (const bool pack : {true, false}) {
+    for (const bool single : {false, true}) {
+      INFO("pack " << pack << ", single segment " << single);
+      tinyelf::Program program;
+      build_where_am_i(program);
+      const tinyelf::Image image =
+          program.link({.pack = pack, .single_segment = single, .position_independent = true});
+      const test::Headers h = test::read_headers(image.bytes());
+      CHECK(h.ehdr.e_type == ET_DYN);
+      CHECK(h.phdrs.front().p_vaddr == 0);
+      CHECK(h.phdrs.size() == (single ? 1u : 2u));
+      const tinyelf::RunResult first = tinyelf::run(image), second = tinyelf::run(image);
+      CHECK(first.exit_code == 7);
+      CHECK(second.exit_code == 7);
+      const std::vector<std::uint64_t> a = addresses(first.out), b = addresses(second.out);
+      REQUIRE(a.size() == 3);
+      REQUIRE(b.size() == 3);
+      CHECK(a[0] > 0x10000);  // loaded, not at 0
+      CHECK((a[0] != b[0]) == aslr);
+      CHECK(a[1] - a[0] == b[1] - b[0]);  // one load bias moves everything
+      CHECK(a[2] - a[0] == b[2] - b[0]);
+      test::check_with_elf_tools(image, "position-independent");
+    }
+  }
+  SECTION("the same program at a fixed address prints the same address every time") {
+    tinyelf::Program program;
+    build_where_am_i(program);
+    const tinyelf::Image image = program.link();
+    CHECK(addresses(tinyelf::run(image).out) == addresses(tinyelf::run(image).out));
+    CHECK(addresses(tinyelf::run(image).out)[0] >= 0x400000);
+  }
+  SECTION("the packer keeps lea RIP-relative: a label's address is known only at exec") {
+    tinyelf::Program program;
+    const Label message = program.rodata("hi\n");
+    x86::Assembler& a = program.text();
+    a.lea(x86::rsi, x86::ptr(message));
+    a.mov(x86::eax, 1);
+    a.mov(x86::edi, 1);
+    a.mov(x86::edx, 3);
+    a.syscall();
+    emit_exit(a, 0);
+    const tinyelf::Image image = program.link({.position_independent = true});
+    CHECK(tinyelf::run(image).out == "hi\n");
+    const std::array<std::uint8_t, 3> lea_rsi_rip = {0x48, 0x8d, 0x35};  // lea rsi, [rip + disp32]
+    const auto bytes = image.bytes();
+    CHECK(std::search(bytes.begin(), bytes.end(), lea_rsi_rip.begin(), lea_rsi_rip.end()) != bytes.end());
   }
 }
 

@@ -489,6 +489,49 @@ TEST_CASE("Image::regions tells which bytes hold headers, code and data, and whi
   CHECK(has_region(link(hello, {}), {136, 14, RegionKind::kData, ".rodata", ""}));
 }
 
+TEST_CASE("every byte of a packed file is in exactly one region, and code or data in a header names its field") {
+  // A program with rodata, data and bss: in the conformant layout it has two program headers.
+  const Build counter = [](tinyelf::Program& p) {
+    const Label start = p.rodata("\x05"), step = p.data("\x02"), zeros = p.bss(16, 8);
+    x86::Assembler& a = p.text();
+    a.movzx(x86::edi, x86::byte_ptr(start));
+    a.add(x86::dil, x86::byte_ptr(step));
+    a.add(x86::dil, x86::byte_ptr(zeros, 8));
+    emit_exit_with_edi(a);
+  };
+  std::vector<std::pair<std::string, tinyelf::LinkOptions>> variants;
+  for (const Variant& variant : kVariants) variants.emplace_back(variant.name, variant.options);
+  variants.emplace_back("single segment", tinyelf::LinkOptions{.single_segment = true});
+  variants.emplace_back("position independent", tinyelf::LinkOptions{.position_independent = true});
+  bool saw_p_align = false;
+  for (const auto& [name, options] : variants) {
+    for (const auto& [program, build] : {std::pair<std::string, Build>{"exit42", build_exit42},
+                                         {"hello", build_hello}, {"counter", counter}}) {
+      INFO(program << ", " << name);
+      const tinyelf::Image image = link(build, options);
+      const test::Headers h = test::read_headers(image.bytes());
+      const std::uint64_t headers_end = std::max<std::uint64_t>(64, h.ehdr.e_phoff + h.ehdr.e_phnum * 56);
+      std::vector<int> described(image.size(), 0);
+      for (const tinyelf::Region& r : image.regions()) {
+        REQUIRE(r.offset + r.size <= image.size());
+        for (std::uint64_t at = r.offset; at < r.offset + r.size; ++at) ++described[at];
+        const bool content = r.kind == tinyelf::RegionKind::kCode || r.kind == tinyelf::RegionKind::kData;
+        if (content && r.offset < headers_end) {
+          INFO("region at " << r.offset << ": " << r.what);
+          CHECK(!r.field.empty());
+          CHECK(r.offset + r.size <= headers_end);
+        }
+        saw_p_align |= r.field == "p_align";
+      }
+      CHECK(std::all_of(described.begin(), described.end(), [](int n) { return n == 1; }));
+    }
+  }
+  CHECK(saw_p_align);  // compact files start their tail in p_align
+  using tinyelf::RegionKind;
+  const tinyelf::Image compact_hello = link(build_hello, {.layout = tinyelf::Layout::kCompact});
+  CHECK(has_region(compact_hello, {72, 8, RegionKind::kCode, "text", "p_align"}));
+}
+
 TEST_CASE("the packer tries the orders of independent instructions: every valid order of hello packs the same") {
   // hello's first system call needs push 1 / pop rax, push 14 / pop rdx (the stack keeps them in
   // order), mov edi, eax after pop rax, and the lea of the message anywhere: 18 orders. Written in
