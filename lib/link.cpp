@@ -48,8 +48,8 @@ void check_options(const LinkOptions& options) {
   if (options.position_independent) {
     if (options.layout != Layout::kConformant)
       throw Error(ErrorCode::kUnsupportedLayout,
-                  "LinkOptions::position_independent needs Layout::kConformant: the compact layout's fixed entry "
-                  "point and header fields hold absolute addresses");
+                  "LinkOptions::position_independent needs Layout::kConformant: the compact layouts keep code in "
+                  "p_align, which the kernel reads to place an ET_DYN file");
     if (base != kDefaultBase)
       throw Error(ErrorCode::kInvalidBaseAddress,
                   "a position-independent file is loaded where the kernel chooses (ET_DYN): leave base_address at "
