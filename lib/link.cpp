@@ -22,6 +22,7 @@
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
 #include "link_p.hpp"
+#include "program_p.hpp"
 #include "x86_encoding_p.hpp"
 
 namespace tinyelf {
@@ -219,7 +220,9 @@ std::string_view detail::region_name(const Section* section, const Section* roda
   return section == rodata ? ".rodata" : section == data ? ".data" : "data";
 }
 
-Image Program::link(const LinkOptions& options) {
+Image Program::link(const LinkOptions& options) { return state_->link(options); }
+
+Image detail::ProgramState::link(const LinkOptions& options) {
   if (linked_)
     throw Error(ErrorCode::kAlreadyLinked, "this Program was linked already: call reset() to build the next one");
   check_options(options);

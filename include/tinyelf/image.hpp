@@ -10,7 +10,9 @@
 
 namespace tinyelf {
 
-class Program;
+namespace detail {
+struct ProgramState;
+}
 
 enum class RegionKind {
   kHeader,   // ELF header or program header fields
@@ -59,7 +61,7 @@ class Image {
   void write(const std::filesystem::path& path, Durability durability = Durability::kSynced) const;
 
  private:
-  friend class Program;
+  friend struct detail::ProgramState;  // Program::link() builds images (lib/link.cpp)
   Image(std::vector<std::uint8_t> bytes, std::uint64_t entry, std::vector<Region> contents, bool overlapped_headers)
       : bytes_(std::move(bytes)), entry_(entry), contents_(std::move(contents)), overlapped_headers_(overlapped_headers) {}
 
