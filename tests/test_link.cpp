@@ -482,3 +482,35 @@ TEST_CASE("a Program moved from can be destroyed, assigned to, or reset() to sta
     CHECK_THROWS_WITH(source.link(), Contains("linked already"));
   }
 }
+
+TEST_CASE("a default Image is empty; Images copy and move like values") {
+  const tinyelf::Image empty;
+  CHECK(empty.size() == 0);
+  CHECK(empty.bytes().empty());
+  CHECK(empty.entry() == 0);
+  CHECK(empty.regions().empty());
+
+  tinyelf::Program program;
+  emit_exit(program.text(), 42);
+  tinyelf::Image image = program.link();
+  const std::vector<std::uint8_t> bytes(image.bytes().begin(), image.bytes().end());
+  const std::size_t region_count = image.regions().size();
+
+  tinyelf::Image copy = image;
+  CHECK(std::equal(copy.bytes().begin(), copy.bytes().end(), bytes.begin(), bytes.end()));
+  CHECK(copy.bytes().data() != image.bytes().data());
+  CHECK(copy.entry() == image.entry());
+  CHECK(copy.regions().size() == region_count);
+
+  tinyelf::Image moved = std::move(image);
+  CHECK(std::equal(moved.bytes().begin(), moved.bytes().end(), bytes.begin(), bytes.end()));
+  CHECK(moved.regions().size() == region_count);
+  CHECK(tinyelf::run(moved).exit_code == 42);
+
+  tinyelf::Image assigned;
+  assigned = copy;
+  CHECK(assigned.size() == bytes.size());
+  assigned = tinyelf::Image();
+  CHECK(assigned.size() == 0);
+  CHECK(assigned.regions().empty());
+}

@@ -44,6 +44,9 @@ enum class Durability {
 // The bytes of one ELF executable, as produced by Program::link().
 class Image {
  public:
+  // An empty image: no bytes, entry 0, no regions. Program::link() makes the real ones.
+  Image() = default;
+
   // The whole file, ELF header first.
   std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
   // The file size in bytes.
