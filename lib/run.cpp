@@ -1,6 +1,6 @@
 // tinyelf::run — execute a file from memory: memfd_create + fexecve, stdin fed and stdout/stderr
 // captured through a poll loop, with a timeout that kills the program's whole process group.
-// Optionally under MemoryDenyWriteExecute (PR_SET_MDWE).
+// Optionally under MemoryDenyWriteExecute (PR_SET_MDWE), and scripts (#!) as well as ELF files.
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -105,12 +105,16 @@ Fd make_memory_file(std::span<const std::uint8_t> file) {
 
 // How the child is to be started.
 struct ChildSetup {
+  // A script's interpreter opens the script by the path "/dev/fd/N" that execve passes it; the
+  // kernel refuses that path for a close-on-exec descriptor (BINPRM_FLAGS_PATH_INACCESSIBLE,
+  // fs/exec.c and fs/binfmt_script.c: ENOENT), so a script's memory file is left open across exec.
+  bool keep_image_open = false;
   bool deny_write_execute = false;  // RunOptions::deny_write_execute
 };
 
 // What the child writes to the report pipe when it fails before or at execve.
 struct ChildFailure {
-  enum Step : int { kRedirect, kDenyWriteExecute, kExec };
+  enum Step : int { kRedirect, kDenyWriteExecute, kKeepImageOpen, kExec };
   int step = kExec;
   int err = 0;  // errno
 };
@@ -169,6 +173,10 @@ class Child {
   // vfork child shares with the caller.
   if (setup.deny_write_execute && ::prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0UL, 0UL, 0UL) != 0)
     child_failed(report, ChildFailure::kDenyWriteExecute);
+  // The child has its own descriptor table (vfork does not share it): the caller's copy stays
+  // close-on-exec.
+  if (setup.keep_image_open && ::fcntl(image.get(), F_SETFD, 0) != 0)
+    child_failed(report, ChildFailure::kKeepImageOpen);
   ::fexecve(image.get(), argv, environ);
   child_failed(report, ChildFailure::kExec);
 }
@@ -215,6 +223,8 @@ std::optional<ChildFailure> read_child_failure(const Fd& report) {
                                 "(prctl(PR_SET_MDWE) failed: {})",
                                 errno_text(failure.err)));
       fail("prctl(PR_SET_MDWE)", failure.err);
+    case ChildFailure::kKeepImageOpen:
+      fail("clearing close-on-exec of the script's memory file", failure.err);
     case ChildFailure::kExec:
       break;
   }
@@ -222,6 +232,8 @@ std::optional<ChildFailure> read_child_failure(const Fd& report) {
               fmt::format("the kernel refused to execute the image ({} bytes): execve failed with {}", file_size,
                           errno_text(failure.err)));
 }
+
+bool is_script(std::span<const std::uint8_t> file) { return file.size() >= 2 && file[0] == '#' && file[1] == '!'; }
 
 void drain(Fd& fd, std::string& sink) {
   char buffer[65536];
@@ -258,7 +270,7 @@ RunResult run(std::span<const std::uint8_t> file, const RunOptions& options) {
   argv.push_back(nullptr);
 
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  const ChildSetup setup{.deny_write_execute = options.deny_write_execute};
+  const ChildSetup setup{.keep_image_open = is_script(file), .deny_write_execute = options.deny_write_execute};
   Child child(start_child(image, in, out, err, report.child, argv.data(), setup));
   in.child.reset();
   out.child.reset();

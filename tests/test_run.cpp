@@ -1,5 +1,5 @@
 // tinyelf::run: exit status, signals, captured output, stdin, arguments, timeout, refused files,
-// RunOptions, memory-deny-write-execute.
+// RunOptions, memory-deny-write-execute, scripts.
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -37,6 +37,8 @@ tinyelf::Image cat_program() {
   test::emit_cat(program, 4096);
   return program.link();
 }
+
+std::vector<std::uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
 
 // This process's MDWE flags (PR_MDWE_*), or nothing on a kernel before 6.3, where prctl() rejects
 // the option with EINVAL.
@@ -112,6 +114,20 @@ tinyelf::Image hello_program() {
   a.xor_(x86::edi, x86::edi);
   a.syscall();
   return program.link();
+}
+
+constexpr std::string_view kScript =
+    "#!/bin/sh\n"
+    "printf 'argument: %s\\n' \"$1\"\n"
+    "read -r line\n"
+    "printf 'stdin: %s\\n' \"$line\"\n"
+    "printf 'script: %s\\n' \"$0\"\n"
+    "exit 5\n";
+
+void check_script_result(const tinyelf::RunResult& r) {
+  CHECK(r.exit_code == 5);
+  CHECK_THAT(r.out, Contains("argument: one  two\nstdin: first line\nscript: /dev/fd/"));
+  CHECK(r.err.empty());
 }
 
 }  // namespace
@@ -320,4 +336,33 @@ TEST_CASE("deny_write_execute on a kernel without PR_SET_MDWE: Error(kRunFailed)
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);  // 2: no seccomp here, 3: run() did not throw, 4: another code
   check_mdwe_unsupported_error(tinyelf::Error(tinyelf::ErrorCode::kRunFailed, message));
+}
+
+TEST_CASE("a #! script runs with its interpreter, its argument and stdin, no shell on our side") {
+  const std::vector<std::uint8_t> script = bytes_of(kScript);
+  check_script_result(tinyelf::run(script, {.args = {"one  two"}, .input = "first line\nsecond line\n"}));
+  SECTION("the positional overload too") {
+    check_script_result(tinyelf::run(script, {"one  two"}, "first line\n"));
+  }
+  SECTION("under deny_write_execute (the shell maps nothing writable and executable)") {
+    if (const auto r = run_denying_write_execute(script, {.args = {"one  two"}, .input = "first line\n"}))
+      check_script_result(*r);
+  }
+  SECTION("a missing interpreter is refused by the kernel, naming ENOENT") {
+    try {
+      tinyelf::run(bytes_of("#!/nonexistent/interpreter\n"));
+      FAIL("run() accepted a script without interpreter");
+    } catch (const tinyelf::Error& e) {
+      CHECK(e.code() == tinyelf::ErrorCode::kExecRefused);
+      CHECK_THAT(e.what(), Contains("ENOENT"));
+    }
+  }
+}
+
+TEST_CASE("a script's interpreter, and what it starts, inherit the sealed memory file it was read from") {
+  // $0 is /dev/fd/N; readlink, a process the shell starts, finds descriptor N open on the memfd.
+  const std::vector<std::uint8_t> script = bytes_of("#!/bin/sh\nreadlink \"/proc/self/fd/${0#/dev/fd/}\"\n");
+  const tinyelf::RunResult r = tinyelf::run(script);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "/memfd:tinyelf (deleted)\n");
 }

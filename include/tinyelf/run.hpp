@@ -54,7 +54,11 @@ struct RunOptions {
 //   if (r.exit_code != 0) ...
 RunResult run(const Image& image, const RunOptions& options);
 
-// The same for any file contents, e.g. an ELF file built or modified by hand.
+// The same for any file contents, e.g. an ELF file built or modified by hand, or a script: a file
+// that starts with "#!" runs its interpreter as execve would, with argv {interpreter, [its
+// argument,] "/dev/fd/N", options.args...}. The interpreter opens the script through that path, so
+// for a script (only) the memory file stays open across execve: the interpreter and what it starts
+// inherit descriptor N, read-only in effect (the file is sealed).
 RunResult run(std::span<const std::uint8_t> file, const RunOptions& options);
 
 // run(image, {.args = args, .input = input, .timeout = timeout}), as written before RunOptions.
