@@ -22,6 +22,7 @@
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
 #include "link_p.hpp"
+#include "program_p.hpp"
 #include "x86_encoding_p.hpp"
 
 namespace tinyelf {
@@ -248,7 +249,9 @@ detail::LinkDecisions detail::decide(const asmjit::CodeHolder& code, const LinkO
   return {layout, base, options.position_independent ? ET_DYN : ET_EXEC};
 }
 
-Image Program::link(const LinkOptions& options) {
+Image Program::link(const LinkOptions& options) { return state_->link(options); }
+
+Image detail::ProgramState::link(const LinkOptions& options) {
   if (linked_)
     throw Error(ErrorCode::kAlreadyLinked, "this Program was linked already: call reset() to build the next one");
   check_options(options);

@@ -9,9 +9,9 @@
 
 #include <tinyelf/image.hpp>
 #include <tinyelf/link_options.hpp>
-#include <tinyelf/program.hpp>
 
 #include "header_layout_p.hpp"
+#include "program_p.hpp"
 
 namespace tinyelf::detail {
 

@@ -7,6 +7,7 @@
 
 #include "asmjit_p.hpp"
 #include "elf_p.hpp"
+#include "program_p.hpp"
 
 namespace tinyelf {
 
@@ -99,9 +100,26 @@ asmjit::Error detail::RecordingAssembler::bind(const asmjit::Label& label) {
   return err;
 }
 
-Program::Program() { init_sections(); }
+Program::Program() : state_(std::make_unique<detail::ProgramState>()) {}
+Program::~Program() = default;
+Program::Program(Program&& other) noexcept = default;
+Program& Program::operator=(Program&& other) noexcept = default;
 
-void Program::init_sections() {
+x86::Assembler& Program::text() noexcept { return state_->text_; }
+asmjit::CodeHolder& Program::code() noexcept { return state_->code_; }
+void Program::set_entry(Label label) noexcept { state_->entry_ = label; }
+
+void Program::reset() {
+  if (state_ == nullptr) {
+    state_ = std::make_unique<detail::ProgramState>();  // moved from: a new program
+  } else {
+    state_->reset();
+  }
+}
+
+detail::ProgramState::ProgramState() { init_sections(); }
+
+void detail::ProgramState::init_sections() {
   check_asmjit(code_.init(asmjit::Environment(asmjit::Arch::kX64)), "initialize the code holder");
   code_.setErrorHandler(&error_handler_);
   check_asmjit(code_.attach(&text_), "attach the text assembler");
@@ -112,7 +130,7 @@ void Program::init_sections() {
   linked_ = false;
 }
 
-void Program::reset() {
+void detail::ProgramState::reset() {
   code_.reset(asmjit::ResetPolicy::kSoft);
   init_sections();
 }
@@ -120,27 +138,27 @@ void Program::reset() {
 // Most small programs have no data, and each section costs the CodeHolder allocations, so rodata,
 // data and bss are created on first use. Their order (1, 2, 3) puts read-only data next to the
 // code and writable data last, before bss, whatever order they were created in.
-Section* Program::section(Section*& slot, const char* name, SectionFlags flags, std::uint32_t order) {
+Section* detail::ProgramState::section(Section*& slot, const char* name, SectionFlags flags, std::uint32_t order) {
   if (slot == nullptr)
     check_asmjit(code_.newSection(&slot, name, SIZE_MAX, flags, 1, static_cast<std::int32_t>(order)),
                  [&] { return fmt::format("create {}", name); });
   return slot;
 }
 
-Section* Program::rodata_section() { return section(rodata_, ".rodata", SectionFlags::kReadOnly, 1); }
-Section* Program::data_section() { return section(data_, ".data", SectionFlags::kNone, 2); }
-Section* Program::bss_section() { return section(bss_, ".bss", SectionFlags::kZeroInitialized, 3); }
+Section* detail::ProgramState::rodata_section() { return section(rodata_, ".rodata", SectionFlags::kReadOnly, 1); }
+Section* detail::ProgramState::data_section() { return section(data_, ".data", SectionFlags::kNone, 2); }
+Section* detail::ProgramState::bss_section() { return section(bss_, ".bss", SectionFlags::kZeroInitialized, 3); }
 
 Label Program::rodata(std::string_view bytes, std::size_t align) { return rodata(bytes.data(), bytes.size(), align); }
 Label Program::rodata(const void* bytes, std::size_t size, std::size_t align) {
-  return append(rodata_section(), bytes, size, align);
+  return state_->append(state_->rodata_section(), bytes, size, align);
 }
 Label Program::data(std::string_view bytes, std::size_t align) { return data(bytes.data(), bytes.size(), align); }
 Label Program::data(const void* bytes, std::size_t size, std::size_t align) {
-  return append(data_section(), bytes, size, align);
+  return state_->append(state_->data_section(), bytes, size, align);
 }
 
-Label Program::append(Section* section, const void* bytes, std::size_t size, std::size_t align) {
+Label detail::ProgramState::append(Section* section, const void* bytes, std::size_t size, std::size_t align) {
   check_alignment(align);
   // Attached on first use: most small programs have no data, and attaching costs.
   if (data_writer_.code() == nullptr) check_asmjit(code_.attach(&data_writer_), "attach the data writer");
@@ -155,7 +173,9 @@ Label Program::append(Section* section, const void* bytes, std::size_t size, std
   return label;
 }
 
-Label Program::bss(std::size_t size, std::size_t align) {
+Label Program::bss(std::size_t size, std::size_t align) { return state_->bss(size, align); }
+
+Label detail::ProgramState::bss(std::size_t size, std::size_t align) {
   check_alignment(align);
   Section* const bss = bss_section();
   const std::uint64_t offset = align_up(bss->virtualSize(), align);

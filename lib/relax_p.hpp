@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <tinyelf/program.hpp>
+#include "program_p.hpp"
 
 namespace tinyelf::detail {
 

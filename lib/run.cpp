@@ -1,14 +1,17 @@
 // tinyelf::run — execute a file from memory: memfd_create + fexecve, stdin fed and stdout/stderr
 // captured through a poll loop, with a timeout that kills the program's whole process group.
+// Optionally under MemoryDenyWriteExecute (PR_SET_MDWE), and scripts (#!) as well as ELF files.
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -20,6 +23,14 @@
 #include <tinyelf/run.hpp>
 
 extern char** environ;
+
+// Memory-deny-write-execute, Linux 6.3 (include/uapi/linux/prctl.h); Debian 12's headers predate it.
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#endif
+#ifndef PR_MDWE_REFUSE_EXEC_GAIN
+#define PR_MDWE_REFUSE_EXEC_GAIN (1UL << 0)
+#endif
 
 namespace tinyelf {
 
@@ -92,6 +103,22 @@ Fd make_memory_file(std::span<const std::uint8_t> file) {
   return fd;
 }
 
+// How the child is to be started.
+struct ChildSetup {
+  // A script's interpreter opens the script by the path "/dev/fd/N" that execve passes it; the
+  // kernel refuses that path for a close-on-exec descriptor (BINPRM_FLAGS_PATH_INACCESSIBLE,
+  // fs/exec.c and fs/binfmt_script.c: ENOENT), so a script's memory file is left open across exec.
+  bool keep_image_open = false;
+  bool deny_write_execute = false;  // RunOptions::deny_write_execute
+};
+
+// What the child writes to the report pipe when it fails before or at execve.
+struct ChildFailure {
+  enum Step : int { kRedirect, kDenyWriteExecute, kKeepImageOpen, kExec };
+  int step = kExec;
+  int err = 0;  // errno
+};
+
 // A started child; killed (with its process group) and reaped if the caller never waits for it.
 class Child {
  public:
@@ -120,13 +147,19 @@ class Child {
   pid_t pid_;
 };
 
-// The child between vfork and exec: it shares the caller's memory and runs on its stack, so only
-// system calls, and nothing that writes to memory but its own frame. All signals are blocked on
-// entry (see start_child). The program gets every signal at its default action and none blocked,
-// whatever the caller set up: a handler of the caller's must not run here, and an ignored signal
-// would stay ignored across execve.
+[[noreturn]] void child_failed(const Fd& report, ChildFailure::Step step) {
+  const ChildFailure failure{step, errno};
+  (void)!::write(report.get(), &failure, sizeof failure);  // one write below PIPE_BUF: atomic
+  ::_exit(127);
+}
+
+// The child between vfork (or fork) and exec: after vfork it shares the caller's memory and runs on
+// its stack, so only system calls, and nothing that writes to memory but its own frame. All
+// signals are blocked on entry (see start_child). The program gets every signal at its default
+// action and none blocked, whatever the caller set up: a handler of the caller's must not run
+// here, and an ignored signal would stay ignored across execve.
 [[noreturn]] void exec_child(const Fd& image, Channel& in, Channel& out, Channel& err, const Fd& report,
-                             char* const* argv) {
+                             char* const* argv, ChildSetup setup) {
   ::setpgid(0, 0);
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -134,43 +167,73 @@ class Child {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (::dup2(in.child.get(), 0) < 0 || ::dup2(out.child.get(), 1) < 0 || ::dup2(err.child.get(), 2) < 0) {
-    const int e = errno;
-    (void)!::write(report.get(), &e, sizeof e);
-    ::_exit(127);
-  }
+  if (::dup2(in.child.get(), 0) < 0 || ::dup2(out.child.get(), 1) < 0 || ::dup2(err.child.get(), 2) < 0)
+    child_failed(report, ChildFailure::kRedirect);
+  // Only ever after fork (start_child): MDWE is a flag of the address space (MMF_HAS_MDWE), which a
+  // vfork child shares with the caller.
+  if (setup.deny_write_execute && ::prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0UL, 0UL, 0UL) != 0)
+    child_failed(report, ChildFailure::kDenyWriteExecute);
+  // The child has its own descriptor table (vfork does not share it): the caller's copy stays
+  // close-on-exec.
+  if (setup.keep_image_open && ::fcntl(image.get(), F_SETFD, 0) != 0)
+    child_failed(report, ChildFailure::kKeepImageOpen);
   ::fexecve(image.get(), argv, environ);
-  const int e = errno;
-  (void)!::write(report.get(), &e, sizeof e);
-  ::_exit(127);
+  child_failed(report, ChildFailure::kExec);
 }
 
 // Starts the child with vfork: fork copies the caller's page tables, so from a caller holding
 // 256 MiB each run() took 5.7 ms with fork and takes 0.18 ms with vfork (the benchmark
 // tinyelf/run/exit42-256MiB-caller). The caller is suspended until the child has called execve
-// or _exit.
-pid_t start_child(const Fd& image, Channel& in, Channel& out, Channel& err, const Fd& report, char* const* argv) {
+// or _exit. With deny_write_execute it must be fork: prctl(PR_SET_MDWE) in a vfork child would set
+// the flag on the caller's address space, for good.
+pid_t start_child(const Fd& image, Channel& in, Channel& out, Channel& err, const Fd& report, char* const* argv,
+                  ChildSetup setup) {
   sigset_t all, previous;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &previous);
-  const pid_t pid = ::vfork();
-  if (pid == 0) exec_child(image, in, out, err, report, argv);
-  const int vfork_errno = errno;
+  const pid_t pid = setup.deny_write_execute ? ::fork() : ::vfork();
+  if (pid == 0) exec_child(image, in, out, err, report, argv, setup);
+  const int start_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0) fail("vfork", vfork_errno);
+  if (pid < 0) fail(setup.deny_write_execute ? "fork" : "vfork", start_errno);
   return pid;
 }
 
-// Blocks until the child either executed the image (the CLOEXEC pipe closes: 0 bytes) or
-// reported errno.
-int read_exec_errno(const Fd& report) {
-  int err = 0;
+// Blocks until the child either executed the image (the CLOEXEC pipe closes: nothing to read) or
+// reported how it failed.
+std::optional<ChildFailure> read_child_failure(const Fd& report) {
+  ChildFailure failure;
   for (;;) {
-    const ssize_t n = ::read(report.get(), &err, sizeof err);
+    const ssize_t n = ::read(report.get(), &failure, sizeof failure);
     if (n < 0 && errno == EINTR) continue;
-    return n == static_cast<ssize_t>(sizeof err) ? err : 0;
+    if (n == static_cast<ssize_t>(sizeof failure)) return failure;
+    return std::nullopt;
   }
 }
+
+[[noreturn]] void throw_child_failure(const ChildFailure& failure, std::size_t file_size) {
+  switch (failure.step) {
+    case ChildFailure::kRedirect:
+      fail("dup2 of stdin, stdout and stderr", failure.err);
+    case ChildFailure::kDenyWriteExecute:
+      // prctl() rejects an option it does not know with EINVAL (kernel/sys.c).
+      if (failure.err == EINVAL)
+        throw Error(ErrorCode::kRunFailed,
+                    fmt::format("cannot run the image: deny_write_execute needs Linux 6.3 or later "
+                                "(prctl(PR_SET_MDWE) failed: {})",
+                                errno_text(failure.err)));
+      fail("prctl(PR_SET_MDWE)", failure.err);
+    case ChildFailure::kKeepImageOpen:
+      fail("clearing close-on-exec of the script's memory file", failure.err);
+    case ChildFailure::kExec:
+      break;
+  }
+  throw Error(ErrorCode::kExecRefused,
+              fmt::format("the kernel refused to execute the image ({} bytes): execve failed with {}", file_size,
+                          errno_text(failure.err)));
+}
+
+bool is_script(std::span<const std::uint8_t> file) { return file.size() >= 2 && file[0] == '#' && file[1] == '!'; }
 
 void drain(Fd& fd, std::string& sink) {
   char buffer[65536];
@@ -194,8 +257,7 @@ void feed(Fd& fd, std::string_view& input) {
 
 }  // namespace
 
-RunResult run(std::span<const std::uint8_t> file, const std::vector<std::string>& args, std::string_view input,
-              std::chrono::milliseconds timeout) {
+RunResult run(std::span<const std::uint8_t> file, const RunOptions& options) {
   const Fd image = make_memory_file(file);
   Channel in = make_input_socket();
   Channel out = make_pipe(false);
@@ -204,21 +266,21 @@ RunResult run(std::span<const std::uint8_t> file, const std::vector<std::string>
 
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>("tinyelf"));
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : options.args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  Child child(start_child(image, in, out, err, report.child, argv.data()));
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  const ChildSetup setup{.keep_image_open = is_script(file), .deny_write_execute = options.deny_write_execute};
+  Child child(start_child(image, in, out, err, report.child, argv.data(), setup));
   in.child.reset();
   out.child.reset();
   err.child.reset();
   report.child.reset();
-  if (const int exec_errno = read_exec_errno(report.parent)) {
+  if (const std::optional<ChildFailure> failure = read_child_failure(report.parent)) {
     child.wait();
-    throw Error(ErrorCode::kExecRefused,
-                fmt::format("the kernel refused to execute the image ({} bytes): execve failed with {}", file.size(),
-                            errno_text(exec_errno)));
+    throw_child_failure(*failure, file.size());
   }
+  std::string_view input = options.input;
   if (input.empty()) in.parent.reset();
   // Readable once the program has exited. Then whatever it started is killed with its process
   // group, so a descendant that inherited stdout cannot keep run() waiting for end of file.
@@ -260,9 +322,6 @@ RunResult run(std::span<const std::uint8_t> file, const std::vector<std::string>
   return result;
 }
 
-RunResult run(const Image& image, const std::vector<std::string>& args, std::string_view input,
-              std::chrono::milliseconds timeout) {
-  return run(image.bytes(), args, input, timeout);
-}
+RunResult run(const Image& image, const RunOptions& options) { return run(image.bytes(), options); }
 
 }  // namespace tinyelf

@@ -8,7 +8,7 @@
 #include <memory_resource>
 #include <vector>
 
-#include <tinyelf/program.hpp>
+#include "program_p.hpp"
 
 namespace tinyelf::detail {
 

@@ -484,3 +484,156 @@ TEST_CASE("a string literal gives all its bytes to rodata and data, embedded NUL
   const std::uint8_t expected[] = {0x07, 0x00, 0x00, 0x01, 0x00, 0x02};  // rodata, then data
   CHECK(std::memcmp(image.bytes().data() + image.size() - 6, expected, 6) == 0);
 }
+
+namespace {
+
+using Catch::Matchers::Contains;
+
+// write(1, "made by a factory\n") and exit(status), made in a function and returned by value.
+tinyelf::Program make_exit_program(int status) {
+  tinyelf::Program program;
+  const Label message = program.rodata("made by a factory\n");
+  emit_write_stdout(program.text(), message, 18);
+  emit_exit(program.text(), status);
+  return program;
+}
+
+}  // namespace
+
+static_assert(std::is_nothrow_move_constructible_v<tinyelf::Program>);
+static_assert(std::is_nothrow_move_assignable_v<tinyelf::Program>);
+static_assert(!std::is_copy_constructible_v<tinyelf::Program> && !std::is_copy_assignable_v<tinyelf::Program>);
+
+TEST_CASE("a factory function returns a Program, which is then linked and run") {
+  tinyelf::Program program = make_exit_program(11);
+  const tinyelf::RunResult r = tinyelf::run(program.link());
+  CHECK(r.out == "made by a factory\n");
+  CHECK(r.exit_code == 11);
+}
+
+TEST_CASE("a std::vector<Program> keeps its programs through reallocation") {
+  std::vector<tinyelf::Program> programs;
+  std::vector<x86::Assembler*> assemblers;
+  std::size_t reallocations = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::size_t capacity = programs.capacity();
+    programs.push_back(make_exit_program(i));
+    reallocations += programs.capacity() != capacity;
+    assemblers.push_back(&programs.back().text());
+  }
+  CHECK(reallocations >= 5);  // 1, 2, 4, 8, 16, 32, 64 with libstdc++
+  for (int i = 0; i < 40; ++i) {
+    CHECK(&programs[i].text() == assemblers[i]);  // the assembler did not move, only the Program
+    const tinyelf::Image image = programs[i].link();
+    CHECK(image.size() == make_exit_program(i).link().size());
+    const tinyelf::RunResult r = tinyelf::run(image);
+    CHECK(r.out == "made by a factory\n");
+    CHECK(r.exit_code == i);
+  }
+}
+
+TEST_CASE("move assignment over a program that had code replaces it entirely") {
+  tinyelf::Program target;
+  target.data("old data", 8);
+  target.bss(1 << 16);
+  emit_exit(target.text(), 1);
+  target.set_entry(target.text().newNamedLabel("old"));  // never bound: would fail link()
+
+  target = make_exit_program(3);
+  const tinyelf::Image image = target.link();
+  const tinyelf::Image expected = make_exit_program(3).link();
+  CHECK(std::equal(image.bytes().begin(), image.bytes().end(), expected.bytes().begin(), expected.bytes().end()));
+  CHECK(tinyelf::run(image).exit_code == 3);
+
+  SECTION("a linked program moved in stays linked") {
+    tinyelf::Program linked = make_exit_program(4);
+    CHECK(tinyelf::run(linked.link()).exit_code == 4);
+    target = std::move(linked);
+    CHECK_THROWS_WITH(target.link(), Contains("linked already"));
+  }
+}
+
+TEST_CASE("the recording assembler still packs after a move: exit42 stays 120 bytes") {
+  SECTION("moved before emitting") {
+    tinyelf::Program first;
+    tinyelf::Program program = std::move(first);
+    emit_exit(program.text(), 42);
+    const tinyelf::Image image = program.link();
+    CHECK(image.size() == 120);
+    CHECK(tinyelf::run(image).exit_code == 42);
+  }
+  SECTION("moved after emitting, through a reference to text() taken before the move") {
+    tinyelf::Program first;
+    x86::Assembler& a = first.text();
+    emit_exit(a, 42);
+    tinyelf::Program program(std::move(first));
+    CHECK(&program.text() == &a);
+    const tinyelf::Image image = program.link();
+    CHECK(image.size() == 120);
+    CHECK(tinyelf::run(image).exit_code == 42);
+  }
+  SECTION("moved into a vector, then emitting") {
+    std::vector<tinyelf::Program> programs(1);
+    programs.reserve(programs.capacity() + 1);  // reallocates: the Program is moved
+    emit_exit(programs[0].text(), 42);
+    CHECK(programs[0].link().size() == 120);
+  }
+}
+
+TEST_CASE("a Program moved from can be destroyed, assigned to, or reset() to start again") {
+  tinyelf::Program source = make_exit_program(5);
+  tinyelf::Program destination = std::move(source);
+  CHECK(tinyelf::run(destination.link()).exit_code == 5);
+
+  SECTION("destroyed") {}  // the scope's end destroys it: nothing to free twice (ASan builds check)
+  SECTION("assigned to") {
+    source = make_exit_program(6);
+    CHECK(tinyelf::run(source.link()).exit_code == 6);
+  }
+  SECTION("reset(): a new, empty program") {
+    source.reset();
+    CHECK_THROWS_WITH(source.link(), Contains("text is empty"));
+    source.reset();
+    emit_exit(source.text(), 42);
+    CHECK(source.link().size() == 120);
+  }
+  SECTION("moved from again, moved to itself, then assigned a linked program") {
+    tinyelf::Program other = std::move(source);
+    tinyelf::Program& alias = source;
+    source = std::move(alias);
+    source = std::move(destination);
+    CHECK_THROWS_WITH(source.link(), Contains("linked already"));
+  }
+}
+
+TEST_CASE("a default Image is empty; Images copy and move like values") {
+  const tinyelf::Image empty;
+  CHECK(empty.size() == 0);
+  CHECK(empty.bytes().empty());
+  CHECK(empty.entry() == 0);
+  CHECK(empty.regions().empty());
+
+  tinyelf::Program program;
+  emit_exit(program.text(), 42);
+  tinyelf::Image image = program.link();
+  const std::vector<std::uint8_t> bytes(image.bytes().begin(), image.bytes().end());
+  const std::size_t region_count = image.regions().size();
+
+  tinyelf::Image copy = image;
+  CHECK(std::equal(copy.bytes().begin(), copy.bytes().end(), bytes.begin(), bytes.end()));
+  CHECK(copy.bytes().data() != image.bytes().data());
+  CHECK(copy.entry() == image.entry());
+  CHECK(copy.regions().size() == region_count);
+
+  tinyelf::Image moved = std::move(image);
+  CHECK(std::equal(moved.bytes().begin(), moved.bytes().end(), bytes.begin(), bytes.end()));
+  CHECK(moved.regions().size() == region_count);
+  CHECK(tinyelf::run(moved).exit_code == 42);
+
+  tinyelf::Image assigned;
+  assigned = copy;
+  CHECK(assigned.size() == bytes.size());
+  assigned = tinyelf::Image();
+  CHECK(assigned.size() == 0);
+  CHECK(assigned.regions().empty());
+}

@@ -1,13 +1,34 @@
-// tinyelf::run: exit status, signals, captured output, stdin, arguments, timeout, refused files.
+// tinyelf::run: exit status, signals, captured output, stdin, arguments, timeout, refused files,
+// RunOptions, memory-deny-write-execute, scripts.
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstddef>
+#include <optional>
 
 #include <catch2/catch.hpp>
 
 #include "support.hpp"
 
+// Linux 6.3 (include/uapi/linux/prctl.h); Debian 12's headers predate it.
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#endif
+#ifndef PR_GET_MDWE
+#define PR_GET_MDWE 66
+#endif
+
 namespace x86 = asmjit::x86;
 using asmjit::Label;
 using Catch::Matchers::Contains;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -15,6 +36,99 @@ tinyelf::Image cat_program() {
   tinyelf::Program program;
   test::emit_cat(program, 4096);
   return program.link();
+}
+
+std::vector<std::uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+
+// This process's MDWE flags (PR_MDWE_*), or nothing on a kernel before 6.3, where prctl() rejects
+// the option with EINVAL.
+std::optional<int> own_mdwe_flags() {
+  const int flags = ::prctl(PR_GET_MDWE, 0UL, 0UL, 0UL, 0UL);
+  if (flags >= 0) return flags;
+  REQUIRE(errno == EINVAL);
+  return std::nullopt;
+}
+
+void check_mdwe_unsupported_error(const tinyelf::Error& e) {
+  CHECK(e.code() == tinyelf::ErrorCode::kRunFailed);
+  CHECK_THAT(e.what(), Contains("deny_write_execute needs Linux 6.3 or later"));
+  CHECK_THAT(e.what(), Contains("EINVAL"));
+}
+
+// run() with deny_write_execute, and what the machine says it must do: on Linux 6.3 and later the
+// result; before, run() must throw Error(kRunFailed) saying so, which is checked here, and the
+// caller has nothing more to check.
+std::optional<tinyelf::RunResult> run_denying_write_execute(std::span<const std::uint8_t> file,
+                                                            tinyelf::RunOptions options = {}) {
+  options.deny_write_execute = true;
+  if (own_mdwe_flags()) return tinyelf::run(file, options);
+  WARN("this kernel has no PR_SET_MDWE (Linux 6.3): checking that run() says so");
+  try {
+    tinyelf::run(file, options);
+    FAIL("run() with deny_write_execute succeeded on a kernel without PR_SET_MDWE");
+  } catch (const tinyelf::Error& e) {
+    check_mdwe_unsupported_error(e);
+  }
+  return std::nullopt;
+}
+
+// exit(prctl(PR_GET_MDWE)): the program reports the MDWE flags it runs under.
+tinyelf::Image mdwe_flags_program() {
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  a.mov(x86::eax, 157);  // SYS_prctl
+  a.mov(x86::edi, PR_GET_MDWE);
+  a.xor_(x86::esi, x86::esi);
+  a.xor_(x86::edx, x86::edx);
+  a.xor_(x86::r10d, x86::r10d);
+  a.xor_(x86::r8d, x86::r8d);
+  a.syscall();
+  a.mov(x86::edi, x86::eax);
+  a.mov(x86::eax, 60);  // SYS_exit
+  a.syscall();
+  return program.link();
+}
+
+// Writes to its bss and exits with 7: link() makes its one PT_LOAD R|W|X.
+// With bss, as one R|W|X segment unless `split` (link()'s default: R|X and R|W).
+tinyelf::Image writable_program(bool split = false) {
+  tinyelf::Program program;
+  const Label counter = program.bss(8);
+  x86::Assembler& a = program.text();
+  a.mov(x86::dword_ptr(counter), 7);
+  a.mov(x86::edi, x86::dword_ptr(counter));
+  a.mov(x86::eax, 60);  // SYS_exit
+  a.syscall();
+  return program.link({.single_segment = !split});
+}
+
+tinyelf::Image hello_program() {
+  tinyelf::Program program;
+  const Label message = program.rodata("Hello, world!\n");
+  x86::Assembler& a = program.text();
+  a.mov(x86::eax, 1);  // SYS_write
+  a.mov(x86::edi, 1);
+  a.lea(x86::rsi, x86::ptr(message));
+  a.mov(x86::edx, 14);
+  a.syscall();
+  a.mov(x86::eax, 60);  // SYS_exit
+  a.xor_(x86::edi, x86::edi);
+  a.syscall();
+  return program.link();
+}
+
+constexpr std::string_view kScript =
+    "#!/bin/sh\n"
+    "printf 'argument: %s\\n' \"$1\"\n"
+    "read -r line\n"
+    "printf 'stdin: %s\\n' \"$line\"\n"
+    "printf 'script: %s\\n' \"$0\"\n"
+    "exit 5\n";
+
+void check_script_result(const tinyelf::RunResult& r) {
+  CHECK(r.exit_code == 5);
+  CHECK_THAT(r.out, Contains("argument: one  two\nstdin: first line\nscript: /dev/fd/"));
+  CHECK(r.err.empty());
 }
 
 }  // namespace
@@ -113,4 +227,147 @@ TEST_CASE("a file the kernel refuses is an error naming errno, not an exit statu
     CHECK(e.code() == tinyelf::ErrorCode::kExecRefused);
     CHECK_THAT(e.what(), Contains("ENOEXEC"));
   }
+}
+
+TEST_CASE("RunOptions: args, input and timeout as the positional overloads take them") {
+  const tinyelf::Image cat = cat_program();
+  CHECK(tinyelf::run(cat, {.input = "through RunOptions\n"}).out == "through RunOptions\n");
+  CHECK(tinyelf::run(cat, {}).out.empty());  // RunOptions{}: the same as run(cat)
+
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  a.mov(x86::rdi, x86::qword_ptr(x86::rsp));  // argc
+  a.mov(x86::eax, 60);
+  a.syscall();
+  const tinyelf::Image argc = program.link();
+  CHECK(tinyelf::run(argc, {.args = {"a", "b"}}).exit_code == 3);
+  const tinyelf::RunOptions options{.args = {"x"}};
+  CHECK(tinyelf::run(argc.bytes(), options).exit_code == 2);
+
+  tinyelf::Program endless;
+  Label forever = endless.text().newLabel();
+  endless.text().bind(forever);
+  endless.text().jmp(forever);
+  const tinyelf::RunResult r = tinyelf::run(endless.link(), {.timeout = 200ms});
+  CHECK(r.timed_out);
+  CHECK(r.term_signal == SIGKILL);
+}
+
+TEST_CASE("deny_write_execute: a writable and executable segment is killed during execve") {
+  const tinyelf::Image image = writable_program();
+  REQUIRE(test::read_headers(image.bytes()).phdr.p_flags == (PF_R | PF_W | PF_X));
+  CHECK(tinyelf::run(image).exit_code == 7);
+  if (const auto r = run_denying_write_execute(image.bytes())) {
+    // The kernel refuses the R|W|X mapping after the point of no return of execve (map_deny_write_exec,
+    // include/linux/mman.h; load_elf_binary, fs/binfmt_elf.c), so the process gets SIGSEGV.
+    CHECK(r->term_signal == SIGSEGV);
+    CHECK(r->exit_code == -1);
+  }
+  // The same program in link()'s default W^X layout runs.
+  const tinyelf::Image split = writable_program(true);
+  REQUIRE(test::read_headers(split.bytes()).phdrs.size() == 2);
+  if (const auto r = run_denying_write_execute(split.bytes())) CHECK(r->exit_code == 7);
+}
+
+TEST_CASE("deny_write_execute: a read and execute only program runs, under MDWE") {
+  const tinyelf::Image hello = hello_program();
+  REQUIRE(test::read_headers(hello.bytes()).phdr.p_flags == (PF_R | PF_X));
+  if (const auto r = run_denying_write_execute(hello.bytes())) {
+    CHECK(r->out == "Hello, world!\n");
+    CHECK(r->exit_code == 0);
+  }
+  const tinyelf::Image flags = mdwe_flags_program();
+  if (const auto r = run_denying_write_execute(flags.bytes())) {
+    CHECK(r->exit_code == 1);  // PR_MDWE_REFUSE_EXEC_GAIN, and not PR_MDWE_NO_INHERIT
+  }
+  if (own_mdwe_flags() == 0) CHECK(tinyelf::run(flags).exit_code == 0);
+}
+
+TEST_CASE("deny_write_execute leaves the caller's address space as it was") {
+  // A vfork child shares the caller's mm, where MDWE is kept: setting it there would be for good.
+  const std::optional<int> before = own_mdwe_flags();
+  const tinyelf::Image hello = hello_program();
+  for (int i = 0; i < 3; ++i) run_denying_write_execute(hello.bytes());
+  CHECK(own_mdwe_flags().value_or(-1) == before.value_or(-1));  // -1: no MDWE on this kernel
+  if (before) CHECK(*before == 0);
+  SECTION("and the next run without it is not denied either") {
+    CHECK(tinyelf::run(writable_program()).exit_code == 7);
+  }
+}
+
+TEST_CASE("deny_write_execute on a kernel without PR_SET_MDWE: Error(kRunFailed) says Linux 6.3") {
+  // An older kernel, as its prctl() answers PR_SET_MDWE: EINVAL. A seccomp filter gives that answer
+  // in a child of this test, so the path runs on any kernel; the filter stays with the child.
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),  // low half: little endian
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_MDWE, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0 ||
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
+      ::_exit(2);
+    std::string message = "no error";
+    int status = 3;
+    try {
+      tinyelf::run(hello_program(), {.deny_write_execute = true});
+    } catch (const tinyelf::Error& e) {
+      message = e.what();
+      status = e.code() == tinyelf::ErrorCode::kRunFailed ? 0 : 4;
+    }
+    (void)!::write(pipe_fds[1], message.data(), message.size());
+    ::_exit(status);
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) message.append(buffer, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  INFO(message);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // 2: no seccomp here, 3: run() did not throw, 4: another code
+  check_mdwe_unsupported_error(tinyelf::Error(tinyelf::ErrorCode::kRunFailed, message));
+}
+
+TEST_CASE("a #! script runs with its interpreter, its argument and stdin, no shell on our side") {
+  const std::vector<std::uint8_t> script = bytes_of(kScript);
+  check_script_result(tinyelf::run(script, {.args = {"one  two"}, .input = "first line\nsecond line\n"}));
+  SECTION("the positional overload too") {
+    check_script_result(tinyelf::run(script, {"one  two"}, "first line\n"));
+  }
+  SECTION("under deny_write_execute (the shell maps nothing writable and executable)") {
+    if (const auto r = run_denying_write_execute(script, {.args = {"one  two"}, .input = "first line\n"}))
+      check_script_result(*r);
+  }
+  SECTION("a missing interpreter is refused by the kernel, naming ENOENT") {
+    try {
+      tinyelf::run(bytes_of("#!/nonexistent/interpreter\n"));
+      FAIL("run() accepted a script without interpreter");
+    } catch (const tinyelf::Error& e) {
+      CHECK(e.code() == tinyelf::ErrorCode::kExecRefused);
+      CHECK_THAT(e.what(), Contains("ENOENT"));
+    }
+  }
+}
+
+TEST_CASE("a script's interpreter, and what it starts, inherit the sealed memory file it was read from") {
+  // $0 is /dev/fd/N; readlink, a process the shell starts, finds descriptor N open on the memfd.
+  const std::vector<std::uint8_t> script = bytes_of("#!/bin/sh\nreadlink \"/proc/self/fd/${0#/dev/fd/}\"\n");
+  const tinyelf::RunResult r = tinyelf::run(script);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "/memfd:tinyelf (deleted)\n");
 }

@@ -21,7 +21,7 @@ enum class ErrorCode {
   kAsmJitFailed,        // an AsmJit call outside an emitter failed (out of memory, ...)
   kWriteFailed,         // Image::write could not replace the file; nothing was changed
   kExecRefused,         // the kernel refused to execute the image (execve failed; errno named)
-  kRunFailed,           // a system call needed to run the image failed (pipe, vfork, poll, ...)
+  kRunFailed,           // a system call needed to run the image failed (pipe, vfork, poll, prctl, ...)
   kNotPositionIndependent,  // position_independent, but the program needs an absolute address
 };
 

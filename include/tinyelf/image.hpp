@@ -10,7 +10,9 @@
 
 namespace tinyelf {
 
-class Program;
+namespace detail {
+struct ProgramState;
+}
 
 enum class RegionKind {
   kHeader,   // ELF header or program header fields
@@ -42,6 +44,9 @@ enum class Durability {
 // The bytes of one ELF executable, as produced by Program::link().
 class Image {
  public:
+  // An empty image: no bytes, entry 0, no regions. Program::link() makes the real ones.
+  Image() = default;
+
   // The whole file, ELF header first.
   std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
   // The file size in bytes.
@@ -59,7 +64,7 @@ class Image {
   void write(const std::filesystem::path& path, Durability durability = Durability::kSynced) const;
 
  private:
-  friend class Program;
+  friend struct detail::ProgramState;  // Program::link() builds images (lib/link.cpp)
   Image(std::vector<std::uint8_t> bytes, std::uint64_t entry, std::vector<Region> contents,
         std::span<const Region> headers, std::span<const Region> reusable_fields)
       : bytes_(std::move(bytes)), entry_(entry), contents_(std::move(contents)), headers_(headers),

@@ -1,0 +1,102 @@
+// The internals of tinyelf::Program: what it owns, the assembler behind Program::text() and what
+// that assembler records for the packer. Private: not installed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <asmjit/x86.h>
+
+#include <tinyelf/image.hpp>
+#include <tinyelf/link_options.hpp>
+#include <tinyelf/program.hpp>
+
+namespace tinyelf::detail {
+
+// Turns every error AsmJit reports into a tinyelf::Error, at the call that caused it.
+class ThrowOnAsmJitError final : public asmjit::ErrorHandler {
+ public:
+  void handleError(asmjit::Error err, const char* message, asmjit::BaseEmitter* origin) override;
+};
+
+// One instruction, or one label binding, emitted through Program::text(): enough to move its bytes
+// to another address and to know what it reads and writes, which is how link() packs a small
+// program into free header bytes.
+struct TextItem {
+  // Offsets in text, modulo 2^32 (a text that long is never packed): 8 items fit in one small
+  // heap block.
+  std::uint32_t start = 0;           // where it was emitted
+  std::uint32_t end = 0;             // just past it (== start for a binding)
+  asmjit::InstId inst_id = 0;        // x86::Inst::kIdNone for a label binding
+  asmjit::InstOptions options = asmjit::InstOptions::kNone;
+  asmjit::RegOnly extra_reg;
+  asmjit::Operand_ operands[6] = {};
+  std::uint32_t label_id = 0;        // the label bound, for a binding
+};
+
+// The assembler behind Program::text(): records what it emits while the program is small enough
+// to be packed, and only counts beyond that, so big programs pay one branch per instruction.
+class RecordingAssembler final : public asmjit::x86::Assembler {
+ public:
+  static constexpr std::size_t kMaxItems = 128;
+
+  const std::vector<TextItem>& items() const noexcept { return items_; }
+  // True while every instruction and binding emitted through this assembler is in items().
+  bool complete() const noexcept { return complete_; }
+  void clear_items() noexcept;
+
+  asmjit::Error _emit(asmjit::InstId inst_id, const asmjit::Operand_& o0, const asmjit::Operand_& o1,
+                      const asmjit::Operand_& o2, const asmjit::Operand_* o_ext) override;
+  asmjit::Error bind(const asmjit::Label& label) override;
+
+ private:
+  bool keep_recording() noexcept;
+  asmjit::Error record_and_emit(asmjit::InstId inst_id, const asmjit::Operand_& o0, const asmjit::Operand_& o1,
+                                const asmjit::Operand_& o2, const asmjit::Operand_* o_ext);
+
+  std::vector<TextItem> items_;
+  bool complete_ = true;
+};
+
+// One rodata() or data() call: where its bytes are, so link() can move them as a whole.
+struct DataItem {
+  asmjit::Section* section = nullptr;
+  std::uint32_t label_id = 0;
+  std::size_t offset = 0;
+  std::size_t size = 0;
+  std::size_t align = 1;
+};
+
+
+// Everything a Program owns. The CodeHolder and the emitters attached to it point at each other,
+// and the emitters at error_handler_, so none of them can move: the state lives on the heap and
+// moving a Program moves only its pointer (Program::state_).
+struct ProgramState {
+  ProgramState();
+  ProgramState(const ProgramState&) = delete;
+  ProgramState& operator=(const ProgramState&) = delete;
+
+  void init_sections();
+  void reset();
+  asmjit::Section* section(asmjit::Section*& slot, const char* name, asmjit::SectionFlags flags, std::uint32_t order);
+  asmjit::Section* rodata_section();
+  asmjit::Section* data_section();
+  asmjit::Section* bss_section();
+  asmjit::Label append(asmjit::Section* section, const void* bytes, std::size_t size, std::size_t align);
+  asmjit::Label bss(std::size_t size, std::size_t align);
+  Image link(const LinkOptions& options);  // lib/link.cpp
+
+  asmjit::CodeHolder code_;
+  ThrowOnAsmJitError error_handler_;
+  RecordingAssembler text_;
+  asmjit::x86::Assembler data_writer_;  // appends to rodata and data, never to text; attached on first use
+  asmjit::Section* rodata_ = nullptr;  // each created on first use, else null
+  asmjit::Section* data_ = nullptr;
+  asmjit::Section* bss_ = nullptr;
+  std::vector<DataItem> data_items_;
+  asmjit::Label entry_;
+  bool linked_ = false;
+};
+
+}  // namespace tinyelf::detail
