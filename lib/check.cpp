@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -360,7 +361,44 @@ void check_tooling(const ElfView& view, Report& report) {
   }
 }
 
+// The first number in a /proc or /sys file, if it has one.
+std::optional<std::uint64_t> read_number(const char* path) {
+  std::ifstream in(path);
+  std::uint64_t value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
+// What the kernel commits to one mapping at most, or nullopt if /proc does not say. With
+// vm.overcommit_memory=0 it refuses one mapping larger than RAM + swap (__vm_enough_memory in
+// mm/util.c); 1 never refuses; 2 is approximated by CommitLimit.
+std::optional<std::uint64_t> host_commit_limit() {
+  const auto mode = read_number("/proc/sys/vm/overcommit_memory");
+  if (!mode) return std::nullopt;
+  if (*mode == 1) return UINT64_MAX;
+  std::uint64_t mem_total = 0, swap_total = 0, commit_limit = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    std::uint64_t kib = 0;
+    std::string unit;
+    meminfo >> kib;
+    std::getline(meminfo, unit);
+    if (key == "MemTotal:") mem_total = kib * 1024;
+    if (key == "SwapTotal:") swap_total = kib * 1024;
+    if (key == "CommitLimit:") commit_limit = kib * 1024;
+  }
+  if (mem_total == 0) return std::nullopt;
+  return *mode == 0 ? mem_total + swap_total : commit_limit;
+}
+
 }  // namespace
+
+CheckOptions CheckOptions::host() {
+  CheckOptions options;
+  if (const auto value = read_number("/proc/sys/vm/mmap_min_addr")) options.mmap_min_addr = *value;
+  if (const auto value = host_commit_limit()) options.commit_limit = *value;
+  return options;
+}
 
 std::string_view to_string(Severity severity) noexcept {
   switch (severity) {

@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <random>
@@ -239,37 +238,8 @@ Outcome execute(const fs::path& path) {
   return outcome;
 }
 
-std::uint64_t read_number(const char* path) {
-  std::ifstream in(path);
-  std::uint64_t value = 0;
-  in >> value;
-  return value;
-}
-
 // What the kernel on this machine enforces for an unprivileged process.
-tinyelf::CheckOptions machine_options() {
-  tinyelf::CheckOptions options;
-  options.mmap_min_addr = read_number("/proc/sys/vm/mmap_min_addr");
-  // vm.overcommit_memory=0 refuses one mapping larger than RAM + swap (__vm_enough_memory in
-  // mm/util.c); 1 never refuses; 2 is approximated by CommitLimit.
-  std::uint64_t mem_total = 0, swap_total = 0, commit_limit = 0;
-  std::ifstream meminfo("/proc/meminfo");
-  for (std::string key; meminfo >> key;) {
-    std::uint64_t kib = 0;
-    std::string unit;
-    meminfo >> kib;
-    std::getline(meminfo, unit);
-    if (key == "MemTotal:") mem_total = kib * 1024;
-    if (key == "SwapTotal:") swap_total = kib * 1024;
-    if (key == "CommitLimit:") commit_limit = kib * 1024;
-  }
-  switch (read_number("/proc/sys/vm/overcommit_memory")) {
-    case 0: options.commit_limit = mem_total + swap_total; break;
-    case 1: options.commit_limit = UINT64_MAX; break;
-    default: options.commit_limit = commit_limit; break;
-  }
-  return options;
-}
+tinyelf::CheckOptions machine_options() { return tinyelf::CheckOptions::host(); }
 
 Verdict predicted(const std::vector<tinyelf::Finding>& findings) {
   const auto worst = tinyelf::worst_severity(findings);

@@ -76,6 +76,8 @@ struct Finding {
   std::string message;  // what is wrong, in the file's terms: "e_phentsize is 64, the kernel requires 56"
 };
 
+// The facts about the machine that runs the file which decide what execve does with it. The
+// defaults describe a Debian machine of no particular size; CheckOptions::host() reads this one.
 struct CheckOptions {
   // vm.mmap_min_addr of the machine that will run the file (Debian's default: 65536). Processes
   // with CAP_SYS_RAWIO (root) ignore it; 0 turns the check off.
@@ -90,6 +92,12 @@ struct CheckOptions {
   // non-executable file, or one that is not an x86-64 ELF file, makes execve fail. When false,
   // check() judges the file alone and says nothing about the interpreter.
   bool resolve_interpreter = true;
+
+  // The facts of the running machine, for a program started by an unprivileged process:
+  // vm.mmap_min_addr from /proc/sys/vm/mmap_min_addr (as it is, although root ignores it), and
+  // the commit limit from vm.overcommit_memory and /proc/meminfo (0: RAM + swap, 1: none,
+  // 2: CommitLimit). A fact it cannot read keeps its default.
+  static CheckOptions host();
 };
 
 // Judges `file` as execve on x86-64 Linux would, without running it. Findings come in the order
