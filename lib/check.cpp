@@ -27,6 +27,7 @@
 #include <string>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +81,7 @@ std::string type_name(std::uint16_t type) {
 // How the kernel maps one PT_LOAD, in the addresses of the file (for ET_DYN the kernel adds one
 // load bias to all of them, which changes no comparison made here).
 struct Mapping {
+  std::size_t index = 0;         // in the program header table
   const ProgramHeader* phdr = nullptr;
   std::uint64_t start = 0;       // first mapped page
   std::uint64_t file_end = 0;    // end of the pages mapped from the file
@@ -170,6 +172,7 @@ bool check_interpreter(const ElfView& view, std::span<const std::uint8_t> file, 
 Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, std::uint64_t file_size,
                     const CheckOptions& options, Report& report) {
   Mapping m;
+  m.index = index;
   m.phdr = &p;
   const std::uint64_t offset_in_page = page_offset(p.p_vaddr);
   m.start = page_start(p.p_vaddr);
@@ -193,9 +196,11 @@ Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, st
   };
 
   // elf_map(): the file pages, from the page holding p_offset to the page holding p_vaddr.
+  bool file_mapped = false;
   if (p.p_filesz != 0) {
     const std::uint64_t size = page_align(p.p_filesz + offset_in_page);  // may wrap to 0, as in the kernel
     m.file_base = p.p_offset - offset_in_page;
+    file_mapped = size != 0;
     if (size != 0) {
       if (page_offset(m.file_base) != 0) {
         crash("misaligned-segment",
@@ -224,6 +229,30 @@ Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, st
                           "bytes): zeroing it past p_filesz faults and the kernel kills the process with SIGSEGV",
                           m.file_base + page_start(zero_from), file_size));
     }
+  }
+
+  // make_prot() turns PF_W and PF_X into PROT_WRITE | PROT_EXEC. Under PR_SET_MDWE, mmap_region()
+  // (mm/mmap.c) refuses such a mapping (map_deny_write_exec(): EACCES), elf_map() fails and the
+  // kernel kills the process. Only the file mapping is checked: the zero-filled pages past it come
+  // from vm_brk_flags(), which MDWE does not look at, so a segment with p_filesz 0 still runs.
+  if (is_writable(p) && is_executable(p)) {
+    constexpr std::string_view kLdWarns = "GNU ld warns of such a segment (\"has a LOAD segment with RWX permissions\")";
+    if (!file_mapped)
+      report.add("writable-and-executable-segment", Severity::kHardening,
+                 fmt::format("program header {}: p_flags {:#x} make the segment's zero-filled memory writable and "
+                             "executable: it runs, even under PR_SET_MDWE (vm_brk does not check it), but {}",
+                             index, p.p_flags, kLdWarns));
+    else if (options.deny_write_execute)
+      crash("writable-and-executable-segment",
+            fmt::format("p_flags {:#x} make the segment writable and executable: under PR_SET_MDWE (systemd's "
+                        "MemoryDenyWriteExecute=yes) mmap refuses it and the kernel kills the process with SIGSEGV",
+                        p.p_flags));
+    else
+      report.add("writable-and-executable-segment", Severity::kHardening,
+                 fmt::format("program header {}: p_flags {:#x} make the segment writable and executable: it runs, "
+                             "but a process under PR_SET_MDWE (systemd's MemoryDenyWriteExecute=yes) is killed at "
+                             "exec, and {}",
+                             index, p.p_flags, kLdWarns));
   }
 
   // The sanity checks after elf_load() in load_elf_binary(), on the raw p_vaddr.
@@ -397,11 +426,17 @@ CheckOptions CheckOptions::host() {
   CheckOptions options;
   if (const auto value = read_number("/proc/sys/vm/mmap_min_addr")) options.mmap_min_addr = *value;
   if (const auto value = host_commit_limit()) options.commit_limit = *value;
+  // PR_GET_MDWE returns the flags; the new mm of a child, and of execve, keeps MMF_HAS_MDWE unless
+  // PR_MDWE_NO_INHERIT is set (mmf_init_flags in include/linux/mm_types.h).
+  const int mdwe = ::prctl(detail::kPrGetMdwe, 0L, 0L, 0L, 0L);
+  options.deny_write_execute =
+      mdwe > 0 && (mdwe & detail::kMdweRefuseExecGain) != 0 && (mdwe & detail::kMdweNoInherit) == 0;
   return options;
 }
 
 std::string_view to_string(Severity severity) noexcept {
   switch (severity) {
+    case Severity::kHardening: return "hardening";
     case Severity::kTooling: return "tooling";
     case Severity::kCrashesAfterExec: return "crashes after exec";
     case Severity::kRefused: return "refused";
@@ -518,10 +553,12 @@ std::vector<Finding> check(std::span<const std::uint8_t> file, const CheckOption
 void detail::verify_linked(std::span<const std::uint8_t> file, bool conformant) noexcept {
   std::vector<Finding> findings;
   try {
-    findings = check(file);
+    findings = check(file);  // the default options: the file must run anywhere, not just here
   } catch (...) {
     return;  // out of memory while checking: nothing learned about the file
   }
+  // Hardening findings are choices of the layout (one RWX segment), not bugs.
+  std::erase_if(findings, [](const Finding& f) { return f.severity == Severity::kHardening; });
   const auto worst = worst_severity(findings);
   if (!worst || (*worst == Severity::kTooling && !conformant)) return;
   std::fputs("tinyelf: internal error: link() produced a file that check() rejects:\n", stderr);
