@@ -14,6 +14,11 @@
 // p_vaddr but in the same page (the compact layout's) runs, and a read-only segment keeps the file
 // bytes past p_filesz in its last page.
 //
+// Two facts of the machine change what the mapping does (CheckOptions): under PR_SET_MDWE a
+// writable and executable segment cannot be mapped (crashes after exec; elsewhere a hardening
+// finding), and with protection keys a segment with PF_X alone is execute-only, which only some
+// programs survive (depends on the code).
+//
 // Tooling findings are only those an ELF tool was seen to fail on (readelf, file, objdump,
 // eu-elflint --strict); p_filesz past the end of the file, e_ehsize, or an entry point outside
 // [p_vaddr, p_vaddr + p_memsz) bother none of them.
@@ -24,7 +29,9 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -287,6 +294,44 @@ Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, st
   return m;
 }
 
+// Whether some page of [start, end) is left to the mapping that made it: the segments after it
+// (`later`) are mapped over it with MAP_FIXED, each replacing the pages it covers.
+bool keeps_a_page(std::uint64_t start, std::uint64_t end, std::span<const Mapping> later) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> covered;
+  for (const Mapping& m : later)
+    if (m.end > m.start) covered.emplace_back(m.start, m.end);
+  std::sort(covered.begin(), covered.end());
+  std::uint64_t next = start;  // the first page not yet known to be replaced
+  for (const auto& [from, to] : covered) {
+    if (from > next) break;
+    next = std::max(next, to);
+    if (next >= end) return false;
+  }
+  return next < end;
+}
+
+// With protection keys, make_prot() gives PF_X alone PROT_EXEC alone, and do_mmap() (mm/mmap.c)
+// maps that with the execute-only key, whose PKRU bits deny every data access, the kernel's own
+// copies from user memory included. The kernel itself reads nothing there, so whether the process
+// survives depends on its code: one that only executes there runs, one that loads its constants
+// or data from there gets SIGSEGV, one that hands them to a system call gets EFAULT. The zero-
+// filled pages past the file pages come from vm_brk_flags() and stay readable and writable.
+void check_execute_only(std::span<const Mapping> mappings, const CheckOptions& options, Report& report) {
+  if (!options.protection_keys) return;
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    const Mapping& m = mappings[i];
+    const ProgramHeader& p = *m.phdr;
+    if ((p.p_flags & (detail::PF_R | detail::PF_W | detail::PF_X)) != detail::PF_X) continue;
+    if (m.file_end <= m.start || !keeps_a_page(m.start, m.file_end, mappings.subspan(i + 1))) continue;
+    report.add("execute-only-segment", Severity::kDependsOnCode,
+               fmt::format("program header {}: p_flags {:#x} give PF_X alone: with protection keys the kernel maps "
+                           "its file pages ({:#x} to {:#x}) execute-only; code there runs, but a load from them "
+                           "faults (SIGSEGV) and a system call reading them fails (EFAULT), so the program works "
+                           "only if it never reads its own bytes there (constants, strings, data)",
+                           m.index, p.p_flags, m.start, m.file_end));
+  }
+}
+
 // What the CPU finds at the entry point.
 void check_entry(const ElfHeader& h, const std::vector<Mapping>& mappings, std::uint64_t file_size, bool dyn,
                  Report& report) {
@@ -420,12 +465,30 @@ std::optional<std::uint64_t> host_commit_limit() {
   return *mode == 0 ? mem_total + swap_total : commit_limit;
 }
 
+// Whether the first CPU in /proc/cpuinfo lists both flags: pku (the CPU has protection keys) and
+// ospke (the kernel enabled them: X86_FEATURE_OSPKE, which execute_only_pkey() tests).
+bool host_protection_keys() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (!line.starts_with("flags")) continue;
+    bool pku = false, ospke = false;
+    std::istringstream flags(line.substr(line.find(':') + 1));
+    for (std::string flag; flags >> flag;) {
+      pku |= flag == "pku";
+      ospke |= flag == "ospke";
+    }
+    return pku && ospke;
+  }
+  return false;
+}
+
 }  // namespace
 
 CheckOptions CheckOptions::host() {
   CheckOptions options;
   if (const auto value = read_number("/proc/sys/vm/mmap_min_addr")) options.mmap_min_addr = *value;
   if (const auto value = host_commit_limit()) options.commit_limit = *value;
+  options.protection_keys = host_protection_keys();
   // PR_GET_MDWE returns the flags; the new mm of a child, and of execve, keeps MMF_HAS_MDWE unless
   // PR_MDWE_NO_INHERIT is set (mmf_init_flags in include/linux/mm_types.h).
   const int mdwe = ::prctl(detail::kPrGetMdwe, 0L, 0L, 0L, 0L);
@@ -438,6 +501,7 @@ std::string_view to_string(Severity severity) noexcept {
   switch (severity) {
     case Severity::kHardening: return "hardening";
     case Severity::kTooling: return "tooling";
+    case Severity::kDependsOnCode: return "depends on the code";
     case Severity::kCrashesAfterExec: return "crashes after exec";
     case Severity::kRefused: return "refused";
   }
@@ -541,6 +605,7 @@ std::vector<Finding> check(std::span<const std::uint8_t> file, const CheckOption
             std::all_of(mappings.begin(), mappings.end(), [](const Mapping& m) { return m.valid; });
         // With an interpreter the kernel starts the interpreter, not e_entry.
         if (all_mapped && !interpreter) check_entry(h, mappings, view.file_size, dyn, report);
+        if (all_mapped) check_execute_only(mappings, options, report);
       }
     }
   }

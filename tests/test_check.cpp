@@ -37,14 +37,32 @@ using Bytes = std::vector<std::uint8_t>;
 
 // --- Programs whose work is observable: exit status 42 (and, for hello, what they print). ---
 
+// How a program reads its own bytes, which decides what it does when the kernel maps them
+// unreadable (an execute-only segment with protection keys, or a segment without permissions).
+enum class Reads {
+  kNothing,     // it only executes them: it still does its work
+  kLoad,        // it loads its .data: the load faults (SIGSEGV)
+  kSystemCall,  // it hands its .rodata to write(): the kernel's copy faults, write() fails with
+                // EFAULT, and the program exits 42 having printed nothing
+};
+
 struct TestProgram {
   std::string name;
   Bytes bytes;
   std::string expected_out;  // what a run that did its work prints
+  Reads reads = Reads::kNothing;
+  // Which segments hold what it reads, by their flags in the unchanged file: kPfX, the one with
+  // its code (.rodata), or kPfW, a writable one (.data), whether code and data share one segment
+  // or not.
+  std::uint32_t reads_from = 0;
 };
 
-TestProgram make(std::string name, const tinyelf::Image& image, std::string expected_out = "") {
-  return {std::move(name), Bytes(image.bytes().begin(), image.bytes().end()), std::move(expected_out)};
+constexpr std::uint32_t kPfX = 1, kPfW = 2;  // p_flags
+
+TestProgram make(std::string name, const tinyelf::Image& image, std::string expected_out = "",
+                 Reads reads = Reads::kNothing, std::uint32_t reads_from = 0) {
+  return {std::move(name), Bytes(image.bytes().begin(), image.bytes().end()), std::move(expected_out), reads,
+          reads_from};
 }
 
 TestProgram exit42_program(tinyelf::Layout layout = tinyelf::Layout::kConformant) {
@@ -73,7 +91,7 @@ TestProgram hello_program(tinyelf::Layout layout = tinyelf::Layout::kConformant)
   a.mov(x86::edi, 42);
   a.syscall();
   return make(layout == tinyelf::Layout::kCompact ? "hello-compact" : "hello", program.link({.layout = layout}),
-              std::string(kMessage));
+              std::string(kMessage), Reads::kSystemCall, kPfX);
 }
 
 // A writable segment with data in the file and 16 KiB of bss past it (anonymous pages from
@@ -91,7 +109,7 @@ TestProgram bss_program() {
   a.add(x86::edi, x86::eax);
   a.mov(x86::eax, 60);  // SYS_exit
   a.syscall();
-  return make("bss", program.link());
+  return make("bss", program.link(), "", Reads::kLoad, kPfW);
 }
 
 // The 80-byte compact layout, by hand: the program header overlaps the ELF header at file
@@ -182,6 +200,17 @@ Bytes store_and_load_code(std::uint32_t address) {
   return concat(concat(concat(concat({0xc6, 0x04, 0x25}, le32(address)), {42, 0x0f, 0xb6, 0x3c, 0x25}), le32(address)),
                 kExitWithEdi);
 }
+
+// write(1, data, 5); exit(-rax): exits 251 having printed the 5 bytes, or 14 (EFAULT) printing nothing.
+Bytes write_own_data_code() {
+  const Bytes head = {0xb8, 1, 0, 0, 0, 0xbf, 1, 0, 0, 0, 0x48, 0x8d, 0x35};  // mov eax, 1; mov edi, 1; lea rsi, [rip + data]
+  const Bytes tail = {0xba, 5, 0, 0, 0, 0x0f, 0x05, 0xf7, 0xd8, 0x89, 0xc7};   // mov edx, 5; syscall; neg eax; mov edi, eax
+  return concat(concat(concat(head, le32(static_cast<std::uint32_t>(kDataAt - (kCodeAt + head.size() + 4)))), tail),
+                kExitWithEdi);
+}
+// xor eax, eax; xor ecx, ecx; xor edx, edx; wrpkru (PKRU = 0: every protection key allows every
+// access), then load_own_data_code. Only on a CPU with protection keys: elsewhere wrpkru is #UD.
+const Bytes kAllowAllKeys = {0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef};
 
 // The header bytes the kernel reads (fs/binfmt_elf.c): the magic, e_type, e_machine, e_entry,
 // e_phoff, e_phentsize, e_phnum, and every program header field but p_paddr, and p_align only for
@@ -330,6 +359,8 @@ bool kernel_has_mdwe() { return ::prctl(tinyelf::detail::kPrGetMdwe, 0L, 0L, 0L,
 // What the kernel on this machine enforces for an unprivileged process.
 tinyelf::CheckOptions machine_options() { return tinyelf::CheckOptions::host(); }
 
+// What check() says execve does. "Depends on the code" is a start: execve succeeds and the first
+// instruction runs; the tests that know the code judge the rest.
 Verdict predicted(const std::vector<tinyelf::Finding>& findings) {
   const auto worst = tinyelf::worst_severity(findings);
   if (worst == tinyelf::Severity::kRefused) return Verdict::kRefused;
@@ -482,14 +513,15 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
     tinyelf::Severity severity;
     Bytes file;
   };
-  // Two limits depend on the machine: with vm.mmap_min_addr = 0 a segment at 0 maps, and with
-  // vm.overcommit_memory = 1 any size is committed. There the finding is rightly absent, and the
-  // file must run.
+  // Three facts depend on the machine: with vm.mmap_min_addr = 0 a segment at 0 maps, with
+  // vm.overcommit_memory = 1 any size is committed, and without protection keys PF_X alone is
+  // readable. There the finding is rightly absent, and the file must run.
   // Under PR_SET_MDWE (a test run by a systemd unit with MemoryDenyWriteExecute=yes) a W+X
   // segment is killed at exec; elsewhere it is a hardening finding.
   const S write_execute = options.deny_write_execute ? S::kCrashesAfterExec : S::kHardening;
   auto machine_allows = [&](const std::string& id) {
     return (id == "segment-below-mmap-min-addr" && options.mmap_min_addr == 0) ||
+           (id == "execute-only-segment" && !options.protection_keys) ||
            ((id == "segment-too-large" || id == "bss-too-large") && options.commit_limit == UINT64_MAX);
   };
   const std::vector<Case> cases = {
@@ -537,6 +569,7 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
             std::uint16_t{64})},
       {"bad-align", S::kTooling, with(exit42, kPAlign, std::uint64_t{0x3000})},
       {"writable-and-executable-segment", write_execute, with(exit42, kPFlags, std::uint32_t{7})},
+      {"execute-only-segment", S::kDependsOnCode, with(exit42, kPFlags, std::uint32_t{1})},  // reads nothing: runs
   };
 
   const fs::path path = exec_folder() / "handmade";
@@ -558,8 +591,9 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
     CHECK_FALSE(it->message.empty());
     CHECK(tinyelf::worst_severity(findings) == c.severity);
   }
-  // Every finding id check() has: 10 refused, 15 crashes after exec, 6 tooling, 1 hardening.
-  CHECK(ids.size() == 32);
+  // Every finding id check() has: 10 refused, 15 crashes after exec, 1 depends on the code,
+  // 6 tooling, 1 hardening.
+  CHECK(ids.size() == 33);
 }
 
 // PR_SET_MDWE refuses a mapping both writable and executable (map_deny_write_exec() in
@@ -610,6 +644,73 @@ TEST_CASE("a writable and executable segment runs, and is killed under PR_SET_MD
       CHECK(agrees(predicted(findings), program, outcome));
       if (expected == S::kCrashesAfterExec) CHECK(outcome.signal == SIGSEGV);
     }
+  }
+}
+
+// make_prot() maps PF_X alone as PROT_EXEC alone. With protection keys (pku and ospke) do_mmap()
+// gives it the execute-only key, whose PKRU bits deny data access; without them x86 page tables
+// cannot deny reads and it is as readable as R+X. Which programs survive depends on their code:
+// each file here runs for real and must do what this machine's CPU makes of it.
+TEST_CASE("an execute-only segment breaks the programs that read it, with protection keys", "[check][kernel]") {
+  const tinyelf::CheckOptions host = machine_options();
+  const bool keys = host.protection_keys;
+  WARN("protection keys (pku and ospke in /proc/cpuinfo): " << (keys ? "yes" : "no"));
+  struct Case {
+    std::string name;
+    Bytes file;
+    bool finding;  // check() reports execute-only-segment when given protection keys
+    int status_with_keys, status_without_keys;  // exit status, or -SIGSEGV
+    std::string out_with_keys, out_without_keys;
+  };
+  constexpr int kSegv = -SIGSEGV;
+  const std::vector<Case> cases = {
+      {"only executes", handmade({{.flags = 1}}, kExit42Code), true, 42, 42, "", ""},
+      {"loads its data", handmade({{.flags = 1}}, load_own_data_code()), true, kSegv, 42, "", ""},
+      // p_flags bits above PF_R are ignored: 0x51 is PF_X alone
+      {"loads its data, p_flags 0x51", handmade({{.flags = 0x51}}, load_own_data_code()), true, kSegv, 42, "", ""},
+      {"writes its data", handmade({{.flags = 1}}, write_own_data_code(), {'h', 'e', 'l', 'l', 'o'}), true, 14, 251,
+       "", "hello"},
+      // The zero-filled pages past the file pages come from vm_brk_flags(): readable and writable.
+      {"uses its zero-filled pages", handmade({{.flags = 1, .memsz = 0x3000}}, store_and_load_code(kBase + 0x1800)),
+       true, 42, 42, "", ""},
+      // A later segment mapped over the same page replaces the execute-only one (MAP_FIXED)...
+      {"mapped over by R+X", handmade({{.flags = 1}, {.flags = 5}}, load_own_data_code()), false, 42, 42, "", ""},
+      // ...and a later execute-only one replaces a readable one.
+      {"mapped over R+X", handmade({{.flags = 5}, {.flags = 1}}, load_own_data_code()), true, kSegv, 42, "", ""},
+      // PF_W makes it readable: x86 has no writable page that cannot be read.
+      {"PF_W and PF_X", handmade({{.flags = 3}}, load_own_data_code()), false, 42, 42, "", ""},
+  };
+  tinyelf::CheckOptions with_keys = host, without_keys = host;
+  with_keys.protection_keys = true;
+  without_keys.protection_keys = false;
+  const fs::path path = exec_folder() / "execute-only";
+  for (const Case& c : cases) {
+    for (const bool k : {true, false}) {
+      const auto findings = tinyelf::check(c.file, k ? with_keys : without_keys);
+      INFO(c.name << (k ? ", with protection keys" : ", without") << describe(findings));
+      CHECK(has_finding(findings, "execute-only-segment") == (k && c.finding));
+      if (k && c.finding) {
+        CHECK(tinyelf::worst_severity(findings) == tinyelf::Severity::kDependsOnCode);
+      } else {
+        CHECK((predicted(findings) == Verdict::kRuns));
+      }
+    }
+    write_executable(path, c.file);
+    const Outcome outcome = execute(path);
+    INFO(c.name << ": " << describe(outcome));
+    CHECK(outcome.exec_errno == 0);
+    const int status = outcome.signal != 0 ? -outcome.signal : outcome.status;
+    CHECK(status == (keys ? c.status_with_keys : c.status_without_keys));
+    CHECK(outcome.out == (keys ? c.out_with_keys : c.out_without_keys));
+  }
+  if (keys) {
+    // What a CPU without protection keys does: with PKRU cleared the same load succeeds, so the
+    // page tables allow reading and only the key denies it.
+    write_executable(path, handmade({{.flags = 1}}, concat(kAllowAllKeys, load_own_data_code(kAllowAllKeys.size()))));
+    const Outcome outcome = execute(path);
+    INFO(describe(outcome));
+    CHECK(outcome.signal == 0);
+    CHECK(outcome.status == 42);
   }
 }
 
@@ -671,8 +772,16 @@ TEST_CASE("the table size cap is an option: 4096 bytes on Linux 6.1 and older", 
 // starts being PT_LOAD. For those check() can only promise the first half: if it says refused,
 // execve fails, and if it says the file runs, execve succeeds; what the changed program then does
 // is counted as "changed program".
+//
+// Permissions are judged with what the test knows of each program's code (TestProgram::reads):
+// when a segment holding bytes the program reads becomes unreadable on this machine (PROT_NONE,
+// or PF_X alone with protection keys) and check() says it starts, the program must break the way
+// its code does: a load gets SIGSEGV, a write() of its message fails with EFAULT. check() must
+// have said "depends on the code" for an execute-only segment. Besides the random mutants, every
+// permission of every PT_LOAD is tried, which random bytes rarely hit.
 struct MutantRun {
   int total = 0, agreed = 0, code_changed = 0, timeouts = 0;
+  int unreadable = 0, execute_only = 0;  // runs of a program whose own bytes became unreadable
   int by_verdict[3] = {0, 0, 0};
   std::vector<std::string> disagreements;
 };
@@ -694,6 +803,20 @@ bool changes_program(const tinyelf::ElfView& view, const tinyelf::ElfView& origi
     if (p.p_memsz < o.p_memsz) return true;
   }
   return false;
+}
+
+// Whether the kernel maps a PT_LOAD with these p_flags unreadable: PROT_NONE, or, with protection
+// keys, PROT_EXEC alone (the execute-only key). Without them PROT_EXEC alone is readable.
+bool unreadable(std::uint32_t flags, bool protection_keys) {
+  flags &= 7;
+  return flags == 0 || (flags == 1 && protection_keys);
+}
+
+// What a program does when the bytes it reads are unreadable (TestProgram::reads).
+bool broke_as_expected(const TestProgram& program, const Outcome& o) {
+  if (o.exec_errno != 0) return false;
+  if (program.reads == Reads::kLoad) return o.signal == SIGSEGV;
+  return o.signal == 0 && o.status == 42 && o.out.empty();  // write() failed with EFAULT
 }
 
 // Runs `kMutantsPerProgram` mutants of each program (the same ones on every call) and compares
@@ -720,23 +843,12 @@ MutantRun run_mutants(const std::vector<TestProgram>& programs, const tinyelf::C
     const tinyelf::ElfView original_view = tinyelf::inspect(program.bytes);
     const std::size_t header_size = headers_end(program.bytes);
     const std::vector<bool> kernel_reads = kernel_read_bytes(program.bytes);
-    for (int n = 0; n < kMutantsPerProgram; ++n) {
-      Bytes mutant = program.bytes;
-      std::vector<std::size_t> offsets;
-      const int count = random() % 10 < 7 ? 1 : 2;
-      for (int k = 0; k < count; ++k) {
-        const std::size_t offset = random() % header_size;
-        const int how = static_cast<int>(random() % 10);
-        if (how < 5) mutant[offset] = static_cast<std::uint8_t>(random());
-        else if (how < 8) mutant[offset] = interesting[random() % std::size(interesting)];
-        else mutant[offset] ^= static_cast<std::uint8_t>(1u << (random() % 8));
-        offsets.push_back(offset);
-      }
-      if (mutant == program.bytes) {
-        --n;
-        continue;
-      }
 
+    // Runs one mutant and judges check()'s prediction.
+    auto judge = [&](const Bytes& mutant) {
+      std::vector<std::size_t> offsets;  // the bytes that differ
+      for (std::size_t i = 0; i < mutant.size(); ++i)
+        if (mutant[i] != program.bytes[i]) offsets.push_back(i);
       const auto findings = tinyelf::check(mutant, options);
       const Verdict verdict = predicted(findings);
       write_executable(path, mutant);
@@ -745,12 +857,29 @@ MutantRun run_mutants(const std::vector<TestProgram>& programs, const tinyelf::C
       const tinyelf::ElfView view = tinyelf::inspect(mutant);
       bool changes_code = changes_program(view, original_view);
       for (const std::size_t offset : offsets) changes_code |= !kernel_reads[offset];
+      // Did a segment holding what the program reads become unreadable on this machine?
+      bool reads_unreadable = false, execute_only = false;
+      for (std::size_t i = 0; i < std::min(view.program_headers.size(), original_view.program_headers.size()); ++i) {
+        const std::uint32_t flags = view.program_headers[i].p_flags;
+        if (view.program_headers[i].p_type != 1 ||
+            (original_view.program_headers[i].p_flags & program.reads_from) == 0 ||
+            !unreadable(flags, options.protection_keys))
+          continue;
+        reads_unreadable = true;
+        execute_only |= (flags & 7) == 1;
+      }
 
       ++run.total;
       ++run.by_verdict[static_cast<int>(verdict)];
       run.timeouts += outcome.timed_out();
       bool ok = agrees(verdict, program, outcome);
-      if (!ok && changes_code && verdict == Verdict::kRuns && outcome.exec_errno == 0) {
+      if (reads_unreadable && !changes_code && verdict == Verdict::kRuns) {
+        // check() says the process starts (and, for an execute-only segment, that its code decides
+        // the rest); the test knows what this program reads, so it knows how it must break.
+        ok = broke_as_expected(program, outcome) && (!execute_only || has_finding(findings, "execute-only-segment"));
+        ++run.unreadable;
+        run.execute_only += execute_only;
+      } else if (!ok && changes_code && verdict == Verdict::kRuns && outcome.exec_errno == 0) {
         ++run.code_changed;
         ok = true;
       }
@@ -763,6 +892,32 @@ MutantRun run_mutants(const std::vector<TestProgram>& programs, const tinyelf::C
         run.disagreements.push_back(fmt::format("{}:{}: predicted {}, but {}{}", program.name, bytes, name(verdict),
                                                 describe(outcome), describe(findings)));
       }
+    };
+
+    for (int n = 0; n < kMutantsPerProgram; ++n) {
+      Bytes mutant = program.bytes;
+      const int count = random() % 10 < 7 ? 1 : 2;
+      for (int k = 0; k < count; ++k) {
+        const std::size_t offset = random() % header_size;
+        const int how = static_cast<int>(random() % 10);
+        if (how < 5) mutant[offset] = static_cast<std::uint8_t>(random());
+        else if (how < 8) mutant[offset] = interesting[random() % std::size(interesting)];
+        else mutant[offset] ^= static_cast<std::uint8_t>(1u << (random() % 8));
+      }
+      if (mutant == program.bytes) {
+        --n;
+        continue;
+      }
+      judge(mutant);
+    }
+    // Every permission of every PT_LOAD: the programs that read their own bytes break in
+    // execute-only segments (with protection keys), W+X is killed under MDWE, and a segment
+    // without PF_X cannot hold the entry point.
+    for (std::size_t i = 0; i < original_view.program_headers.size(); ++i) {
+      if (original_view.program_headers[i].p_type != 1) continue;
+      const std::size_t at = original_view.header.e_phoff + 56 * i + 4;  // p_flags
+      for (std::uint8_t flags = 0; flags < 8; ++flags)
+        if (flags != program.bytes[at]) judge(with(program.bytes, at, flags));
     }
   }
   return run;
@@ -773,9 +928,10 @@ void report(const MutantRun& run, const std::string& pass) {
   const std::string summary = fmt::format(
       "{}: check() vs the kernel: {}/{} mutants agree ({:.2f}%); predicted runs {}, crashes after exec {}, refused "
       "{}; {} runs of a changed program (counted as agreeing: execve succeeded as predicted; {} of them looped "
-      "until stopped)",
+      "until stopped); {} runs of a program whose own bytes became unreadable, {} of them execute-only, broke as "
+      "its code must",
       pass, run.agreed, run.total, 100.0 * run.agreed / run.total, run.by_verdict[0], run.by_verdict[1],
-      run.by_verdict[2], run.code_changed, run.timeouts);
+      run.by_verdict[2], run.code_changed, run.timeouts, run.unreadable, run.execute_only);
   std::cout << summary << "\n";
   WARN(summary);
   for (std::size_t i = 0; i < std::min<std::size_t>(run.disagreements.size(), 60); ++i)
@@ -788,8 +944,10 @@ void report(const MutantRun& run, const std::string& pass) {
 
 // The machine facts check() is given, as one line.
 std::string describe(const tinyelf::CheckOptions& o) {
-  return fmt::format("Linux {}, vm.mmap_min_addr {}, commit limit {}, PR_SET_MDWE {}{}", kernel_release(),
-                     o.mmap_min_addr, o.commit_limit == UINT64_MAX ? "none" : std::to_string(o.commit_limit),
+  return fmt::format("Linux {}, vm.mmap_min_addr {}, commit limit {}, protection keys {}, PR_SET_MDWE {}{}",
+                     kernel_release(), o.mmap_min_addr,
+                     o.commit_limit == UINT64_MAX ? "none" : std::to_string(o.commit_limit),
+                     o.protection_keys ? "yes (PF_X alone is execute-only)" : "no (PF_X alone is readable)",
                      kernel_has_mdwe() ? "available" : "missing", o.deny_write_execute ? " and set" : "");
 }
 
