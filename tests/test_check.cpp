@@ -976,6 +976,13 @@ TEST_CASE("check() agrees with the kernel on thousands of header mutants", "[che
 }
 
 #ifdef TINYELF_CHECK_BINARY
+// stderr without the line of machine facts tinyelf-check prints first.
+std::string errors(const test::Process& p) {
+  const std::size_t end = p.err.find('\n');
+  REQUIRE(p.err.starts_with("tinyelf-check: assuming vm.mmap_min_addr "));
+  return p.err.substr(end + 1);
+}
+
 TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2", "[check][tool]") {
   const fs::path folder = exec_folder();
   const fs::path good = folder / "tool-good", bad = folder / "tool-bad", compact = folder / "tool-compact";
@@ -986,6 +993,7 @@ TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2"
   test::Process p = test::spawn({TINYELF_CHECK_BINARY, good.string()});
   CHECK(p.exit_code == 0);
   CHECK(p.out.empty());
+  CHECK(errors(p).empty());
 
   p = test::spawn({TINYELF_CHECK_BINARY, compact.string()});
   CHECK(p.exit_code == 0);  // tooling findings only: it runs
@@ -997,7 +1005,7 @@ TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2"
 
   p = test::spawn({TINYELF_CHECK_BINARY, (folder / "missing").string(), good.string()});
   CHECK(p.exit_code == 2);
-  CHECK(p.err == (folder / "missing").string() + ": error: cannot read the file: No such file or directory\n");
+  CHECK(errors(p) == (folder / "missing").string() + ": error: cannot read the file: No such file or directory\n");
 
   p = test::spawn({TINYELF_CHECK_BINARY, folder.string()});
   CHECK(p.exit_code == 2);
@@ -1012,9 +1020,63 @@ TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2"
                          tinyelf::inspect(exit42_program().bytes).header.e_entry - 0x3ff000);
   write_executable(bad, low);
   CHECK(test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr=4096", bad.string()}).exit_code == 0);
-  p = test::spawn({TINYELF_CHECK_BINARY, bad.string()});
+  CHECK(test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr", "4096", bad.string()}).exit_code == 0);
+  for (const std::string option : {"--mmap-min-addr=65536", "--mmap-min-addr=0x10000"}) {
+    p = test::spawn({TINYELF_CHECK_BINARY, option, bad.string()});
+    CHECK(p.exit_code == 1);
+    CHECK(p.out.find("crashes after exec") != std::string::npos);
+    CHECK(p.out.find("[segment-below-mmap-min-addr]") != std::string::npos);
+  }
+  for (const std::string value : {"", "-1", "4k"}) {
+    p = test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr=" + value, good.string()});
+    CHECK(p.exit_code == 2);
+    CHECK(p.err == "tinyelf-check: --mmap-min-addr needs a number, got \"" + value + "\"\n");
+  }
+  CHECK(test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr"}).exit_code == 2);
+}
+
+TEST_CASE("tinyelf-check says which machine facts it assumed: this machine's, or the options'", "[check][tool]") {
+  const fs::path folder = exec_folder();
+  const fs::path rwx = folder / "tool-rwx", xonly = folder / "tool-execute-only";
+  write_executable(rwx, with(exit42_program().bytes, kPFlags, std::uint32_t{7}));
+  write_executable(xonly, with(exit42_program().bytes, kPFlags, std::uint32_t{1}));
+  const tinyelf::CheckOptions host = machine_options();
+
+  // The defaults are this machine's facts, all of them named on the first line of stderr.
+  test::Process p = test::spawn({TINYELF_CHECK_BINARY, rwx.string()});
+  const std::string facts = p.err.substr(0, p.err.find('\n'));
+  CHECK(facts == fmt::format("tinyelf-check: assuming vm.mmap_min_addr {} (this machine), protection keys {} (this "
+                             "machine), PR_SET_MDWE {} (this machine), commit limit {} (this machine)",
+                             host.mmap_min_addr, host.protection_keys ? "yes" : "no",
+                             host.deny_write_execute ? "yes" : "no",
+                             host.commit_limit == UINT64_MAX ? "none" : std::to_string(host.commit_limit)));
+
+  // A W+X segment: hardening (exit 0), or killed under MDWE (exit 1).
+  p = test::spawn({TINYELF_CHECK_BINARY, "--no-mdwe", rwx.string()});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.starts_with(rwx.string() + ": hardening: program header 0: p_flags 0x7 make the segment writable and "
+                                         "executable"));
+  CHECK(p.out.ends_with("[writable-and-executable-segment]\n"));
+  CHECK(p.err.find("PR_SET_MDWE no (--no-mdwe)") != std::string::npos);
+  p = test::spawn({TINYELF_CHECK_BINARY, "--mdwe", rwx.string()});
   CHECK(p.exit_code == 1);
-  CHECK(p.out.find("crashes after exec") != std::string::npos);
-  CHECK(p.out.find("[segment-below-mmap-min-addr]") != std::string::npos);
+  CHECK(p.out.starts_with(rwx.string() + ": crashes after exec: "));
+  CHECK(p.out.ends_with("[writable-and-executable-segment]\n"));
+  CHECK(p.err.find("PR_SET_MDWE yes (--mdwe)") != std::string::npos);
+
+  // PF_X alone: nothing without protection keys; "depends on the code" (exit 0) with them.
+  p = test::spawn({TINYELF_CHECK_BINARY, "--no-pku", xonly.string()});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.empty());
+  CHECK(p.err.find("protection keys no (--no-pku)") != std::string::npos);
+  p = test::spawn({TINYELF_CHECK_BINARY, "--pku", xonly.string()});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.starts_with(xonly.string() + ": depends on the code: program header 0: p_flags 0x1 give PF_X alone"));
+  CHECK(p.out.ends_with("[execute-only-segment]\n"));
+  CHECK(p.err.find("protection keys yes (--pku)") != std::string::npos);
+
+  p = test::spawn({TINYELF_CHECK_BINARY, "--help"});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.find("Each defaults to this machine's") != std::string::npos);
 }
 #endif
