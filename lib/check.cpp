@@ -14,6 +14,11 @@
 // p_vaddr but in the same page (the compact layout's) runs, and a read-only segment keeps the file
 // bytes past p_filesz in its last page.
 //
+// Two facts of the machine change what the mapping does (CheckOptions): under PR_SET_MDWE a
+// writable and executable segment cannot be mapped (crashes after exec; elsewhere a hardening
+// finding), and with protection keys a segment with PF_X alone is execute-only, which only some
+// programs survive (depends on the code).
+//
 // Tooling findings are only those an ELF tool was seen to fail on (readelf, file, objdump,
 // eu-elflint --strict); p_filesz past the end of the file, e_ehsize, or an entry point outside
 // [p_vaddr, p_vaddr + p_memsz) bother none of them.
@@ -22,10 +27,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +88,7 @@ std::string type_name(std::uint16_t type) {
 // How the kernel maps one PT_LOAD, in the addresses of the file (for ET_DYN the kernel adds one
 // load bias to all of them, which changes no comparison made here).
 struct Mapping {
+  std::size_t index = 0;         // in the program header table
   const ProgramHeader* phdr = nullptr;
   std::uint64_t start = 0;       // first mapped page
   std::uint64_t file_end = 0;    // end of the pages mapped from the file
@@ -169,6 +179,7 @@ bool check_interpreter(const ElfView& view, std::span<const std::uint8_t> file, 
 Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, std::uint64_t file_size,
                     const CheckOptions& options, Report& report) {
   Mapping m;
+  m.index = index;
   m.phdr = &p;
   const std::uint64_t offset_in_page = page_offset(p.p_vaddr);
   m.start = page_start(p.p_vaddr);
@@ -192,9 +203,11 @@ Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, st
   };
 
   // elf_map(): the file pages, from the page holding p_offset to the page holding p_vaddr.
+  bool file_mapped = false;
   if (p.p_filesz != 0) {
     const std::uint64_t size = page_align(p.p_filesz + offset_in_page);  // may wrap to 0, as in the kernel
     m.file_base = p.p_offset - offset_in_page;
+    file_mapped = size != 0;
     if (size != 0) {
       if (page_offset(m.file_base) != 0) {
         crash("misaligned-segment",
@@ -223,6 +236,30 @@ Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, st
                           "bytes): zeroing it past p_filesz faults and the kernel kills the process with SIGSEGV",
                           m.file_base + page_start(zero_from), file_size));
     }
+  }
+
+  // make_prot() turns PF_W and PF_X into PROT_WRITE | PROT_EXEC. Under PR_SET_MDWE, mmap_region()
+  // (mm/mmap.c) refuses such a mapping (map_deny_write_exec(): EACCES), elf_map() fails and the
+  // kernel kills the process. Only the file mapping is checked: the zero-filled pages past it come
+  // from vm_brk_flags(), which MDWE does not look at, so a segment with p_filesz 0 still runs.
+  if (is_writable(p) && is_executable(p)) {
+    constexpr std::string_view kLdWarns = "GNU ld warns of such a segment (\"has a LOAD segment with RWX permissions\")";
+    if (!file_mapped)
+      report.add("writable-and-executable-segment", Severity::kHardening,
+                 fmt::format("program header {}: p_flags {:#x} make the segment's zero-filled memory writable and "
+                             "executable: it runs, even under PR_SET_MDWE (vm_brk does not check it), but {}",
+                             index, p.p_flags, kLdWarns));
+    else if (options.deny_write_execute)
+      crash("writable-and-executable-segment",
+            fmt::format("p_flags {:#x} make the segment writable and executable: under PR_SET_MDWE (systemd's "
+                        "MemoryDenyWriteExecute=yes) mmap refuses it and the kernel kills the process with SIGSEGV",
+                        p.p_flags));
+    else
+      report.add("writable-and-executable-segment", Severity::kHardening,
+                 fmt::format("program header {}: p_flags {:#x} make the segment writable and executable: it runs, "
+                             "but a process under PR_SET_MDWE (systemd's MemoryDenyWriteExecute=yes) is killed at "
+                             "exec, and {}",
+                             index, p.p_flags, kLdWarns));
   }
 
   // The sanity checks after elf_load() in load_elf_binary(), on the raw p_vaddr.
@@ -255,6 +292,44 @@ Mapping map_segment(std::size_t index, const ProgramHeader& p, bool absolute, st
   }
   m.valid = ok;
   return m;
+}
+
+// Whether some page of [start, end) is left to the mapping that made it: the segments after it
+// (`later`) are mapped over it with MAP_FIXED, each replacing the pages it covers.
+bool keeps_a_page(std::uint64_t start, std::uint64_t end, std::span<const Mapping> later) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> covered;
+  for (const Mapping& m : later)
+    if (m.end > m.start) covered.emplace_back(m.start, m.end);
+  std::sort(covered.begin(), covered.end());
+  std::uint64_t next = start;  // the first page not yet known to be replaced
+  for (const auto& [from, to] : covered) {
+    if (from > next) break;
+    next = std::max(next, to);
+    if (next >= end) return false;
+  }
+  return next < end;
+}
+
+// With protection keys, make_prot() gives PF_X alone PROT_EXEC alone, and do_mmap() (mm/mmap.c)
+// maps that with the execute-only key, whose PKRU bits deny every data access, the kernel's own
+// copies from user memory included. The kernel itself reads nothing there, so whether the process
+// survives depends on its code: one that only executes there runs, one that loads its constants
+// or data from there gets SIGSEGV, one that hands them to a system call gets EFAULT. The zero-
+// filled pages past the file pages come from vm_brk_flags() and stay readable and writable.
+void check_execute_only(std::span<const Mapping> mappings, const CheckOptions& options, Report& report) {
+  if (!options.protection_keys) return;
+  for (std::size_t i = 0; i < mappings.size(); ++i) {
+    const Mapping& m = mappings[i];
+    const ProgramHeader& p = *m.phdr;
+    if ((p.p_flags & (detail::PF_R | detail::PF_W | detail::PF_X)) != detail::PF_X) continue;
+    if (m.file_end <= m.start || !keeps_a_page(m.start, m.file_end, mappings.subspan(i + 1))) continue;
+    report.add("execute-only-segment", Severity::kDependsOnCode,
+               fmt::format("program header {}: p_flags {:#x} give PF_X alone: with protection keys the kernel maps "
+                           "its file pages ({:#x} to {:#x}) execute-only; code there runs, but a load from them "
+                           "faults (SIGSEGV) and a system call reading them fails (EFAULT), so the program works "
+                           "only if it never reads its own bytes there (constants, strings, data)",
+                           m.index, p.p_flags, m.start, m.file_end));
+  }
 }
 
 // What the CPU finds at the entry point.
@@ -360,11 +435,73 @@ void check_tooling(const ElfView& view, Report& report) {
   }
 }
 
+// The first number in a /proc or /sys file, if it has one.
+std::optional<std::uint64_t> read_number(const char* path) {
+  std::ifstream in(path);
+  std::uint64_t value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
+// What the kernel commits to one mapping at most, or nullopt if /proc does not say. With
+// vm.overcommit_memory=0 it refuses one mapping larger than RAM + swap (__vm_enough_memory in
+// mm/util.c); 1 never refuses; 2 is approximated by CommitLimit.
+std::optional<std::uint64_t> host_commit_limit() {
+  const auto mode = read_number("/proc/sys/vm/overcommit_memory");
+  if (!mode) return std::nullopt;
+  if (*mode == 1) return UINT64_MAX;
+  std::uint64_t mem_total = 0, swap_total = 0, commit_limit = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    std::uint64_t kib = 0;
+    std::string unit;
+    meminfo >> kib;
+    std::getline(meminfo, unit);
+    if (key == "MemTotal:") mem_total = kib * 1024;
+    if (key == "SwapTotal:") swap_total = kib * 1024;
+    if (key == "CommitLimit:") commit_limit = kib * 1024;
+  }
+  if (mem_total == 0) return std::nullopt;
+  return *mode == 0 ? mem_total + swap_total : commit_limit;
+}
+
+// Whether the first CPU in /proc/cpuinfo lists both flags: pku (the CPU has protection keys) and
+// ospke (the kernel enabled them: X86_FEATURE_OSPKE, which execute_only_pkey() tests).
+bool host_protection_keys() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (!line.starts_with("flags")) continue;
+    bool pku = false, ospke = false;
+    std::istringstream flags(line.substr(line.find(':') + 1));
+    for (std::string flag; flags >> flag;) {
+      pku |= flag == "pku";
+      ospke |= flag == "ospke";
+    }
+    return pku && ospke;
+  }
+  return false;
+}
+
 }  // namespace
+
+CheckOptions CheckOptions::host() {
+  CheckOptions options;
+  if (const auto value = read_number("/proc/sys/vm/mmap_min_addr")) options.mmap_min_addr = *value;
+  if (const auto value = host_commit_limit()) options.commit_limit = *value;
+  options.protection_keys = host_protection_keys();
+  // PR_GET_MDWE returns the flags; the new mm of a child, and of execve, keeps MMF_HAS_MDWE unless
+  // PR_MDWE_NO_INHERIT is set (mmf_init_flags in include/linux/mm_types.h).
+  const int mdwe = ::prctl(detail::kPrGetMdwe, 0L, 0L, 0L, 0L);
+  options.deny_write_execute =
+      mdwe > 0 && (mdwe & detail::kMdweRefuseExecGain) != 0 && (mdwe & detail::kMdweNoInherit) == 0;
+  return options;
+}
 
 std::string_view to_string(Severity severity) noexcept {
   switch (severity) {
+    case Severity::kHardening: return "hardening";
     case Severity::kTooling: return "tooling";
+    case Severity::kDependsOnCode: return "depends on the code";
     case Severity::kCrashesAfterExec: return "crashes after exec";
     case Severity::kRefused: return "refused";
   }
@@ -468,6 +605,7 @@ std::vector<Finding> check(std::span<const std::uint8_t> file, const CheckOption
             std::all_of(mappings.begin(), mappings.end(), [](const Mapping& m) { return m.valid; });
         // With an interpreter the kernel starts the interpreter, not e_entry.
         if (all_mapped && !interpreter) check_entry(h, mappings, view.file_size, dyn, report);
+        if (all_mapped) check_execute_only(mappings, options, report);
       }
     }
   }
@@ -480,10 +618,12 @@ std::vector<Finding> check(std::span<const std::uint8_t> file, const CheckOption
 void detail::verify_linked(std::span<const std::uint8_t> file, bool conformant) noexcept {
   std::vector<Finding> findings;
   try {
-    findings = check(file);
+    findings = check(file);  // the default options: the file must run anywhere, not just here
   } catch (...) {
     return;  // out of memory while checking: nothing learned about the file
   }
+  // Hardening findings are choices of the layout (one RWX segment), not bugs.
+  std::erase_if(findings, [](const Finding& f) { return f.severity == Severity::kHardening; });
   const auto worst = worst_severity(findings);
   if (!worst || (*worst == Severity::kTooling && !conformant)) return;
   std::fputs("tinyelf: internal error: link() produced a file that check() rejects:\n", stderr);

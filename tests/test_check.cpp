@@ -4,17 +4,19 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <random>
 #include <set>
@@ -35,14 +37,32 @@ using Bytes = std::vector<std::uint8_t>;
 
 // --- Programs whose work is observable: exit status 42 (and, for hello, what they print). ---
 
+// How a program reads its own bytes, which decides what it does when the kernel maps them
+// unreadable (an execute-only segment with protection keys, or a segment without permissions).
+enum class Reads {
+  kNothing,     // it only executes them: it still does its work
+  kLoad,        // it loads its .data: the load faults (SIGSEGV)
+  kSystemCall,  // it hands its .rodata to write(): the kernel's copy faults, write() fails with
+                // EFAULT, and the program exits 42 having printed nothing
+};
+
 struct TestProgram {
   std::string name;
   Bytes bytes;
   std::string expected_out;  // what a run that did its work prints
+  Reads reads = Reads::kNothing;
+  // Which segments hold what it reads, by their flags in the unchanged file: kPfX, the one with
+  // its code (.rodata), or kPfW, a writable one (.data), whether code and data share one segment
+  // or not.
+  std::uint32_t reads_from = 0;
 };
 
-TestProgram make(std::string name, const tinyelf::Image& image, std::string expected_out = "") {
-  return {std::move(name), Bytes(image.bytes().begin(), image.bytes().end()), std::move(expected_out)};
+constexpr std::uint32_t kPfX = 1, kPfW = 2;  // p_flags
+
+TestProgram make(std::string name, const tinyelf::Image& image, std::string expected_out = "",
+                 Reads reads = Reads::kNothing, std::uint32_t reads_from = 0) {
+  return {std::move(name), Bytes(image.bytes().begin(), image.bytes().end()), std::move(expected_out), reads,
+          reads_from};
 }
 
 TestProgram exit42_program(tinyelf::Layout layout = tinyelf::Layout::kConformant) {
@@ -71,7 +91,7 @@ TestProgram hello_program(tinyelf::Layout layout = tinyelf::Layout::kConformant)
   a.mov(x86::edi, 42);
   a.syscall();
   return make(layout == tinyelf::Layout::kCompact ? "hello-compact" : "hello", program.link({.layout = layout}),
-              std::string(kMessage));
+              std::string(kMessage), Reads::kSystemCall, kPfX);
 }
 
 // A writable segment with data in the file and 16 KiB of bss past it (anonymous pages from
@@ -89,7 +109,7 @@ TestProgram bss_program() {
   a.add(x86::edi, x86::eax);
   a.mov(x86::eax, 60);  // SYS_exit
   a.syscall();
-  return make("bss", program.link());
+  return make("bss", program.link(), "", Reads::kLoad, kPfW);
 }
 
 // The 80-byte compact layout, by hand: the program header overlaps the ELF header at file
@@ -117,6 +137,80 @@ Bytes compact_exit42() {
 }
 
 TestProgram compact_program() { return {"compact-by-hand", compact_exit42(), ""}; }
+
+// --- Hand-made files of one or more segments, for the rules about segment permissions. ---
+
+constexpr std::uint64_t kBase = 0x400000;
+constexpr std::size_t kCodeAt = 0x100, kDataAt = 0x180, kHandmadeSize = 0x200;
+
+struct Segment {
+  std::uint32_t flags = 5;               // R+X
+  std::uint64_t vaddr = kBase;           // maps the file from offset 0
+  std::uint64_t filesz = kHandmadeSize;  // the whole file
+  std::uint64_t memsz = kHandmadeSize;
+};
+
+// An ET_EXEC file of 0x200 bytes: the ELF header, one PT_LOAD per segment from offset 64, `code`
+// at offset 0x100 (the entry point, 0x400100) and `data` at 0x180 (0x400180 in the first segment).
+Bytes handmade(const std::vector<Segment>& segments, const Bytes& code, const Bytes& data = {42}) {
+  Bytes b(kHandmadeSize, 0);
+  auto put = [&](std::size_t offset, auto value) { std::memcpy(b.data() + offset, &value, sizeof value); };
+  const std::uint8_t ident[8] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};  // ELFCLASS64, ELFDATA2LSB, EV_CURRENT
+  std::memcpy(b.data(), ident, sizeof ident);
+  put(16, std::uint16_t{2});   // e_type ET_EXEC
+  put(18, std::uint16_t{62});  // e_machine EM_X86_64
+  put(20, std::uint32_t{1});   // e_version
+  put(24, std::uint64_t{kBase + kCodeAt});  // e_entry
+  put(32, std::uint64_t{64});  // e_phoff
+  put(52, std::uint16_t{64});  // e_ehsize
+  put(54, std::uint16_t{56});  // e_phentsize
+  put(56, static_cast<std::uint16_t>(segments.size()));
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::size_t at = 64 + 56 * i;
+    put(at, std::uint32_t{1});  // PT_LOAD
+    put(at + 4, segments[i].flags);
+    put(at + 16, segments[i].vaddr);
+    put(at + 24, segments[i].vaddr);
+    put(at + 32, segments[i].filesz);
+    put(at + 40, segments[i].memsz);
+    put(at + 48, std::uint64_t{0x1000});
+  }
+  REQUIRE(64 + 56 * segments.size() <= kCodeAt);
+  REQUIRE(code.size() <= kDataAt - kCodeAt);
+  std::copy(code.begin(), code.end(), b.begin() + kCodeAt);
+  std::copy(data.begin(), data.end(), b.begin() + kDataAt);
+  return b;
+}
+
+// Machine code for hand-made files, placed at kCodeAt.
+const Bytes kExitWithEdi = {0x6a, 0x3c, 0x58, 0x0f, 0x05};  // push 60; pop rax; syscall (exit(edi))
+Bytes concat(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+Bytes le32(std::uint32_t value) { return {std::uint8_t(value), std::uint8_t(value >> 8), std::uint8_t(value >> 16), std::uint8_t(value >> 24)}; }
+// push 42; pop rdi; exit(edi)
+const Bytes kExit42Code = concat({0x6a, 0x2a, 0x5f}, kExitWithEdi);
+// movzx edi, byte [rip + data]; exit(edi): exits 42 if it can read its own data byte.
+Bytes load_own_data_code(std::size_t before = 0) {
+  return concat(concat({0x0f, 0xb6, 0x3d}, le32(static_cast<std::uint32_t>(kDataAt - (kCodeAt + before + 7)))), kExitWithEdi);
+}
+// mov byte [address], 42; movzx edi, byte [address]; exit(edi): exits 42 if it can write and read there.
+Bytes store_and_load_code(std::uint32_t address) {
+  return concat(concat(concat(concat({0xc6, 0x04, 0x25}, le32(address)), {42, 0x0f, 0xb6, 0x3c, 0x25}), le32(address)),
+                kExitWithEdi);
+}
+
+// write(1, data, 5); exit(-rax): exits 251 having printed the 5 bytes, or 14 (EFAULT) printing nothing.
+Bytes write_own_data_code() {
+  const Bytes head = {0xb8, 1, 0, 0, 0, 0xbf, 1, 0, 0, 0, 0x48, 0x8d, 0x35};  // mov eax, 1; mov edi, 1; lea rsi, [rip + data]
+  const Bytes tail = {0xba, 5, 0, 0, 0, 0x0f, 0x05, 0xf7, 0xd8, 0x89, 0xc7};   // mov edx, 5; syscall; neg eax; mov edi, eax
+  return concat(concat(concat(head, le32(static_cast<std::uint32_t>(kDataAt - (kCodeAt + head.size() + 4)))), tail),
+                kExitWithEdi);
+}
+// xor eax, eax; xor ecx, ecx; xor edx, edx; wrpkru (PKRU = 0: every protection key allows every
+// access), then load_own_data_code. Only on a CPU with protection keys: elsewhere wrpkru is #UD.
+const Bytes kAllowAllKeys = {0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef};
 
 // The header bytes the kernel reads (fs/binfmt_elf.c): the magic, e_type, e_machine, e_entry,
 // e_phoff, e_phentsize, e_phnum, and every program header field but p_paddr, and p_align only for
@@ -190,10 +284,14 @@ struct Outcome {
 // Root ignores vm.mmap_min_addr (CAP_SYS_RAWIO), so executables run as nobody when we are root.
 constexpr uid_t kNobody = 65534;
 
+enum class Mdwe { kInherited, kSet };  // kSet: PR_SET_MDWE in the child, which execve keeps
+
 // fork + execve of `path`, in a child that drops to nobody when we are root; stdout captured.
 // SIGALRM after 500 ms stops a program that loops (an ITIMER_REAL timer survives execve); the
-// programs here need well under a millisecond.
-Outcome execute(const fs::path& path) {
+// programs here need well under a millisecond. With Mdwe::kSet the child sets PR_SET_MDWE first:
+// in the child of a fork, never in this process (it cannot be unset) and never after vfork (the
+// child would share this process's mm, and MDWE is a flag of the mm).
+Outcome execute(const fs::path& path, Mdwe mdwe = Mdwe::kInherited) {
   int report[2];
   int out[2];
   REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
@@ -201,28 +299,34 @@ Outcome execute(const fs::path& path) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    int err = 0;
-    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) err = errno;
+    int failure[2] = {0, 0};  // {1, errno}: setting up the child failed; {0, errno}: execve failed
+    auto fail_setup = [&] { failure[0] = 1, failure[1] = errno; };
+    if (mdwe == Mdwe::kSet &&
+        ::prctl(tinyelf::detail::kPrSetMdwe, tinyelf::detail::kMdweRefuseExecGain, 0L, 0L, 0L) != 0)
+      fail_setup();
+    if (failure[0] == 0 && ::geteuid() == 0 &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0))
+      fail_setup();
     const rlimit no_core{0, 0};
     ::setrlimit(RLIMIT_CORE, &no_core);
     const int null = ::open("/dev/null", O_RDWR);
-    if (err == 0 && (::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0)) err = errno;
-    if (err == 0) {
+    if (failure[0] == 0 && (::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0)) fail_setup();
+    if (failure[0] == 0) {
       const itimerval timer{{0, 0}, {0, 500'000}};
       ::setitimer(ITIMER_REAL, &timer, nullptr);
       char* const argv[] = {const_cast<char*>(path.c_str()), nullptr};
       char* const envp[] = {nullptr};
       ::execve(path.c_str(), argv, envp);
-      err = errno;
+      failure[1] = errno;
     }
-    (void)!::write(report[1], &err, sizeof err);
+    (void)!::write(report[1], failure, sizeof failure);
     ::_exit(127);
   }
   ::close(report[1]);
   ::close(out[1]);
   Outcome outcome;
-  int err = 0;
-  if (::read(report[0], &err, sizeof err) == static_cast<ssize_t>(sizeof err)) outcome.exec_errno = err;
+  int failure[2] = {0, 0};
+  const bool failed = ::read(report[0], failure, sizeof failure) == static_cast<ssize_t>(sizeof failure);
   ::close(report[0]);
   char buffer[4096];
   for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
@@ -234,43 +338,29 @@ Outcome execute(const fs::path& path) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  INFO("setting up the child to run " << path << " failed: " << std::strerror(failure[1]));
+  REQUIRE_FALSE((failed && failure[0] == 1));
+  if (failed) outcome.exec_errno = failure[1];
   if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
   if (WIFEXITED(status)) outcome.status = WEXITSTATUS(status);
   return outcome;
 }
 
-std::uint64_t read_number(const char* path) {
-  std::ifstream in(path);
-  std::uint64_t value = 0;
-  in >> value;
-  return value;
+// The kernel release, e.g. "6.18.44".
+std::string kernel_release() {
+  utsname names{};
+  ::uname(&names);
+  return names.release;
 }
+
+// PR_GET_MDWE fails with EINVAL on kernels without PR_SET_MDWE (before 6.3).
+bool kernel_has_mdwe() { return ::prctl(tinyelf::detail::kPrGetMdwe, 0L, 0L, 0L, 0L) >= 0; }
 
 // What the kernel on this machine enforces for an unprivileged process.
-tinyelf::CheckOptions machine_options() {
-  tinyelf::CheckOptions options;
-  options.mmap_min_addr = read_number("/proc/sys/vm/mmap_min_addr");
-  // vm.overcommit_memory=0 refuses one mapping larger than RAM + swap (__vm_enough_memory in
-  // mm/util.c); 1 never refuses; 2 is approximated by CommitLimit.
-  std::uint64_t mem_total = 0, swap_total = 0, commit_limit = 0;
-  std::ifstream meminfo("/proc/meminfo");
-  for (std::string key; meminfo >> key;) {
-    std::uint64_t kib = 0;
-    std::string unit;
-    meminfo >> kib;
-    std::getline(meminfo, unit);
-    if (key == "MemTotal:") mem_total = kib * 1024;
-    if (key == "SwapTotal:") swap_total = kib * 1024;
-    if (key == "CommitLimit:") commit_limit = kib * 1024;
-  }
-  switch (read_number("/proc/sys/vm/overcommit_memory")) {
-    case 0: options.commit_limit = mem_total + swap_total; break;
-    case 1: options.commit_limit = UINT64_MAX; break;
-    default: options.commit_limit = commit_limit; break;
-  }
-  return options;
-}
+tinyelf::CheckOptions machine_options() { return tinyelf::CheckOptions::host(); }
 
+// What check() says execve does. "Depends on the code" is a start: execve succeeds and the first
+// instruction runs; the tests that know the code judge the rest.
 Verdict predicted(const std::vector<tinyelf::Finding>& findings) {
   const auto worst = tinyelf::worst_severity(findings);
   if (worst == tinyelf::Severity::kRefused) return Verdict::kRefused;
@@ -366,10 +456,22 @@ TEST_CASE("inspect reads an overlapped (compact) header and never reads past a s
   }
 }
 
-TEST_CASE("what we link has no findings at all, the compact file only tooling ones", "[check]") {
+// Whether a PT_LOAD of `file` is both writable and executable (one RWX segment for code and data).
+bool has_writable_code(const Bytes& file) {
+  const auto& phdrs = tinyelf::inspect(file).program_headers;
+  return std::any_of(phdrs.begin(), phdrs.end(), [](const auto& p) { return p.p_type == 1 && (p.p_flags & 3) == 3; });
+}
+
+TEST_CASE("what we link has no findings but hardening ones, the compact file only tooling ones", "[check]") {
+  // A layout with one RWX segment for code and data gets the hardening finding for it; nothing else.
   for (const TestProgram& program : {exit42_program(), hello_program(), bss_program()}) {
-    INFO(program.name << describe(tinyelf::check(program.bytes)));
-    CHECK(tinyelf::check(program.bytes).empty());
+    const auto findings = tinyelf::check(program.bytes);
+    INFO(program.name << describe(findings));
+    CHECK(findings.size() == (has_writable_code(program.bytes) ? 1u : 0u));
+    for (const auto& f : findings) {
+      CHECK(f.id == "writable-and-executable-segment");
+      CHECK(f.severity == tinyelf::Severity::kHardening);
+    }
   }
   for (const TestProgram& program :
        {exit42_program(tinyelf::Layout::kCompact), hello_program(tinyelf::Layout::kCompact)}) {
@@ -405,19 +507,23 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
   const tinyelf::CheckOptions options = machine_options();
   const std::uint64_t huge = std::uint64_t{1} << 44;  // 16 TiB: past RAM + swap, inside the 47-bit space
 
+  using S = tinyelf::Severity;
   struct Case {
     std::string id;
     tinyelf::Severity severity;
     Bytes file;
   };
-  // Two limits depend on the machine: with vm.mmap_min_addr = 0 a segment at 0 maps, and with
-  // vm.overcommit_memory = 1 any size is committed. There the finding is rightly absent, and the
-  // file must run.
+  // Three facts depend on the machine: with vm.mmap_min_addr = 0 a segment at 0 maps, with
+  // vm.overcommit_memory = 1 any size is committed, and without protection keys PF_X alone is
+  // readable. There the finding is rightly absent, and the file must run.
+  // Under PR_SET_MDWE (a test run by a systemd unit with MemoryDenyWriteExecute=yes) a W+X
+  // segment is killed at exec; elsewhere it is a hardening finding.
+  const S write_execute = options.deny_write_execute ? S::kCrashesAfterExec : S::kHardening;
   auto machine_allows = [&](const std::string& id) {
     return (id == "segment-below-mmap-min-addr" && options.mmap_min_addr == 0) ||
+           (id == "execute-only-segment" && !options.protection_keys) ||
            ((id == "segment-too-large" || id == "bss-too-large") && options.commit_limit == UINT64_MAX);
   };
-  using S = tinyelf::Severity;
   const std::vector<Case> cases = {
       {"bad-magic", S::kRefused, with(exit42, 0, std::uint8_t{0})},
       {"bad-type", S::kRefused, with(exit42, kType, std::uint16_t{1})},
@@ -462,6 +568,8 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
        with(with(with(exit42, kShoff, std::uint64_t{0x1000}), kShnum, std::uint16_t{1}), kShentsize,
             std::uint16_t{64})},
       {"bad-align", S::kTooling, with(exit42, kPAlign, std::uint64_t{0x3000})},
+      {"writable-and-executable-segment", write_execute, with(exit42, kPFlags, std::uint32_t{7})},
+      {"execute-only-segment", S::kDependsOnCode, with(exit42, kPFlags, std::uint32_t{1})},  // reads nothing: runs
   };
 
   const fs::path path = exec_folder() / "handmade";
@@ -483,7 +591,127 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
     CHECK_FALSE(it->message.empty());
     CHECK(tinyelf::worst_severity(findings) == c.severity);
   }
-  CHECK(ids.size() == 31);  // every finding id check() has: 10 refused, 15 crashes after exec, 6 tooling
+  // Every finding id check() has: 10 refused, 15 crashes after exec, 1 depends on the code,
+  // 6 tooling, 1 hardening.
+  CHECK(ids.size() == 33);
+}
+
+// PR_SET_MDWE refuses a mapping both writable and executable (map_deny_write_exec() in
+// mmap_region(), mm/mmap.c): elf_map() fails after the point of no return and the process dies
+// with SIGSEGV. The zero-filled pages of a segment come from vm_brk_flags() instead, which MDWE
+// does not check (Linux 6.18 maps them rwx even under MDWE).
+TEST_CASE("a writable and executable segment runs, and is killed under PR_SET_MDWE", "[check][kernel]") {
+  struct Case {
+    std::string name;
+    Bytes file;
+    std::optional<tinyelf::Severity> without_mdwe, with_mdwe;  // the writable-and-executable-segment finding
+  };
+  using S = tinyelf::Severity;
+  const std::vector<Case> cases = {
+      {"rwx", handmade({{.flags = 7}}, kExit42Code), S::kHardening, S::kCrashesAfterExec},
+      {"wx, no PF_R", handmade({{.flags = 3}}, load_own_data_code()), S::kHardening, S::kCrashesAfterExec},
+      {"rwx with bss", handmade({{.flags = 7, .memsz = 0x3000}}, kExit42Code), S::kHardening, S::kCrashesAfterExec},
+      {"rwx, p_filesz 0", handmade({{}, {.flags = 7, .vaddr = 0x600000, .filesz = 0, .memsz = 0x1000}},
+                                   store_and_load_code(0x600010)),
+       S::kHardening, S::kHardening},
+      {"rx with bss", handmade({{.flags = 5, .memsz = 0x3000}}, store_and_load_code(kBase + 0x1800)), std::nullopt,
+       std::nullopt},
+  };
+  const bool mdwe = kernel_has_mdwe();
+  if (!mdwe)
+    WARN("Linux " << kernel_release() << " has no PR_SET_MDWE (6.3+): the files were not run under MDWE");
+  tinyelf::CheckOptions options = machine_options();
+  const bool inherited = options.deny_write_execute;  // this test runs under MDWE already
+  if (inherited) WARN("this test process runs under PR_SET_MDWE: the files were not run without it");
+  options.deny_write_execute = false;
+  tinyelf::CheckOptions mdwe_options = options;
+  mdwe_options.deny_write_execute = true;
+  const fs::path path = exec_folder() / "write-execute";
+  for (const Case& c : cases) {
+    const TestProgram program{c.name, c.file, ""};
+    write_executable(path, c.file);
+    for (const bool under_mdwe : {false, true}) {
+      const auto findings = tinyelf::check(c.file, under_mdwe ? mdwe_options : options);
+      const auto expected = under_mdwe ? c.with_mdwe : c.without_mdwe;
+      INFO(c.name << (under_mdwe ? " under MDWE" : "") << describe(findings));
+      const auto it = std::find_if(findings.begin(), findings.end(),
+                                   [](const auto& f) { return f.id == "writable-and-executable-segment"; });
+      CHECK((it == findings.end() ? std::nullopt : std::optional(it->severity)) == expected);
+      CHECK(findings.size() == (expected ? 1u : 0u));
+      if ((under_mdwe && !mdwe) || (!under_mdwe && inherited)) continue;
+      const Outcome outcome = execute(path, under_mdwe ? Mdwe::kSet : Mdwe::kInherited);
+      INFO(describe(outcome));
+      CHECK(agrees(predicted(findings), program, outcome));
+      if (expected == S::kCrashesAfterExec) CHECK(outcome.signal == SIGSEGV);
+    }
+  }
+}
+
+// make_prot() maps PF_X alone as PROT_EXEC alone. With protection keys (pku and ospke) do_mmap()
+// gives it the execute-only key, whose PKRU bits deny data access; without them x86 page tables
+// cannot deny reads and it is as readable as R+X. Which programs survive depends on their code:
+// each file here runs for real and must do what this machine's CPU makes of it.
+TEST_CASE("an execute-only segment breaks the programs that read it, with protection keys", "[check][kernel]") {
+  const tinyelf::CheckOptions host = machine_options();
+  const bool keys = host.protection_keys;
+  WARN("protection keys (pku and ospke in /proc/cpuinfo): " << (keys ? "yes" : "no"));
+  struct Case {
+    std::string name;
+    Bytes file;
+    bool finding;  // check() reports execute-only-segment when given protection keys
+    int status_with_keys, status_without_keys;  // exit status, or -SIGSEGV
+    std::string out_with_keys, out_without_keys;
+  };
+  constexpr int kSegv = -SIGSEGV;
+  const std::vector<Case> cases = {
+      {"only executes", handmade({{.flags = 1}}, kExit42Code), true, 42, 42, "", ""},
+      {"loads its data", handmade({{.flags = 1}}, load_own_data_code()), true, kSegv, 42, "", ""},
+      // p_flags bits above PF_R are ignored: 0x51 is PF_X alone
+      {"loads its data, p_flags 0x51", handmade({{.flags = 0x51}}, load_own_data_code()), true, kSegv, 42, "", ""},
+      {"writes its data", handmade({{.flags = 1}}, write_own_data_code(), {'h', 'e', 'l', 'l', 'o'}), true, 14, 251,
+       "", "hello"},
+      // The zero-filled pages past the file pages come from vm_brk_flags(): readable and writable.
+      {"uses its zero-filled pages", handmade({{.flags = 1, .memsz = 0x3000}}, store_and_load_code(kBase + 0x1800)),
+       true, 42, 42, "", ""},
+      // A later segment mapped over the same page replaces the execute-only one (MAP_FIXED)...
+      {"mapped over by R+X", handmade({{.flags = 1}, {.flags = 5}}, load_own_data_code()), false, 42, 42, "", ""},
+      // ...and a later execute-only one replaces a readable one.
+      {"mapped over R+X", handmade({{.flags = 5}, {.flags = 1}}, load_own_data_code()), true, kSegv, 42, "", ""},
+      // PF_W makes it readable: x86 has no writable page that cannot be read.
+      {"PF_W and PF_X", handmade({{.flags = 3}}, load_own_data_code()), false, 42, 42, "", ""},
+  };
+  tinyelf::CheckOptions with_keys = host, without_keys = host;
+  with_keys.protection_keys = true;
+  without_keys.protection_keys = false;
+  const fs::path path = exec_folder() / "execute-only";
+  for (const Case& c : cases) {
+    for (const bool k : {true, false}) {
+      const auto findings = tinyelf::check(c.file, k ? with_keys : without_keys);
+      INFO(c.name << (k ? ", with protection keys" : ", without") << describe(findings));
+      CHECK(has_finding(findings, "execute-only-segment") == (k && c.finding));
+      if (k && c.finding) {
+        CHECK(tinyelf::worst_severity(findings) == tinyelf::Severity::kDependsOnCode);
+      } else {
+        CHECK((predicted(findings) == Verdict::kRuns));
+      }
+    }
+    write_executable(path, c.file);
+    const Outcome outcome = execute(path);
+    INFO(c.name << ": " << describe(outcome));
+    CHECK(outcome.exec_errno == 0);
+    const int status = outcome.signal != 0 ? -outcome.signal : outcome.status;
+    CHECK(status == (keys ? c.status_with_keys : c.status_without_keys));
+    CHECK(outcome.out == (keys ? c.out_with_keys : c.out_without_keys));
+  }
+  if (keys) {
+    // What a CPU without protection keys does: with PKRU cleared the same load succeeds, so the
+    // page tables allow reading and only the key denies it.
+    write_executable(path, handmade({{.flags = 1}}, concat(kAllowAllKeys, load_own_data_code(kAllowAllKeys.size()))));
+    const Outcome outcome = execute(path);
+    INFO(describe(outcome));
+    CHECK(outcome.signal == 0);
+    CHECK(outcome.status == 42);
+  }
 }
 
 // The self-check link() runs in debug and test builds: it returns on a good file and aborts
@@ -507,6 +735,8 @@ TEST_CASE("verify_linked passes good files and aborts on bad ones", "[check]") {
   CHECK_FALSE(aborts(compact_exit42(), false));                                // tooling findings only
   CHECK(aborts(compact_exit42(), true));                                       // conformant means none at all
   CHECK(aborts(with(exit42_program().bytes, kPMemsz, std::uint64_t{1}), false));  // crashes after exec
+  // Hardening findings are the layout's choice: one RWX segment is not a bug, even when conformant.
+  CHECK_FALSE(aborts(with(exit42_program().bytes, kPFlags, std::uint32_t{7}), true));
 }
 
 TEST_CASE("finding messages name the field and the rule", "[check]") {
@@ -535,11 +765,194 @@ TEST_CASE("the table size cap is an option: 4096 bytes on Linux 6.1 and older", 
 //
 // Mutants that change the program rather than its format are judged apart: a moved e_entry (other
 // instructions run), a header byte the kernel never reads (tinyelf packs code and data into such
-// bytes, and the compact file executes e_ident), a p_filesz cut on a writable segment (the
-// kernel zero-fills the rest of the page, wiping the program's own bytes) or a p_memsz cut (less
-// bss than the program uses). For those check() can only promise the first half: if it says
-// refused, execve fails, and if it says the file runs, execve succeeds; what the changed program
-// then does is counted as "changed program".
+// bytes, and the compact file executes e_ident), and, for any PT_LOAD, a p_filesz cut on a
+// writable segment (the kernel zero-fills the rest of the page, wiping the program's own bytes),
+// a p_memsz cut (less memory than the program uses), a moved segment (p_vaddr, p_offset: the
+// program finds other bytes, or none, where its data was) or a program header that stops or
+// starts being PT_LOAD. For those check() can only promise the first half: if it says refused,
+// execve fails, and if it says the file runs, execve succeeds; what the changed program then does
+// is counted as "changed program".
+//
+// Permissions are judged with what the test knows of each program's code (TestProgram::reads):
+// when a segment holding bytes the program reads becomes unreadable on this machine (PROT_NONE,
+// or PF_X alone with protection keys) and check() says it starts, the program must break the way
+// its code does: a load gets SIGSEGV, a write() of its message fails with EFAULT. check() must
+// have said "depends on the code" for an execute-only segment. Besides the random mutants, every
+// permission of every PT_LOAD is tried, which random bytes rarely hit.
+struct MutantRun {
+  int total = 0, agreed = 0, code_changed = 0, timeouts = 0;
+  int unreadable = 0, execute_only = 0;  // runs of a program whose own bytes became unreadable
+  int by_verdict[3] = {0, 0, 0};
+  std::vector<std::string> disagreements;
+};
+
+// Whether the mutant changes the program rather than its format (see above), header by header,
+// for any number of PT_LOADs.
+bool changes_program(const tinyelf::ElfView& view, const tinyelf::ElfView& original) {
+  if (view.header.e_entry != original.header.e_entry) return true;
+  const std::size_t count = std::max(view.program_headers.size(), original.program_headers.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    const bool was_load = i < original.program_headers.size() && original.program_headers[i].p_type == 1;
+    const bool is_load = i < view.program_headers.size() && view.program_headers[i].p_type == 1;
+    if (was_load != is_load) return true;
+    if (!is_load) continue;
+    const tinyelf::ProgramHeader& p = view.program_headers[i];
+    const tinyelf::ProgramHeader& o = original.program_headers[i];
+    if (p.p_vaddr != o.p_vaddr || p.p_offset != o.p_offset) return true;
+    if ((p.p_flags & 2) != 0 && p.p_filesz != o.p_filesz) return true;  // PF_W: padzero() wipes past p_filesz
+    if (p.p_memsz < o.p_memsz) return true;
+  }
+  return false;
+}
+
+// Whether the kernel maps a PT_LOAD with these p_flags unreadable: PROT_NONE, or, with protection
+// keys, PROT_EXEC alone (the execute-only key). Without them PROT_EXEC alone is readable.
+bool unreadable(std::uint32_t flags, bool protection_keys) {
+  flags &= 7;
+  return flags == 0 || (flags == 1 && protection_keys);
+}
+
+// What a program does when the bytes it reads are unreadable (TestProgram::reads).
+bool broke_as_expected(const TestProgram& program, const Outcome& o) {
+  if (o.exec_errno != 0) return false;
+  if (program.reads == Reads::kLoad) return o.signal == SIGSEGV;
+  return o.signal == 0 && o.status == 42 && o.out.empty();  // write() failed with EFAULT
+}
+
+// Runs `kMutantsPerProgram` mutants of each program (the same ones on every call) and compares
+// what the kernel does with what check() predicts under `options`.
+MutantRun run_mutants(const std::vector<TestProgram>& programs, const tinyelf::CheckOptions& options, Mdwe mdwe) {
+  constexpr int kMutantsPerProgram = 1200;
+  std::mt19937_64 random(20261126);  // fixed: the same mutants on every run
+  const std::uint8_t interesting[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+                                      0x10, 0x38, 0x40, 0x7f, 0x80, 0xfe, 0xff};
+  const fs::path path = exec_folder() / "mutant";
+
+  MutantRun run;
+  for (const TestProgram& program : programs) {
+    {
+      // The unchanged program does what check() says: it runs, or (bss, one RWX segment) it is
+      // killed under MDWE.
+      const auto findings = tinyelf::check(program.bytes, options);
+      write_executable(path, program.bytes);
+      const Outcome original = execute(path, mdwe);
+      INFO(program.name << ": " << describe(original) << describe(findings));
+      REQUIRE(agrees(predicted(findings), program, original));
+      if (!options.deny_write_execute) REQUIRE(did_its_work(program, original));
+    }
+    const tinyelf::ElfView original_view = tinyelf::inspect(program.bytes);
+    const std::size_t header_size = headers_end(program.bytes);
+    const std::vector<bool> kernel_reads = kernel_read_bytes(program.bytes);
+
+    // Runs one mutant and judges check()'s prediction.
+    auto judge = [&](const Bytes& mutant) {
+      std::vector<std::size_t> offsets;  // the bytes that differ
+      for (std::size_t i = 0; i < mutant.size(); ++i)
+        if (mutant[i] != program.bytes[i]) offsets.push_back(i);
+      const auto findings = tinyelf::check(mutant, options);
+      const Verdict verdict = predicted(findings);
+      write_executable(path, mutant);
+      const Outcome outcome = execute(path, mdwe);
+
+      const tinyelf::ElfView view = tinyelf::inspect(mutant);
+      bool changes_code = changes_program(view, original_view);
+      for (const std::size_t offset : offsets) changes_code |= !kernel_reads[offset];
+      // Did a segment holding what the program reads become unreadable on this machine?
+      bool reads_unreadable = false, execute_only = false;
+      for (std::size_t i = 0; i < std::min(view.program_headers.size(), original_view.program_headers.size()); ++i) {
+        const std::uint32_t flags = view.program_headers[i].p_flags;
+        if (view.program_headers[i].p_type != 1 ||
+            (original_view.program_headers[i].p_flags & program.reads_from) == 0 ||
+            !unreadable(flags, options.protection_keys))
+          continue;
+        reads_unreadable = true;
+        execute_only |= (flags & 7) == 1;
+      }
+
+      ++run.total;
+      ++run.by_verdict[static_cast<int>(verdict)];
+      run.timeouts += outcome.timed_out();
+      bool ok = agrees(verdict, program, outcome);
+      if (reads_unreadable && !changes_code && verdict == Verdict::kRuns) {
+        // check() says the process starts (and, for an execute-only segment, that its code decides
+        // the rest); the test knows what this program reads, so it knows how it must break.
+        ok = broke_as_expected(program, outcome) && (!execute_only || has_finding(findings, "execute-only-segment"));
+        ++run.unreadable;
+        run.execute_only += execute_only;
+      } else if (!ok && changes_code && verdict == Verdict::kRuns && outcome.exec_errno == 0) {
+        ++run.code_changed;
+        ok = true;
+      }
+      if (ok) {
+        ++run.agreed;
+      } else {
+        std::string bytes;
+        for (const std::size_t offset : offsets)
+          bytes += fmt::format(" [{}] {:02x}->{:02x}", offset, program.bytes[offset], mutant[offset]);
+        run.disagreements.push_back(fmt::format("{}:{}: predicted {}, but {}{}", program.name, bytes, name(verdict),
+                                                describe(outcome), describe(findings)));
+      }
+    };
+
+    for (int n = 0; n < kMutantsPerProgram; ++n) {
+      Bytes mutant = program.bytes;
+      const int count = random() % 10 < 7 ? 1 : 2;
+      for (int k = 0; k < count; ++k) {
+        const std::size_t offset = random() % header_size;
+        const int how = static_cast<int>(random() % 10);
+        if (how < 5) mutant[offset] = static_cast<std::uint8_t>(random());
+        else if (how < 8) mutant[offset] = interesting[random() % std::size(interesting)];
+        else mutant[offset] ^= static_cast<std::uint8_t>(1u << (random() % 8));
+      }
+      if (mutant == program.bytes) {
+        --n;
+        continue;
+      }
+      judge(mutant);
+    }
+    // Every permission of every PT_LOAD: the programs that read their own bytes break in
+    // execute-only segments (with protection keys), W+X is killed under MDWE, and a segment
+    // without PF_X cannot hold the entry point.
+    for (std::size_t i = 0; i < original_view.program_headers.size(); ++i) {
+      if (original_view.program_headers[i].p_type != 1) continue;
+      const std::size_t at = original_view.header.e_phoff + 56 * i + 4;  // p_flags
+      for (std::uint8_t flags = 0; flags < 8; ++flags)
+        if (flags != program.bytes[at]) judge(with(program.bytes, at, flags));
+    }
+  }
+  return run;
+}
+
+// One line per pass, and the disagreements; a disagreement fails the test.
+void report(const MutantRun& run, const std::string& pass) {
+  const std::string summary = fmt::format(
+      "{}: check() vs the kernel: {}/{} mutants agree ({:.2f}%); predicted runs {}, crashes after exec {}, refused "
+      "{}; {} runs of a changed program (counted as agreeing: execve succeeded as predicted; {} of them looped "
+      "until stopped); {} runs of a program whose own bytes became unreadable, {} of them execute-only, broke as "
+      "its code must",
+      pass, run.agreed, run.total, 100.0 * run.agreed / run.total, run.by_verdict[0], run.by_verdict[1],
+      run.by_verdict[2], run.code_changed, run.timeouts, run.unreadable, run.execute_only);
+  std::cout << summary << "\n";
+  WARN(summary);
+  for (std::size_t i = 0; i < std::min<std::size_t>(run.disagreements.size(), 60); ++i)
+    UNSCOPED_INFO(run.disagreements[i]);
+  CHECK(run.disagreements.empty());
+  CHECK(run.by_verdict[0] > 0);
+  CHECK(run.by_verdict[1] > 0);
+  CHECK(run.by_verdict[2] > 0);
+}
+
+// The machine facts check() is given, as one line.
+std::string describe(const tinyelf::CheckOptions& o) {
+  return fmt::format("Linux {}, vm.mmap_min_addr {}, commit limit {}, protection keys {}, PR_SET_MDWE {}{}",
+                     kernel_release(), o.mmap_min_addr,
+                     o.commit_limit == UINT64_MAX ? "none" : std::to_string(o.commit_limit),
+                     o.protection_keys ? "yes (PF_X alone is execute-only)" : "no (PF_X alone is readable)",
+                     kernel_has_mdwe() ? "available" : "missing", o.deny_write_execute ? " and set" : "");
+}
+
+// The whole mutant set runs twice: as this process's children run (the machine's facts), then
+// under PR_SET_MDWE set in each child before execve, where a W+X segment is killed.
 TEST_CASE("check() agrees with the kernel on thousands of header mutants", "[check][kernel]") {
   const tinyelf::CheckOptions options = machine_options();
   const std::vector<TestProgram> programs = {exit42_program(),
@@ -548,93 +961,28 @@ TEST_CASE("check() agrees with the kernel on thousands of header mutants", "[che
                                              exit42_program(tinyelf::Layout::kCompact),
                                              hello_program(tinyelf::Layout::kCompact),
                                              compact_program()};
-  constexpr int kMutantsPerProgram = 1200;
-  std::mt19937_64 random(20261126);  // fixed: the same mutants on every run
-  const std::uint8_t interesting[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-                                      0x10, 0x38, 0x40, 0x7f, 0x80, 0xfe, 0xff};
-  const fs::path path = exec_folder() / "mutant";
+  const std::string facts = "machine facts assumed: " + describe(options);
+  std::cout << facts << "\n";
+  WARN(facts);
 
-  int total = 0, agreed = 0, code_changed = 0, timeouts = 0;
-  int by_verdict[3] = {0, 0, 0};
-  std::vector<std::string> disagreements;
-  for (const TestProgram& program : programs) {
-    {
-      write_executable(path, program.bytes);
-      const Outcome original = execute(path);
-      INFO(program.name << ": " << describe(original));
-      REQUIRE(did_its_work(program, original));
-    }
-    const tinyelf::ElfView original_view = tinyelf::inspect(program.bytes);
-    const std::size_t header_size = headers_end(program.bytes);
-    const std::vector<bool> kernel_reads = kernel_read_bytes(program.bytes);
-    for (int n = 0; n < kMutantsPerProgram; ++n) {
-      Bytes mutant = program.bytes;
-      std::vector<std::size_t> offsets;
-      const int count = random() % 10 < 7 ? 1 : 2;
-      for (int k = 0; k < count; ++k) {
-        const std::size_t offset = random() % header_size;
-        const int how = static_cast<int>(random() % 10);
-        if (how < 5) mutant[offset] = static_cast<std::uint8_t>(random());
-        else if (how < 8) mutant[offset] = interesting[random() % std::size(interesting)];
-        else mutant[offset] ^= static_cast<std::uint8_t>(1u << (random() % 8));
-        offsets.push_back(offset);
-      }
-      if (mutant == program.bytes) {
-        --n;
-        continue;
-      }
-
-      const auto findings = tinyelf::check(mutant, options);
-      const Verdict verdict = predicted(findings);
-      write_executable(path, mutant);
-      const Outcome outcome = execute(path);
-
-      const tinyelf::ElfView view = tinyelf::inspect(mutant);
-      bool changes_code = view.header.e_entry != original_view.header.e_entry;
-      for (const std::size_t offset : offsets) changes_code |= !kernel_reads[offset];
-      if (!view.program_headers.empty() && !original_view.program_headers.empty()) {
-        const tinyelf::ProgramHeader& p = view.program_headers[0];
-        const tinyelf::ProgramHeader& o = original_view.program_headers[0];
-        changes_code |= (p.p_flags & 2) != 0 && p.p_filesz != o.p_filesz;  // PF_W: padzero() wipes past p_filesz
-        changes_code |= p.p_memsz < o.p_memsz;
-      }
-
-      ++total;
-      ++by_verdict[static_cast<int>(verdict)];
-      timeouts += outcome.timed_out();
-      bool ok = agrees(verdict, program, outcome);
-      if (!ok && changes_code && verdict == Verdict::kRuns && outcome.exec_errno == 0) {
-        ++code_changed;
-        ok = true;
-      }
-      if (ok) {
-        ++agreed;
-      } else {
-        std::string bytes;
-        for (const std::size_t offset : offsets)
-          bytes += fmt::format(" [{}] {:02x}->{:02x}", offset, program.bytes[offset], mutant[offset]);
-        disagreements.push_back(fmt::format("{}:{}: predicted {}, but {}{}", program.name, bytes, name(verdict),
-                                            describe(outcome), describe(findings)));
-      }
-    }
+  report(run_mutants(programs, options, Mdwe::kInherited), "as this machine runs them");
+  if (!kernel_has_mdwe()) {
+    WARN("Linux " << kernel_release() << " has no PR_SET_MDWE (it came in 6.3): the pass under MDWE did NOT run");
+    return;
   }
-
-  const std::string summary = fmt::format(
-      "check() vs the kernel: {}/{} mutants agree ({:.2f}%); predicted runs {}, crashes after exec {}, refused {}; "
-      "{} runs of a changed program (counted as agreeing: execve succeeded as predicted; {} of them looped "
-      "until stopped); mmap_min_addr {}",
-      agreed, total, 100.0 * agreed / total, by_verdict[0], by_verdict[1], by_verdict[2], code_changed, timeouts,
-      options.mmap_min_addr);
-  std::cout << summary << "\n";
-  WARN(summary);
-  for (std::size_t i = 0; i < std::min<std::size_t>(disagreements.size(), 60); ++i) UNSCOPED_INFO(disagreements[i]);
-  CHECK(disagreements.empty());
-  CHECK(by_verdict[0] > 0);
-  CHECK(by_verdict[1] > 0);
-  CHECK(by_verdict[2] > 0);
+  tinyelf::CheckOptions mdwe_options = options;
+  mdwe_options.deny_write_execute = true;
+  report(run_mutants(programs, mdwe_options, Mdwe::kSet), "under PR_SET_MDWE");
 }
 
 #ifdef TINYELF_CHECK_BINARY
+// stderr without the line of machine facts tinyelf-check prints first.
+std::string errors(const test::Process& p) {
+  const std::size_t end = p.err.find('\n');
+  REQUIRE(p.err.starts_with("tinyelf-check: assuming vm.mmap_min_addr "));
+  return p.err.substr(end + 1);
+}
+
 TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2", "[check][tool]") {
   const fs::path folder = exec_folder();
   const fs::path good = folder / "tool-good", bad = folder / "tool-bad", compact = folder / "tool-compact";
@@ -645,6 +993,7 @@ TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2"
   test::Process p = test::spawn({TINYELF_CHECK_BINARY, good.string()});
   CHECK(p.exit_code == 0);
   CHECK(p.out.empty());
+  CHECK(errors(p).empty());
 
   p = test::spawn({TINYELF_CHECK_BINARY, compact.string()});
   CHECK(p.exit_code == 0);  // tooling findings only: it runs
@@ -656,7 +1005,7 @@ TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2"
 
   p = test::spawn({TINYELF_CHECK_BINARY, (folder / "missing").string(), good.string()});
   CHECK(p.exit_code == 2);
-  CHECK(p.err == (folder / "missing").string() + ": error: cannot read the file: No such file or directory\n");
+  CHECK(errors(p) == (folder / "missing").string() + ": error: cannot read the file: No such file or directory\n");
 
   p = test::spawn({TINYELF_CHECK_BINARY, folder.string()});
   CHECK(p.exit_code == 2);
@@ -671,9 +1020,63 @@ TEST_CASE("tinyelf-check prints findings like a compiler, exit status 0, 1 or 2"
                          tinyelf::inspect(exit42_program().bytes).header.e_entry - 0x3ff000);
   write_executable(bad, low);
   CHECK(test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr=4096", bad.string()}).exit_code == 0);
-  p = test::spawn({TINYELF_CHECK_BINARY, bad.string()});
+  CHECK(test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr", "4096", bad.string()}).exit_code == 0);
+  for (const std::string option : {"--mmap-min-addr=65536", "--mmap-min-addr=0x10000"}) {
+    p = test::spawn({TINYELF_CHECK_BINARY, option, bad.string()});
+    CHECK(p.exit_code == 1);
+    CHECK(p.out.find("crashes after exec") != std::string::npos);
+    CHECK(p.out.find("[segment-below-mmap-min-addr]") != std::string::npos);
+  }
+  for (const std::string value : {"", "-1", "4k"}) {
+    p = test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr=" + value, good.string()});
+    CHECK(p.exit_code == 2);
+    CHECK(p.err == "tinyelf-check: --mmap-min-addr needs a number, got \"" + value + "\"\n");
+  }
+  CHECK(test::spawn({TINYELF_CHECK_BINARY, "--mmap-min-addr"}).exit_code == 2);
+}
+
+TEST_CASE("tinyelf-check says which machine facts it assumed: this machine's, or the options'", "[check][tool]") {
+  const fs::path folder = exec_folder();
+  const fs::path rwx = folder / "tool-rwx", xonly = folder / "tool-execute-only";
+  write_executable(rwx, with(exit42_program().bytes, kPFlags, std::uint32_t{7}));
+  write_executable(xonly, with(exit42_program().bytes, kPFlags, std::uint32_t{1}));
+  const tinyelf::CheckOptions host = machine_options();
+
+  // The defaults are this machine's facts, all of them named on the first line of stderr.
+  test::Process p = test::spawn({TINYELF_CHECK_BINARY, rwx.string()});
+  const std::string facts = p.err.substr(0, p.err.find('\n'));
+  CHECK(facts == fmt::format("tinyelf-check: assuming vm.mmap_min_addr {} (this machine), protection keys {} (this "
+                             "machine), PR_SET_MDWE {} (this machine), commit limit {} (this machine)",
+                             host.mmap_min_addr, host.protection_keys ? "yes" : "no",
+                             host.deny_write_execute ? "yes" : "no",
+                             host.commit_limit == UINT64_MAX ? "none" : std::to_string(host.commit_limit)));
+
+  // A W+X segment: hardening (exit 0), or killed under MDWE (exit 1).
+  p = test::spawn({TINYELF_CHECK_BINARY, "--no-mdwe", rwx.string()});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.starts_with(rwx.string() + ": hardening: program header 0: p_flags 0x7 make the segment writable and "
+                                         "executable"));
+  CHECK(p.out.ends_with("[writable-and-executable-segment]\n"));
+  CHECK(p.err.find("PR_SET_MDWE no (--no-mdwe)") != std::string::npos);
+  p = test::spawn({TINYELF_CHECK_BINARY, "--mdwe", rwx.string()});
   CHECK(p.exit_code == 1);
-  CHECK(p.out.find("crashes after exec") != std::string::npos);
-  CHECK(p.out.find("[segment-below-mmap-min-addr]") != std::string::npos);
+  CHECK(p.out.starts_with(rwx.string() + ": crashes after exec: "));
+  CHECK(p.out.ends_with("[writable-and-executable-segment]\n"));
+  CHECK(p.err.find("PR_SET_MDWE yes (--mdwe)") != std::string::npos);
+
+  // PF_X alone: nothing without protection keys; "depends on the code" (exit 0) with them.
+  p = test::spawn({TINYELF_CHECK_BINARY, "--no-pku", xonly.string()});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.empty());
+  CHECK(p.err.find("protection keys no (--no-pku)") != std::string::npos);
+  p = test::spawn({TINYELF_CHECK_BINARY, "--pku", xonly.string()});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.starts_with(xonly.string() + ": depends on the code: program header 0: p_flags 0x1 give PF_X alone"));
+  CHECK(p.out.ends_with("[execute-only-segment]\n"));
+  CHECK(p.err.find("protection keys yes (--pku)") != std::string::npos);
+
+  p = test::spawn({TINYELF_CHECK_BINARY, "--help"});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.find("Each defaults to this machine's") != std::string::npos);
 }
 #endif

@@ -2,11 +2,19 @@
 // x86-64 Linux, with one line per finding in the style of a compiler:
 //
 //   $ tinyelf-check a.out
-//   a.out: refused: e_phentsize is 64, the kernel requires 56
+//   tinyelf-check: assuming vm.mmap_min_addr 65536 (this machine), ...
+//   a.out: refused: e_phentsize is 64, the kernel requires 56 [bad-phentsize]
 //
-// Exit status: 0 if no file has a finding above "tooling" (it runs), 1 if one is refused or
-// crashes after exec, 2 if a file cannot be read or the command line is wrong.
+// Findings go to stdout, one per line, "FILE: SEVERITY: MESSAGE [ID]"; the machine facts it
+// judged with go to stderr, one line first, so stdout stays parseable. The facts are the running
+// machine's unless options say otherwise.
+//
+// Exit status: 0 if no file is refused or crashes after exec (hardening, tooling and "depends on
+// the code" findings do not count), 1 if one is, 2 if a file cannot be read or the command line is
+// wrong.
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -28,14 +36,28 @@ constexpr int kExitUsage = 2;
 
 void usage(std::FILE* out) {
   fmt::print(out,
-             "usage: tinyelf-check [--mmap-min-addr=N] FILE...\n"
+             "usage: tinyelf-check [--mmap-min-addr N] [--pku|--no-pku] [--mdwe|--no-mdwe] FILE...\n"
              "Predicts what execve does with each ELF file on x86-64 Linux and prints one line per finding:\n"
              "  FILE: refused: ...              execve fails\n"
              "  FILE: crashes after exec: ...   execve succeeds, then the kernel kills the process\n"
+             "  FILE: depends on the code: ...  it starts, but breaks if its code reads an execute-only segment\n"
              "  FILE: tooling: ...              it runs, but readelf, file or gdb cannot read it\n"
-             "--mmap-min-addr=N  vm.mmap_min_addr of the target machine (default 65536)\n"
-             "Exit status: 0 nothing above tooling, 1 some file is refused or crashes, 2 unreadable file or bad usage.\n");
+             "  FILE: hardening: ...            it runs, but hardened systems refuse it (writable code)\n"
+             "The machine facts it assumes are printed to stderr first. Each defaults to this machine's:\n"
+             "  --mmap-min-addr N   vm.mmap_min_addr (default: /proc/sys/vm/mmap_min_addr)\n"
+             "  --pku, --no-pku     the CPU has protection keys: PF_X alone is execute-only (default: pku and\n"
+             "                      ospke in /proc/cpuinfo)\n"
+             "  --mdwe, --no-mdwe   the program runs under PR_SET_MDWE (systemd's MemoryDenyWriteExecute=yes):\n"
+             "                      a writable and executable segment is killed (default: this process's)\n"
+             "Exit status: 0 nothing is refused or crashes, 1 some file is refused or crashes, 2 unreadable file or\n"
+             "bad usage.\n");
 }
+
+// Where a fact came from, for the line of facts.
+struct Source {
+  std::string_view option;  // the option that set it, or empty for the machine's own
+  std::string_view text() const { return option.empty() ? "this machine" : option; }
+};
 
 // Reads the whole file; a folder or a read error is reported, not taken for an empty file.
 bool read_file(const std::string& path, std::vector<std::uint8_t>& bytes, std::string& error) {
@@ -69,7 +91,8 @@ bool read_file(const std::string& path, std::vector<std::uint8_t>& bytes, std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  tinyelf::CheckOptions options;
+  tinyelf::CheckOptions options = tinyelf::CheckOptions::host();
+  Source mmap_min_addr, protection_keys, deny_write_execute;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -77,15 +100,28 @@ int main(int argc, char** argv) {
       usage(stdout);
       return kExitRuns;
     }
-    if (arg.starts_with("--mmap-min-addr=")) {
-      const std::string value(arg.substr(16));
+    if (arg == "--mmap-min-addr" || arg.starts_with("--mmap-min-addr=")) {
+      std::string value;
+      if (arg != "--mmap-min-addr") value = std::string(arg.substr(16));
+      else if (i + 1 < argc) value = argv[++i];
       char* end = nullptr;
       errno = 0;
       options.mmap_min_addr = std::strtoull(value.c_str(), &end, 0);
-      if (value.empty() || *end != '\0' || errno != 0) {
+      if (value.empty() || value[0] == '-' || *end != '\0' || errno != 0) {
         fmt::print(stderr, "tinyelf-check: --mmap-min-addr needs a number, got \"{}\"\n", value);
         return kExitUsage;
       }
+      mmap_min_addr.option = "--mmap-min-addr";
+      continue;
+    }
+    if (arg == "--pku" || arg == "--no-pku") {
+      options.protection_keys = arg == "--pku";
+      protection_keys.option = arg;
+      continue;
+    }
+    if (arg == "--mdwe" || arg == "--no-mdwe") {
+      options.deny_write_execute = arg == "--mdwe";
+      deny_write_execute.option = arg;
       continue;
     }
     if (arg.starts_with("-") && arg != "-") {
@@ -100,6 +136,12 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  fmt::print(stderr,
+             "tinyelf-check: assuming vm.mmap_min_addr {} ({}), protection keys {} ({}), PR_SET_MDWE {} ({}), "
+             "commit limit {} (this machine)\n",
+             options.mmap_min_addr, mmap_min_addr.text(), options.protection_keys ? "yes" : "no",
+             protection_keys.text(), options.deny_write_execute ? "yes" : "no", deny_write_execute.text(),
+             options.commit_limit == UINT64_MAX ? std::string("none") : std::to_string(options.commit_limit));
   int status = kExitRuns;
   for (const std::string& path : files) {
     std::vector<std::uint8_t> bytes;
@@ -111,7 +153,7 @@ int main(int argc, char** argv) {
     }
     for (const tinyelf::Finding& finding : tinyelf::check(bytes, options)) {
       fmt::print("{}: {}: {} [{}]\n", path, tinyelf::to_string(finding.severity), finding.message, finding.id);
-      if (finding.severity != tinyelf::Severity::kTooling && status == kExitRuns) status = kExitFindings;
+      if (finding.severity >= tinyelf::Severity::kCrashesAfterExec && status == kExitRuns) status = kExitFindings;
     }
   }
   return status;

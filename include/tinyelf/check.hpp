@@ -60,14 +60,22 @@ struct ElfView {
 // Never throws except std::bad_alloc.
 ElfView inspect(std::span<const std::uint8_t> file);
 
+// From least to worst: the worst finding of a file says what execve does with it.
 enum class Severity {
+  kHardening,         // it runs, but hardened environments refuse it (PR_SET_MDWE, systemd's
+                      // MemoryDenyWriteExecute=yes) and GNU ld-style tools warn about it ("has a
+                      // LOAD segment with RWX permissions")
   kTooling,           // the kernel runs it, but readelf, file, gdb or eu-elflint cannot read it properly
+  kDependsOnCode,     // execve succeeds and the first instruction runs, but the kernel maps memory in a
+                      // way that breaks programs whose code does something the headers cannot show
+                      // (reads an execute-only segment); check() cannot tell which kind this one is
   kCrashesAfterExec,  // execve succeeds, then the kernel kills the process (SIGSEGV, SIGBUS) before
                       // its first instruction does anything useful
   kRefused,           // execve fails (ENOEXEC, ...), the caller gets an errno
 };
 
-// A short name for a severity: "tooling", "crashes after exec", "refused".
+// A short name for a severity: "hardening", "tooling", "depends on the code", "crashes after exec",
+// "refused".
 std::string_view to_string(Severity severity) noexcept;
 
 struct Finding {
@@ -76,6 +84,8 @@ struct Finding {
   std::string message;  // what is wrong, in the file's terms: "e_phentsize is 64, the kernel requires 56"
 };
 
+// The facts about the machine that runs the file which decide what execve does with it. The
+// defaults describe a Debian machine of no particular size; CheckOptions::host() reads this one.
 struct CheckOptions {
   // vm.mmap_min_addr of the machine that will run the file (Debian's default: 65536). Processes
   // with CAP_SYS_RAWIO (root) ignore it; 0 turns the check off.
@@ -90,6 +100,26 @@ struct CheckOptions {
   // non-executable file, or one that is not an x86-64 ELF file, makes execve fail. When false,
   // check() judges the file alone and says nothing about the interpreter.
   bool resolve_interpreter = true;
+  // The process runs under PR_SET_MDWE with PR_MDWE_REFUSE_EXEC_GAIN (Linux 6.3+; systemd's
+  // MemoryDenyWriteExecute=yes; inherited across fork and execve): mmap refuses a mapping both
+  // writable and executable (map_deny_write_exec, called from mmap_region in mm/mmap.c), so a
+  // PT_LOAD with PF_W and PF_X kills the process at exec.
+  bool deny_write_execute = false;
+  // The CPU has protection keys and the kernel enabled them (/proc/cpuinfo flags pku and ospke;
+  // Intel since Skylake-SP, AMD since Zen 3): a PT_LOAD with PF_X but neither PF_R nor PF_W is
+  // mapped execute-only (do_mmap() in mm/mmap.c gives PROT_EXEC alone an execute-only key,
+  // __execute_only_pkey() in arch/x86/mm/pkeys.c), so a load from it faults. Without them x86
+  // page tables cannot deny reads: PF_X alone is readable.
+  bool protection_keys = false;
+
+  // The facts of the running machine, for a program started by an unprivileged process:
+  // vm.mmap_min_addr from /proc/sys/vm/mmap_min_addr (as it is, although root ignores it), and
+  // the commit limit from vm.overcommit_memory and /proc/meminfo (0: RAM + swap, 1: none,
+  // 2: CommitLimit); protection keys from the flags of the first CPU in /proc/cpuinfo (both pku
+  // and ospke); MDWE from prctl(PR_GET_MDWE), which this process's children inherit unless
+  // PR_MDWE_NO_INHERIT is set (false before Linux 6.3, where it fails with EINVAL). A fact it
+  // cannot read keeps its default.
+  static CheckOptions host();
 };
 
 // Judges `file` as execve on x86-64 Linux would, without running it. Findings come in the order
