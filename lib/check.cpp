@@ -43,6 +43,7 @@
 #include <tinyelf/check.hpp>
 
 #include "check_p.hpp"
+#include "mdwe_p.hpp"
 #include "elf_p.hpp"
 
 namespace tinyelf {

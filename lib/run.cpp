@@ -22,15 +22,10 @@
 #include <tinyelf/error.hpp>
 #include <tinyelf/run.hpp>
 
+#include "mdwe_p.hpp"
+
 extern char** environ;
 
-// Memory-deny-write-execute, Linux 6.3 (include/uapi/linux/prctl.h); Debian 12's headers predate it.
-#ifndef PR_SET_MDWE
-#define PR_SET_MDWE 65
-#endif
-#ifndef PR_MDWE_REFUSE_EXEC_GAIN
-#define PR_MDWE_REFUSE_EXEC_GAIN (1UL << 0)
-#endif
 
 namespace tinyelf {
 
@@ -171,7 +166,7 @@ class Child {
     child_failed(report, ChildFailure::kRedirect);
   // Only ever after fork (start_child): MDWE is a flag of the address space (MMF_HAS_MDWE), which a
   // vfork child shares with the caller.
-  if (setup.deny_write_execute && ::prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0UL, 0UL, 0UL) != 0)
+  if (setup.deny_write_execute && ::prctl(detail::kPrSetMdwe, detail::kMdweRefuseExecGain, 0UL, 0UL, 0UL) != 0)
     child_failed(report, ChildFailure::kDenyWriteExecute);
   // The child has its own descriptor table (vfork does not share it): the caller's copy stays
   // close-on-exec.

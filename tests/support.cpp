@@ -2,15 +2,19 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include <catch2/catch.hpp>
+
+#include "../lib/mdwe_p.hpp"
 
 extern char** environ;
 
@@ -185,6 +189,30 @@ std::string read_file(const fs::path& path) { return slurp(path); }
 
 std::string as_string(const tinyelf::Image& image) {
   return std::string(reinterpret_cast<const char*>(image.bytes().data()), image.size());
+}
+
+std::optional<int> mdwe_flags() {
+  const int flags = ::prctl(tinyelf::detail::kPrGetMdwe, 0UL, 0UL, 0UL, 0UL);
+  if (flags >= 0) return flags;
+  REQUIRE(errno == EINVAL);
+  return std::nullopt;
+}
+
+tinyelf::RunOptions hardened(tinyelf::RunOptions options) {
+  static const bool available = [] {
+    const bool has = mdwe_flags().has_value();
+    if (!has) WARN("this kernel has no PR_SET_MDWE (Linux 6.3+): programs that should run hardened run without it");
+    return has;
+  }();
+  options.deny_write_execute = available;
+  return options;
+}
+
+void check_no_writable_executable_segment(std::span<const std::uint8_t> file) {
+  for (const Elf64_Phdr& phdr : read_headers(file).phdrs) {
+    INFO("program header at p_offset " << phdr.p_offset << ", p_flags " << phdr.p_flags);
+    if (phdr.p_type == PT_LOAD) CHECK((phdr.p_flags & (PF_W | PF_X)) != (PF_W | PF_X));
+  }
 }
 
 Headers read_headers(std::span<const std::uint8_t> file) {

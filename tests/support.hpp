@@ -5,6 +5,7 @@
 #include <elf.h>
 
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,16 @@ void emit_cat(tinyelf::Program& program, std::uint32_t buffer_size);
 // kill(getpid(), signal), then exit(0): the program survives only if the signal is ignored,
 // blocked or handled.
 tinyelf::Image self_kill_program(int signal);
+
+// This process's PR_SET_MDWE flags, or nothing on a kernel before 6.3 (prctl() fails with EINVAL).
+std::optional<int> mdwe_flags();
+
+// RunOptions that run the program as a hardened service would, under PR_SET_MDWE, where the kernel
+// has it; on an older kernel the first call says so with WARN and the program runs without it.
+tinyelf::RunOptions hardened(tinyelf::RunOptions options = {});
+
+// Asserts that no PT_LOAD of `file` is both writable and executable (W^X).
+void check_no_writable_executable_segment(std::span<const std::uint8_t> file);
 
 // A file's whole contents, and an image's bytes, as strings to compare.
 std::string read_file(const std::filesystem::path& path);

@@ -27,6 +27,7 @@
 #include <tinyelf/tinyelf.hpp>
 
 #include "../lib/check_p.hpp"
+#include "../lib/mdwe_p.hpp"
 #include "support.hpp"
 
 namespace {
@@ -353,8 +354,7 @@ std::string kernel_release() {
   return names.release;
 }
 
-// PR_GET_MDWE fails with EINVAL on kernels without PR_SET_MDWE (before 6.3).
-bool kernel_has_mdwe() { return ::prctl(tinyelf::detail::kPrGetMdwe, 0L, 0L, 0L, 0L) >= 0; }
+bool kernel_has_mdwe() { return test::mdwe_flags().has_value(); }
 
 // What the kernel on this machine enforces for an unprivileged process.
 tinyelf::CheckOptions machine_options() { return tinyelf::CheckOptions::host(); }

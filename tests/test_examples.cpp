@@ -30,6 +30,8 @@ Built build_example(const std::string& example_binary, const std::string& name, 
   return built;
 }
 
+// The default output: every tool reads it, no segment is writable and executable, and it does
+// the same work under PR_SET_MDWE, as a hardened service would run it.
 void check_tools_accept(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -38,6 +40,11 @@ void check_tools_accept(const std::filesystem::path& path) {
   const test::Process elflint = test::spawn({"eu-elflint", "--strict", path.string()});
   CHECK(elflint.exit_code == 0);
   CHECK(elflint.out.find("No errors") != std::string::npos);
+  test::check_no_writable_executable_segment(bytes);
+  const test::Process plain = test::spawn({path.string()});
+  const tinyelf::RunResult hardened = tinyelf::run(bytes, test::hardened());
+  CHECK(hardened.exit_code == plain.exit_code);
+  CHECK(hardened.out == plain.out);
 }
 
 }  // namespace

@@ -15,15 +15,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../lib/mdwe_p.hpp"
 #include "support.hpp"
-
-// Linux 6.3 (include/uapi/linux/prctl.h); Debian 12's headers predate it.
-#ifndef PR_SET_MDWE
-#define PR_SET_MDWE 65
-#endif
-#ifndef PR_GET_MDWE
-#define PR_GET_MDWE 66
-#endif
 
 namespace x86 = asmjit::x86;
 using asmjit::Label;
@@ -40,15 +33,6 @@ tinyelf::Image cat_program() {
 
 std::vector<std::uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
 
-// This process's MDWE flags (PR_MDWE_*), or nothing on a kernel before 6.3, where prctl() rejects
-// the option with EINVAL.
-std::optional<int> own_mdwe_flags() {
-  const int flags = ::prctl(PR_GET_MDWE, 0UL, 0UL, 0UL, 0UL);
-  if (flags >= 0) return flags;
-  REQUIRE(errno == EINVAL);
-  return std::nullopt;
-}
-
 void check_mdwe_unsupported_error(const tinyelf::Error& e) {
   CHECK(e.code() == tinyelf::ErrorCode::kRunFailed);
   CHECK_THAT(e.what(), Contains("deny_write_execute needs Linux 6.3 or later"));
@@ -61,7 +45,7 @@ void check_mdwe_unsupported_error(const tinyelf::Error& e) {
 std::optional<tinyelf::RunResult> run_denying_write_execute(std::span<const std::uint8_t> file,
                                                             tinyelf::RunOptions options = {}) {
   options.deny_write_execute = true;
-  if (own_mdwe_flags()) return tinyelf::run(file, options);
+  if (test::mdwe_flags()) return tinyelf::run(file, options);
   WARN("this kernel has no PR_SET_MDWE (Linux 6.3): checking that run() says so");
   try {
     tinyelf::run(file, options);
@@ -77,7 +61,7 @@ tinyelf::Image mdwe_flags_program() {
   tinyelf::Program program;
   x86::Assembler& a = program.text();
   a.mov(x86::eax, 157);  // SYS_prctl
-  a.mov(x86::edi, PR_GET_MDWE);
+  a.mov(x86::edi, tinyelf::detail::kPrGetMdwe);
   a.xor_(x86::esi, x86::esi);
   a.xor_(x86::edx, x86::edx);
   a.xor_(x86::r10d, x86::r10d);
@@ -280,15 +264,15 @@ TEST_CASE("deny_write_execute: a read and execute only program runs, under MDWE"
   if (const auto r = run_denying_write_execute(flags.bytes())) {
     CHECK(r->exit_code == 1);  // PR_MDWE_REFUSE_EXEC_GAIN, and not PR_MDWE_NO_INHERIT
   }
-  if (own_mdwe_flags() == 0) CHECK(tinyelf::run(flags).exit_code == 0);
+  if (test::mdwe_flags() == 0) CHECK(tinyelf::run(flags).exit_code == 0);
 }
 
 TEST_CASE("deny_write_execute leaves the caller's address space as it was") {
   // A vfork child shares the caller's mm, where MDWE is kept: setting it there would be for good.
-  const std::optional<int> before = own_mdwe_flags();
+  const std::optional<int> before = test::mdwe_flags();
   const tinyelf::Image hello = hello_program();
   for (int i = 0; i < 3; ++i) run_denying_write_execute(hello.bytes());
-  CHECK(own_mdwe_flags().value_or(-1) == before.value_or(-1));  // -1: no MDWE on this kernel
+  CHECK(test::mdwe_flags().value_or(-1) == before.value_or(-1));  // -1: no MDWE on this kernel
   if (before) CHECK(*before == 0);
   SECTION("and the next run without it is not denied either") {
     CHECK(tinyelf::run(writable_program()).exit_code == 7);
@@ -311,7 +295,7 @@ TEST_CASE("deny_write_execute on a kernel without PR_SET_MDWE: Error(kRunFailed)
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 3),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),  // low half: little endian
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_MDWE, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tinyelf::detail::kPrSetMdwe, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };

@@ -88,8 +88,15 @@ void check_program(const Entry& entry, bool with_unoptimized) {
     for (Variant& variant : variants(entry, with_unoptimized)) {
       variant.options.link.layout = layout;
       INFO(entry.program << " " << variant.name << " layout " << static_cast<int>(layout));
-      const tinyelf::RunResult result =
-          tinyelf::run(bfc::compile(source, variant.options), {}, input, std::chrono::seconds(60));
+      const tinyelf::Image image = bfc::compile(source, variant.options);
+      // The default layout is W^X and runs as a hardened service would, under PR_SET_MDWE; the
+      // compact one is a single R|W|X segment, which MDWE kills.
+      tinyelf::RunOptions options{.input = input, .timeout = std::chrono::seconds(60)};
+      if (layout == tinyelf::Layout::kConformant) {
+        test::check_no_writable_executable_segment(image.bytes());
+        options = test::hardened(options);
+      }
+      const tinyelf::RunResult result = tinyelf::run(image, options);
       CHECK_FALSE(result.timed_out);
       if (reads_left_of_tape(entry)) {
         CHECK(result.exit_code == bfc::kExitOffTape);
@@ -163,13 +170,15 @@ TEST_CASE("corpus: leftbound.b and rightbound.b stop with the off-tape error") {
       bfc::Options options = optimise ? bfc::Options{} : test::bfc_support::unoptimized();
       options.link.layout = layout;
       const bfc::Source left = bfc::read_source((kCorpus / "cristofd/tests/leftbound.b").string());
-      const tinyelf::RunResult left_run = tinyelf::run(bfc::compile(left, options));
+      const bool conformant = layout == tinyelf::Layout::kConformant;
+      const tinyelf::RunOptions run_options = conformant ? test::hardened() : tinyelf::RunOptions{};
+      const tinyelf::RunResult left_run = tinyelf::run(bfc::compile(left, options), run_options);
       CHECK(left_run.exit_code == bfc::kExitOffTape);
       CHECK(left_run.err == "error: pointer moved off tape\n");
       CHECK(left_run.out.empty());  // no cell left of the first one
 
       const bfc::Source right = bfc::read_source((kCorpus / "cristofd/tests/rightbound.b").string());
-      const tinyelf::RunResult right_run = tinyelf::run(bfc::compile(right, options));
+      const tinyelf::RunResult right_run = tinyelf::run(bfc::compile(right, options), run_options);
       CHECK(right_run.exit_code == bfc::kExitOffTape);
       CHECK(right_run.err == "error: pointer moved off tape\n");
       CHECK(right_run.out.size() == bfc::tape_size(30000) - 1);  // one byte per cell right of the first

