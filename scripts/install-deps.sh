@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev  # toolchains (clang: sanitizers, fuzzers)
   libasmjit-dev libfmt-dev catch2 libbenchmark-dev # libraries
-  elfutils binutils file nasm python3              # tools the tests and the demo run
+  elfutils binutils file nasm python3 pkg-config   # tools the tests and the demo run
   "$@"
 )
 
