@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds tinyelf in Release, emits the examples into out/, runs each file
+# Installs what is missing, builds tinyelf and the examples in Release in build/ (configured by
+# scripts/configure.sh, as scripts/test.sh does), emits the examples into out/, runs each file
 # and prints a table: example, the form of its instructions, size with Layout::kConformant, with
 # packing off (LinkOptions::pack = false: the instructions as emitted, after the headers), with
 # Layout::kCompact, with kCompact and LinkOptions::assume_zeroed_registers, size of the same
@@ -13,8 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+scripts/install-deps.sh demo
+scripts/configure.sh >/dev/null  # the same build/ as scripts/test.sh, which then builds only the rest
 cmake --build build -j "$(nproc)" --target exit42 hello compiler_sum >/dev/null
 
 mkdir -p out/nasm
