@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything in build/ (configured by scripts/configure.sh, as
 # scripts/demo.sh does, so after the demo only the rest is built) and runs the whole test suite
-# through ctest. Extra arguments go to ctest, e.g. scripts/test.sh -R test_link. BUILD_DIR, BUILD_TYPE, CXXFLAGS and CMAKE_ARGS select
+# through ctest, the slowest tests first (their COST, tests/CMakeLists.txt). Extra arguments go to
+# ctest, e.g. scripts/test.sh -R test_link. BUILD_DIR, BUILD_TYPE, CXXFLAGS and CMAKE_ARGS select
 # another build (see scripts/configure.sh), e.g. the sanitizer one in .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
