@@ -15,8 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh demo
-scripts/configure.sh >/dev/null  # the same build/ as scripts/test.sh, which then builds only the rest
-cmake --build build -j "$(nproc)" --target exit42 hello compiler_sum >/dev/null
+# quietly: CMake's and the compiler's output is shown only if a step fails.
+quietly() {
+  local output
+  output=$("$@" 2>&1) || { printf '%s\n' "$output" >&2; echo "demo: failed: $*" >&2; exit 1; }
+}
+quietly scripts/configure.sh  # the same build/ as scripts/test.sh, which then builds only the rest
+quietly cmake --build build -j "$(nproc)" --target exit42 hello compiler_sum
 
 mkdir -p out/nasm
 # build EXAMPLE NAME [OPTIONS]: out/NAME (conformant), -plain, -compact, -zeroed.
