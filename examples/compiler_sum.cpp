@@ -6,8 +6,9 @@
 //   run:    build/examples/compiler_sum out/sum && out/sum; echo $?    # prints 55
 #include "example_main.hpp"
 
-tinyelf::Image example::build(const tinyelf::LinkOptions& options) {
+tinyelf::Image example::build(const Options& options) {
   using namespace asmjit;
+  if (options.mov_form) throw UsageError{"--mov-form: the Compiler chooses the instructions here"};
   tinyelf::Program program;
   x86::Compiler cc(&program.code());
   FuncNode* function = cc.addFunc(FuncSignatureT<int, int>(CallConvId::kHost));
@@ -39,5 +40,5 @@ tinyelf::Image example::build(const tinyelf::LinkOptions& options) {
   cc.ret(sum);
   cc.endFunc();
   cc.finalize();                 // register allocation, then the code goes into text
-  return program.link(options);
+  return program.link(options.link);
 }

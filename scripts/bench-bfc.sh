@@ -19,9 +19,9 @@ CORPUS=${CORPUS:-$root/../shared/bf}
 RUNS=${RUNS:-5}
 PROGRAMS=${PROGRAMS:-"kostya/mandel.b matslina/hanoi.b matslina/long.b kostya/bench.b matslina/factor.b"}
 
-scripts/install-deps.sh gcc bc
+scripts/install-deps.sh demo gcc bc
 [ -f "$CORPUS/MANIFEST.tsv" ] || { echo "no corpus at $CORPUS (set CORPUS=FOLDER)" >&2; exit 1; }
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+BUILD_DIR=$BUILD_DIR scripts/configure.sh >/dev/null
 cmake --build "$BUILD_DIR" -j2 --target bfc >/dev/null
 bfc=$root/$BUILD_DIR/examples/bfc/bfc
 work=$(mktemp -d)

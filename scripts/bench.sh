@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh valgrind
+scripts/install-deps.sh bench
 build=build-bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTINYELF_BUILD_BENCH=ON \
   -DTINYELF_BUILD_TESTS=OFF -DTINYELF_BUILD_EXAMPLES=OFF >/dev/null

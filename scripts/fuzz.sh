@@ -14,18 +14,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 build="${BUILD_DIR:-build-fuzz}"
 
-if [ -x scripts/install-deps.sh ]; then
-  scripts/install-deps.sh
-else
-  missing=()
-  for package in clang libclang-rt-14-dev cmake ninja-build libasmjit-dev libfmt-dev; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  fi
-fi
+scripts/install-deps.sh fuzz
 
 # The library is instrumented too (fuzzer-no-link: coverage without libFuzzer's main()).
 flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer -g"

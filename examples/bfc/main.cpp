@@ -5,8 +5,8 @@
 //           build/examples/bfc/bfc --run hello.b < input       # compile and run from memory
 //
 // Exit status: 0 success, 1 the program or the output file has a problem (FILE:LINE:COL: error:
-// ... on stderr, no output file written), 2 bad command line. With --run, the program's own
-// status (128 + N if signal N killed it).
+// ... on stderr, no output file written), 2 bad command line (one line, "bfc: error: ...", and a
+// hint to run bfc --help). With --run, the program's own status (128 + N if signal N killed it).
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -30,6 +30,7 @@ constexpr std::string_view kUsage =
     "usage: bfc PROG.b -o OUT [options]\n"
     "       bfc --run PROG.b [options]         compile, run from memory, stdin passed through\n"
     "       bfc --dump-ir PROG.b [options]     print the optimised IR\n"
+    "       bfc --help | --version\n"
     "options:\n"
     "  --layout conformant|compact   ELF layout (default conformant)\n"
     "  --eof unchanged|zero|minus-one   what ',' stores at end of input (default unchanged)\n"
@@ -38,6 +39,9 @@ constexpr std::string_view kUsage =
     "  --disable PASS                switch one pass off: dead-loops, fold-runs, clear-loops,\n"
     "                                scan-loops, multiply-loops, counted-loops, fold-offsets,\n"
     "                                io-batching\n";
+
+// BFC_VERSION is the CMake project version, set in examples/bfc/CMakeLists.txt.
+constexpr std::string_view kVersion = "bfc (tinyelf) " BFC_VERSION "\n";
 
 constexpr std::size_t kMaxTapeCells = std::size_t{1} << 32;
 
@@ -118,6 +122,9 @@ CommandLine parse_command_line(const std::vector<std::string_view>& args) {
     } else if (arg == "-h" || arg == "--help") {
       fmt::print("{}", kUsage);
       std::exit(0);
+    } else if (arg == "--version") {
+      fmt::print("{}", kVersion);
+      std::exit(0);
     } else if (arg.starts_with("-") && arg != "-") {
       throw UsageError{fmt::format("unknown option '{}'", arg)};
     } else if (line.input.empty()) {
@@ -148,7 +155,7 @@ int main(int argc, char** argv) {
   try {
     line = parse_command_line(std::vector<std::string_view>(argv + 1, argv + argc));
   } catch (const UsageError& error) {
-    fmt::print(stderr, "bfc: error: {}\n{}", error.message, kUsage);
+    fmt::print(stderr, "bfc: error: {}\ntry 'bfc --help'\n", error.message);
     return 2;
   }
   try {

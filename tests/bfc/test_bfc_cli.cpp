@@ -2,6 +2,7 @@
 // compilation never leaves an output file behind.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -106,7 +107,18 @@ TEST_CASE("cli: --eof and --tape") {
   CHECK(run_bfc({"--run", far.string(), "--tape", "40001"}).out == "\1");
 }
 
-TEST_CASE("cli: bad command lines exit with status 2 and say why") {
+TEST_CASE("cli: --version prints one line, --help the usage, both with status 0") {
+  const test::Process version = run_bfc({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.out == "bfc (tinyelf) " BFC_VERSION "\n");  // BFC_VERSION: the CMake project version
+  CHECK(version.err.empty());
+  const test::Process help = run_bfc({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::StartsWith("usage: bfc PROG.b -o OUT") && Catch::Contains("--version"));
+  CHECK(help.err.empty());
+}
+
+TEST_CASE("cli: bad command lines exit with status 2 and say why in one line and a hint") {
   const std::string program = write_program("ok.b", "+").string();
   const std::string output = (test::scratch_folder() / "never").string();
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
@@ -125,7 +137,9 @@ TEST_CASE("cli: bad command lines exit with status 2 and say why") {
     const test::Process result = run_bfc(args);
     INFO(message);
     CHECK(result.exit_code == 2);
-    CHECK_THAT(result.err, Catch::StartsWith("bfc: error: " + message));
+    CHECK_THAT(result.err, Catch::StartsWith("bfc: error: " + message) && Catch::EndsWith("\ntry 'bfc --help'\n"));
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 2);  // not the whole usage text
+    CHECK(result.out.empty());
     CHECK_FALSE(fs::exists(output));
   }
 }
