@@ -42,7 +42,6 @@
 
 #include <tinyelf/check.hpp>
 
-#include "check_p.hpp"
 #include "mdwe_p.hpp"
 #include "elf_p.hpp"
 
@@ -614,23 +613,6 @@ std::vector<Finding> check(std::span<const std::uint8_t> file, const CheckOption
   // 3. What the ELF tools need and the kernel does not.
   check_tooling(view, report);
   return report.take();
-}
-
-void detail::verify_linked(std::span<const std::uint8_t> file, bool conformant) noexcept {
-  std::vector<Finding> findings;
-  try {
-    findings = check(file);  // the default options: the file must run anywhere, not just here
-  } catch (...) {
-    return;  // out of memory while checking: nothing learned about the file
-  }
-  // Hardening findings are choices of the layout (one RWX segment), not bugs.
-  std::erase_if(findings, [](const Finding& f) { return f.severity == Severity::kHardening; });
-  const auto worst = worst_severity(findings);
-  if (!worst || (*worst == Severity::kTooling && !conformant)) return;
-  std::fputs("tinyelf: internal error: link() produced a file that check() rejects:\n", stderr);
-  for (const Finding& f : findings)
-    std::fputs(fmt::format("  {}: {} [{}]\n", to_string(f.severity), f.message, f.id).c_str(), stderr);
-  std::abort();
 }
 
 }  // namespace tinyelf

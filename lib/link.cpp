@@ -18,7 +18,7 @@
 #include <tinyelf/program.hpp>
 
 #include "asmjit_p.hpp"
-#include "check_p.hpp"
+#include "verify_link_p.hpp"
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
 #include "link_p.hpp"
@@ -134,8 +134,9 @@ bool has_bss(const asmjit::CodeHolder& code) {
   });
 }
 
-// Debug and test builds judge every file link() produces with tinyelf::check(): nothing may be
-// above "hardening", and a conformant file may have no finding but that one (lib/check.cpp).
+// Debug builds and the tests judge every file link() produces with tinyelf::check(): nothing may
+// be above "tooling", and a conformant file may have no finding but a hardening one
+// (lib/verify_link.cpp).
 Image verified(Image image, Layout layout) {
 #ifdef TINYELF_VERIFY_LINK
   detail::verify_linked(image.bytes(), layout == Layout::kConformant);

@@ -26,7 +26,7 @@
 
 #include <tinyelf/tinyelf.hpp>
 
-#include "../lib/check_p.hpp"
+#include "../lib/verify_link_p.hpp"
 #include "../lib/mdwe_p.hpp"
 #include "support.hpp"
 

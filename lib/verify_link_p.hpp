@@ -1,4 +1,6 @@
-// The self-check Program::link runs on what it produced (debug builds and test builds).
+// Link verification: Program::link judges what it produced with tinyelf::check() (Debug builds,
+// the tests, and builds configured with -DTINYELF_VERIFY_LINK=ON; never a Release library by
+// default).
 #pragma once
 
 #include <cstdint>
