@@ -93,4 +93,12 @@ inline constexpr std::uint32_t kJumpSize = 2;
 inline constexpr std::uint32_t kSwallowSize = 1;
 inline constexpr std::uint32_t kSwallowedSize = 4;
 
+// A size no plan of any order of `input`'s code units can go below, or 0 when the code fits in
+// the holes (then no bound is given). Every byte of code and data outside the holes lies at
+// tail_start or after it, and a hole holds at most its size less the connector a chunk that code
+// follows needs: none when a data unit could fill it instead or when some unit does not fall
+// through, else the swallowing opcode where 4 fixed bytes follow the hole, else a jump. Data
+// alignment is left out, so the bound may be below every real plan, never above one.
+std::uint32_t smallest_file_bound(const PlanInput& input);
+
 }  // namespace tinyelf::detail
