@@ -593,25 +593,29 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
   planner.plan(text->input, plan);
 
   // When program order leaves code after the headers, other orders of the start of the program
-  // may fill the holes better, unless it already reaches the bound no order can pass. That bound
-  // holds for the sizes of program order: with assume_zeroed_registers the rewrites, and so the
-  // sizes, depend on the order, and the search always runs.
-  if (cut && !plan.chunks.empty() && plan.chunks.back().in_tail && !options.assume_zeroed_registers) {
-    const std::uint32_t nop = text->units.front().synthetic == Synthetic::kNop ? 1 : 0;  // another order may not need it
-    if (plan.file_size + nop <= smallest_file_bound(text->input)) cut.reset();
-  }
+  // may fill the holes better. None can pass the bound for any order, which holds for the sizes
+  // of program order: with assume_zeroed_registers the rewrites, and so the sizes, depend on the
+  // order, and only each order's own bound counts. An order is planned only when its own bound
+  // is below the best file so far.
   if (cut && !plan.chunks.empty() && plan.chunks.back().in_tail) {
+    const std::uint32_t nop = text->units.front().synthetic == Synthetic::kNop ? 1 : 0;  // another order may not need it
+    const HoleRoom room = hole_room(text->input);
+    const std::uint32_t bound = smallest_file_bound(text->input, room, BoundFor::kAnyOrder);
+    const std::uint32_t any_order = options.assume_zeroed_registers || bound <= nop ? 0 : bound - nop;
     const std::uint32_t capacity = layout.hole_bytes();
-    const Schedule schedule =
-        schedule_orders(schedule_units(source, *cut, &memory), capacity, max_orders(cut->units.size()), &memory);
+    const Schedule schedule = plan.file_size <= any_order ? Schedule(&memory)
+                              : schedule_orders(schedule_units(source, *cut, &memory), capacity,
+                                                max_orders(cut->units.size()), &memory);
     PlanKeys planned(&memory);
     planned.add(text->input, capacity);
     PackedText candidate(&memory);
     Plan candidate_plan(&memory);
     const std::size_t n = schedule.movable;
-    for (std::size_t first = n; first < schedule.orders.size(); first += n) {  // the first is program order
+    for (std::size_t first = n; first < schedule.orders.size() && plan.file_size > any_order; first += n) {
+      // the first order is program order
       reorder(*cut, schedule.orders.data() + first, n, candidate);
       arrange(source, layout, options, program_entry, base, candidate);
+      if (smallest_file_bound(candidate.input, room, BoundFor::kThisOrder) >= plan.file_size) continue;
       if (!planned.add(candidate.input, capacity)) continue;  // the same plan as an order before
       planner.plan(candidate.input, candidate_plan);
       if (!candidate_plan.chunks.empty() && candidate_plan.file_size < plan.file_size) {

@@ -219,26 +219,44 @@ void PackPlanner::plan(const PlanInput& input, Plan& plan) {
   }
 }
 
-std::uint32_t smallest_file_bound(const PlanInput& input) {
+HoleRoom hole_room(const PlanInput& input) {
   const HeaderLayout& layout = *input.layout;
-  const std::uint32_t code = input.code_bytes();
-  if (code <= layout.hole_bytes()) return 0;
   const bool some_jump_ends = std::any_of(input.code.begin(), input.code.end(),
                                           [](const CodeUnit& unit) { return !unit.falls_through; });
-  std::uint32_t data = 0;
-  for (const DataUnit& unit : input.data) data += unit.size;
-  std::uint32_t in_holes = 0;
+  std::uint32_t largest_hole = 0, smallest_data = ~std::uint32_t{0};
+  for (const Hole& hole : layout.holes) largest_hole = std::max(largest_hole, hole.size());
+  HoleRoom room;
+  for (const DataUnit& unit : input.data) {
+    room.data += unit.size;
+    room.data_fitting += unit.size <= largest_hole ? unit.size : 0;
+    smallest_data = std::min(smallest_data, unit.size);
+  }
   for (std::size_t h = 0; h < layout.holes.size(); ++h) {
     const Hole& hole = layout.holes[h];
-    const bool data_fits = std::any_of(input.data.begin(), input.data.end(),
-                                       [&](const DataUnit& unit) { return unit.size <= hole.size(); });
     bool can_swallow = layout.tail_start == hole.end + kSwallowedSize;
     for (std::size_t later = h + 1; later < layout.holes.size(); ++later)
       can_swallow = can_swallow || layout.holes[later].start == hole.end + kSwallowedSize;
-    const std::uint32_t connector = data_fits || some_jump_ends ? 0 : can_swallow ? kSwallowSize : kJumpSize;
-    in_holes += hole.size() > connector ? hole.size() - connector : 0;
+    const std::uint32_t connector = smallest_data <= hole.size() || some_jump_ends ? 0
+                                    : can_swallow                                   ? kSwallowSize
+                                                                                    : kJumpSize;
+    room.room += hole.size() > connector ? hole.size() - connector : 0;
   }
-  return std::max(layout.header_size, layout.tail_start + code + data - std::min(in_holes, code + data));
+  return room;
+}
+
+std::uint32_t smallest_file_bound(const PlanInput& input, const HoleRoom& room, BoundFor orders) {
+  const HeaderLayout& layout = *input.layout;
+  std::uint32_t code = 0, prefix = 0;  // prefix: the longest prefix of the code that fits in the room
+  bool fits = true;
+  for (const CodeUnit& unit : input.code) {
+    code += unit.size;
+    fits = fits && prefix + unit.size <= room.room;
+    prefix += fits ? unit.size : 0;
+  }
+  if (code <= layout.hole_bytes()) return 0;
+  if (orders == BoundFor::kAnyOrder) prefix = room.room;
+  const std::uint32_t in_holes = std::min({room.room, prefix + room.data_fitting, code + room.data});
+  return std::max(layout.header_size, layout.tail_start + code + room.data - in_holes);
 }
 
 }  // namespace tinyelf::detail

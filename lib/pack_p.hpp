@@ -93,12 +93,28 @@ inline constexpr std::uint32_t kJumpSize = 2;
 inline constexpr std::uint32_t kSwallowSize = 1;
 inline constexpr std::uint32_t kSwallowedSize = 4;
 
-// A size no plan of any order of `input`'s code units can go below, or 0 when the code fits in
-// the holes (then no bound is given). Every byte of code and data outside the holes lies at
-// tail_start or after it, and a hole holds at most its size less the connector a chunk that code
-// follows needs: none when a data unit could fill it instead or when some unit does not fall
-// through, else the swallowing opcode where 4 fixed bytes follow the hole, else a jump. Data
-// alignment is left out, so the bound may be below every real plan, never above one.
-std::uint32_t smallest_file_bound(const PlanInput& input);
+// What the holes of a layout can hold of a program, whatever the order of its code units: the
+// same for every order, so found once. A hole holds at most its size less the connector a chunk
+// that code follows needs: none when a data unit could fill it instead or when some unit does not
+// fall through, else the swallowing opcode where 4 fixed bytes follow the hole, else a jump.
+struct HoleRoom {
+  std::uint32_t room = 0;          // bytes of code and data the holes can hold
+  std::uint32_t data = 0;          // bytes of all the data units
+  std::uint32_t data_fitting = 0;  // bytes of the data units that fit in some hole
+};
+HoleRoom hole_room(const PlanInput& input);
+
+// Which orders of the code units a bound holds for.
+enum class BoundFor : std::uint8_t {
+  kThisOrder,  // the units in the order given
+  kAnyOrder,   // every order of the same units, with the same sizes
+};
+
+// A file size no plan of `input` can go below (for kAnyOrder, no plan of any order of its units),
+// or 0 when the code fits in the holes. Every byte of code and data outside the holes lies at
+// tail_start or after it; the holes hold a prefix of the code (the plan's chunks are in execution
+// order and the tail comes last) and the data units that fit in one. Data alignment is left out:
+// the bound may be below every real plan, never above one.
+std::uint32_t smallest_file_bound(const PlanInput& input, const HoleRoom& room, BoundFor orders);
 
 }  // namespace tinyelf::detail
