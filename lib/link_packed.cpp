@@ -2,7 +2,8 @@
 // holes (lib/pack.cpp), and the file written directly: each instruction's bytes are copied to
 // their planned offset and their displacement to a label is rewritten for the new addresses
 // (lib/x86_encoding.cpp). Nothing is assembled a second time, so packing a small program costs
-// about what the plain path costs, and no heap allocation but the file and its region list.
+// about what the plain path costs, and no heap allocation but the file and its region list
+// (tests/test_pack_allocations.cpp counts them).
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -239,7 +240,7 @@ void reorder(const PackedText& cut, const std::uint32_t* order, std::size_t orde
 // front: a jump when the entry is not the first instruction, a nop when the first instruction
 // would be changed by the REX.RX prefix "ELF" leaves.
 void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options, std::uint64_t entry,
-             std::uint64_t base, PackedText& text) {
+             std::uint64_t base, PackedText& text, std::pmr::memory_resource* memory) {
   const auto& items = source.items;
   const std::size_t count = text.units.size();
 
@@ -253,7 +254,7 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   }
 
   if (options.assume_zeroed_registers && entry == 0) {
-    std::vector<RelaxUnit> relax(count);
+    std::pmr::vector<RelaxUnit> relax(count, memory);
     for (std::size_t u = 0; u < count; ++u) {
       const Unit& unit = text.units[u];
       const TextItem& last = items[unit.end_item - 1];
@@ -261,7 +262,7 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
       relax[u] = {is_inst ? &last : nullptr, items[unit.first_item].inst_id == x86::Inst::kIdNone,
                   u + 1 < count ? text.input.code[u + 1].flags_dead : true, is_inst ? last.end - last.start : 0};
     }
-    const std::vector<Rewrite> rewrites = relax_known_registers(relax);
+    const std::pmr::vector<Rewrite> rewrites = relax_known_registers(relax, memory);
     for (std::size_t u = 0; u < count; ++u) {
       if (rewrites[u].kind == Rewrite::Kind::kKeep) continue;
       text.units[u].rewrite = rewrites[u];
@@ -586,8 +587,13 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
   // Program order as cut, kept for trying other orders unless all the code fits in one hole,
   // where no order can do better.
   std::optional<PackedText> cut;
-  if (!fits_in_one_hole(text->input, layout)) cut = *text;
-  arrange(source, layout, options, program_entry, base, *text);
+  if (!fits_in_one_hole(text->input, layout)) {
+    // Copied member by member: a copied pmr::vector would take the default resource, the heap.
+    cut.emplace(&memory);
+    cut->units.assign(text->units.begin(), text->units.end());
+    cut->input.code.assign(text->input.code.begin(), text->input.code.end());
+  }
+  arrange(source, layout, options, program_entry, base, *text, &memory);
   PackPlanner planner(&memory);
   Plan plan(&memory);
   planner.plan(text->input, plan);
@@ -614,7 +620,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
     for (std::size_t first = n; first < schedule.orders.size() && plan.file_size > any_order; first += n) {
       // the first order is program order
       reorder(*cut, schedule.orders.data() + first, n, candidate);
-      arrange(source, layout, options, program_entry, base, candidate);
+      arrange(source, layout, options, program_entry, base, candidate, &memory);
       if (smallest_file_bound(candidate.input, room, BoundFor::kThisOrder) >= plan.file_size) continue;
       if (!planned.add(candidate.input, capacity)) continue;  // the same plan as an order before
       planner.plan(candidate.input, candidate_plan);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <vector>
 
 #include "program_p.hpp"
@@ -35,6 +36,8 @@ struct RelaxUnit {
 
 // Rewrites for the units, in program order, starting from the entry state: every general register
 // but rsp zero. Values are tracked through straight-line code; a label or a call forgets them.
-std::vector<Rewrite> relax_known_registers(const std::vector<RelaxUnit>& units);
+// Its memory comes from `memory`, like the rest of the packer's.
+std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<RelaxUnit>& units,
+                                                std::pmr::memory_resource* memory);
 
 }  // namespace tinyelf::detail

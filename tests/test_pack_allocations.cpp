@@ -1,0 +1,97 @@
+// The packed path of link() (lib/link_packed.cpp) plans and writes a small program within a stack
+// buffer: its only heap allocations are the file and its region list. This binary replaces the
+// global operator new to count the allocations made around link_packed(), called as link() calls
+// it, on exit42 and hello, packed in both layouts and with assume_zeroed_registers (hello tries
+// other orders of its instructions, which must not allocate either).
+#include <cstdlib>
+#include <new>
+#include <string_view>
+
+#include <catch2/catch.hpp>
+
+#include <tinyelf/tinyelf.hpp>
+
+#include "../lib/link_p.hpp"
+#include "../lib/program_p.hpp"
+
+namespace {
+
+std::size_t g_allocations = 0;
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  ++g_allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+namespace x86 = asmjit::x86;
+using tinyelf::detail::ProgramState;
+
+void emit_exit42(ProgramState& state) {
+  x86::Assembler& a = state.text_;
+  a.push(42);
+  a.pop(x86::rdi);
+  a.push(60);  // SYS_exit
+  a.pop(x86::rax);
+  a.syscall();
+}
+
+void emit_hello(ProgramState& state) {
+  constexpr std::string_view kMessage = "Hello, world!\n";
+  const asmjit::Label message = state.append(state.rodata_section(), kMessage.data(), kMessage.size(), 1);
+  x86::Assembler& a = state.text_;
+  a.push(1);  // SYS_write
+  a.pop(x86::rax);
+  a.mov(x86::edi, x86::eax);
+  a.lea(x86::rsi, x86::ptr(message));
+  a.push(static_cast<int>(kMessage.size()));
+  a.pop(x86::rdx);
+  a.syscall();
+  a.push(60);  // SYS_exit
+  a.pop(x86::rax);
+  a.xor_(x86::edi, x86::edi);
+  a.syscall();
+}
+
+// Heap allocations link_packed() makes for the program `emit` writes; the file must be packed.
+std::size_t packed_allocations(void (*emit)(ProgramState&), const tinyelf::LinkOptions& options) {
+  ProgramState state;
+  emit(state);
+  const tinyelf::detail::PackSource source{state.code_, state.text_.items(), state.data_items_, state.rodata_,
+                                           state.data_, state.bss_, state.entry_};
+  const tinyelf::detail::LinkDecisions decided = tinyelf::detail::decide(state.code_, options);
+  const std::size_t before = g_allocations;
+  const std::optional<tinyelf::detail::LinkedFile> file = tinyelf::detail::link_packed(source, decided, options, 0);
+  const std::size_t made = g_allocations - before;
+  REQUIRE(file.has_value());
+  return made;
+}
+
+// The file's bytes and its region list.
+constexpr std::size_t kKnownAllocations = 2;
+
+}  // namespace
+
+TEST_CASE("the packed path allocates the file and its region list, nothing else") {
+  using tinyelf::Layout;
+  // clang-format off
+  struct Case { const char* name; void (*emit)(ProgramState&); tinyelf::LinkOptions options; };
+  const Case cases[] = {
+      {"exit42",                      emit_exit42, {}},
+      {"exit42 compact",              emit_exit42, {.layout = Layout::kCompact}},
+      {"hello",                       emit_hello,  {}},
+      {"hello compact",               emit_hello,  {.layout = Layout::kCompact}},
+      {"hello zeroed registers",      emit_hello,  {.assume_zeroed_registers = true}},
+      {"hello compact zeroed",        emit_hello,  {.layout = Layout::kCompact, .assume_zeroed_registers = true}},
+  };
+  // clang-format on
+  for (const Case& c : cases) {
+    SECTION(c.name) { CHECK(packed_allocations(c.emit, c.options) == kKnownAllocations); }
+  }
+}
