@@ -19,6 +19,7 @@
 #include "relax_p.hpp"
 #include "schedule_p.hpp"
 #include "scratch_memory_p.hpp"
+#include "units_p.hpp"
 #include "x86_encoding_p.hpp"
 
 namespace tinyelf::detail {
@@ -128,7 +129,7 @@ bool first_instruction_survives_rex_rx(const PackSource& source, const PackedTex
     const Unit& unit = text.units[u];
     if (unit.rewrite.kind == Rewrite::Kind::kMoveByte || unit.rewrite.kind == Rewrite::Kind::kMoveAddress)
       return true;  // B0+r ib or B8+r id, or a REX prefix first
-    return survives_rex_rx(source.code.textSection()->data() + source.items[unit.end_item - 1].start);
+    return survives_rex_rx(source.code.textSection()->data() + unit.inst->start);
   }
   return true;
 }
@@ -156,23 +157,21 @@ std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_siz
 // address of the image is below 4 GiB, so label addresses fit in an imm32.
 std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, bool need_flags,
                                     std::pmr::memory_resource* memory) {
-  const auto& items = source.items;
   const std::uint8_t* bytes = source.code.textSection()->data();
+  std::pmr::vector<InstUnit> cut(memory);
+  if (!cut_into_units(source.items, source.code.textSection()->bufferSize(), cut)) return std::nullopt;
   PackedText text(memory);
-  text.units.reserve(items.size() + 1);
-  text.input.code.reserve(items.size() + 1);
-  std::size_t covered = 0;
-  std::uint32_t first = 0;
-  for (std::uint32_t i = 0; i < items.size(); ++i) {
-    const TextItem& item = items[i];
-    if (item.start != covered) return std::nullopt;  // bytes from elsewhere (align, embed, Compiler)
-    covered = item.end;
-    if (item.inst_id == x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
-    Unit& unit = text.units.emplace_back(Unit{.first_item = first, .end_item = i + 1});
+  text.units.resize(cut.size());
+  text.input.code.resize(cut.size());
+  for (std::size_t u = 0; u < cut.size(); ++u) {
+    Unit& unit = text.units[u];
+    static_cast<InstUnit&>(unit) = cut[u];
+    CodeUnit& code = text.input.code[u] = CodeUnit{cut[u].size, true, false};
+    if (unit.inst == nullptr) continue;  // bindings at the very end
+    const TextItem& item = *unit.inst;
+    code.falls_through = item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet;
     if (!find_label_reference(item, bytes + item.start, unit)) return std::nullopt;
     if (need_flags) unit.flags = flags_effect(item);
-    CodeUnit& code = text.input.code.emplace_back(
-        CodeUnit{item.end - item.start, item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet, false});
     if (short_addresses && is_label_lea(item)) {
       const Rewrite rewrite{Rewrite::Kind::kMoveAddress, static_cast<std::uint8_t>(item.operands[0].id()), 0};
       if (rewrite.size() < code.size) {  // not for lea r32 of r8d-r15d
@@ -181,14 +180,32 @@ std::optional<PackedText> cut_units(const PackSource& source, bool short_address
         code.size = rewrite.size();
       }
     }
-    first = i + 1;
-  }
-  if (covered != source.code.textSection()->bufferSize() || text.units.empty()) return std::nullopt;
-  if (first != items.size()) {  // bindings at the very end
-    text.units.push_back(Unit{.first_item = first, .end_item = static_cast<std::uint32_t>(items.size())});
-    text.input.code.push_back(CodeUnit{0, true, false});
   }
   return text;
+}
+
+// The units of `text` as relax and the scheduler see them: with their sizes as planned so far and
+// whether the flags are dead after each.
+std::pmr::vector<InstUnit> inst_units(const PackedText& text, std::pmr::memory_resource* memory) {
+  std::pmr::vector<InstUnit> units(text.units.begin(), text.units.end(), memory);
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    units[u].size = text.input.code[u].size;
+    units[u].flags_dead_after = u + 1 < units.size() ? text.input.code[u + 1].flags_dead : true;
+  }
+  return units;
+}
+
+Unit jump_to_entry(std::uint32_t entry_label) {
+  Unit unit;
+  unit.synthetic = Synthetic::kJumpToEntry;
+  unit.label_id = entry_label;
+  return unit;
+}
+
+Unit synthetic_nop() {
+  Unit unit;
+  unit.synthetic = Synthetic::kNop;
+  return unit;
 }
 
 // `text` as cut_units() gave it, its first units in `order` (indexes into `cut`), the others as
@@ -209,7 +226,6 @@ void reorder(const PackedText& cut, const std::uint32_t* order, std::size_t orde
 // would be changed by the REX.RX prefix "ELF" leaves.
 void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options, std::uint64_t entry,
              std::uint64_t base, PackedText& text, std::pmr::memory_resource* memory) {
-  const auto& items = source.items;
   const std::size_t count = text.units.size();
 
   if (options.assume_zeroed_registers || can_swallow(layout)) {  // as cut_units() found the effects
@@ -222,15 +238,7 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   }
 
   if (options.assume_zeroed_registers && entry == 0) {
-    std::pmr::vector<RelaxUnit> relax(count, memory);
-    for (std::size_t u = 0; u < count; ++u) {
-      const Unit& unit = text.units[u];
-      const TextItem& last = items[unit.end_item - 1];
-      const bool is_inst = last.inst_id != x86::Inst::kIdNone;
-      relax[u] = {is_inst ? &last : nullptr, items[unit.first_item].inst_id == x86::Inst::kIdNone,
-                  u + 1 < count ? text.input.code[u + 1].flags_dead : true, is_inst ? last.end - last.start : 0};
-    }
-    const std::pmr::vector<Rewrite> rewrites = relax_known_registers(relax, memory);
+    const std::pmr::vector<Rewrite> rewrites = relax_known_registers(inst_units(text, memory), memory);
     for (std::size_t u = 0; u < count; ++u) {
       if (rewrites[u].kind == Rewrite::Kind::kKeep) continue;
       text.units[u].rewrite = rewrites[u];
@@ -240,10 +248,10 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
 
   if (layout.entry_is_fixed) {
     if (entry != 0) {
-      text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kJumpToEntry, .label_id = source.entry.id()});
+      text.units.insert(text.units.begin(), jump_to_entry(source.entry.id()));
       text.input.code.insert(text.input.code.begin(), {kJmpRel32Size, false, false});
     } else if (!first_instruction_survives_rex_rx(source, text)) {
-      text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kNop});
+      text.units.insert(text.units.begin(), synthetic_nop());
       text.input.code.insert(text.input.code.begin(), {1, true, false});
     }
   }
@@ -259,21 +267,6 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
 std::size_t max_orders(std::size_t units) {
   constexpr std::size_t kOrders = 64, kUnitsPlanned = 1024;
   return std::clamp<std::size_t>(kUnitsPlanned / std::max<std::size_t>(units, 1), 1, kOrders);
-}
-
-// The units as the scheduler sees them, with their sizes before any rewrite that depends on the
-// order: the orders tried are then the same with and without assume_zeroed_registers, which can
-// only shrink each of them.
-std::pmr::vector<ScheduleUnit> schedule_units(const PackSource& source, const PackedText& cut,
-                                              std::pmr::memory_resource* memory) {
-  std::pmr::vector<ScheduleUnit> units(memory);
-  units.reserve(cut.units.size());
-  for (std::size_t u = 0; u < cut.units.size(); ++u) {
-    const TextItem& last = source.items[cut.units[u].end_item - 1];
-    units.push_back({last.inst_id != x86::Inst::kIdNone ? &last : nullptr,
-                     source.items[cut.units[u].first_item].inst_id == x86::Inst::kIdNone, cut.input.code[u].size});
-  }
-  return units;
 }
 
 // What decides the plan of an order: the units that may go into the holes (those starting within
@@ -369,7 +362,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
     const std::uint32_t any_order = options.assume_zeroed_registers || bound <= nop ? 0 : bound - nop;
     const std::uint32_t capacity = layout.hole_bytes();
     const Schedule schedule = plan.file_size <= any_order ? Schedule(&memory)
-                              : schedule_orders(schedule_units(source, *cut, &memory), capacity,
+                              : schedule_orders(inst_units(*cut, &memory), capacity,
                                                 max_orders(cut->units.size()), &memory);
     PlanKeys planned(&memory);
     planned.add(text->input, capacity);

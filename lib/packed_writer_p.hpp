@@ -11,6 +11,7 @@
 #include "link_p.hpp"
 #include "pack_p.hpp"
 #include "relax_p.hpp"
+#include "units_p.hpp"
 #include "x86_encoding_p.hpp"
 
 namespace tinyelf::detail {
@@ -26,9 +27,9 @@ enum class Synthetic : std::uint8_t { kNone, kJumpToEntry, kNop };
 
 constexpr std::uint32_t kNoLabel = ~std::uint32_t{0};
 
-struct Unit {
-  std::uint32_t first_item = 0;  // items [first_item, end_item): bindings, then one instruction
-  std::uint32_t end_item = 0;
+// A unit as the packer writes it: what the recording holds (a synthetic unit holds nothing of it),
+// and how it is written.
+struct Unit : InstUnit {
   Synthetic synthetic = Synthetic::kNone;
   Rewrite rewrite = {};  // a shorter form (lib/relax.cpp)
   // The label the instruction reaches (a branch target, a RIP-relative operand) and where its

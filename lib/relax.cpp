@@ -127,7 +127,7 @@ Rewrite set_register(const State& state, std::uint32_t reg, std::uint64_t value,
 
 }  // namespace
 
-std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<RelaxUnit>& units,
+std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>& units,
                                                 std::pmr::memory_resource* memory) {
   std::pmr::vector<Rewrite> rewrites(units.size(), memory);
   State state(memory);

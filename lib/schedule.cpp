@@ -31,7 +31,7 @@ std::uint32_t bit(const asmjit::Operand_& gp) { return 1u << gp.id(); }
 // Writing the low 8 or 16 bits of a register keeps the rest (SDM vol. 1, 3.4.1.1): a read too.
 std::uint32_t partial(const asmjit::Operand_& gp) { return gp.as<x86::Gp>().size() < 4 ? bit(gp) : 0; }
 
-Effects effects_of(const ScheduleUnit& unit) {
+Effects effects_of(const InstUnit& unit) {
   if (unit.has_binding || unit.inst == nullptr) return {};
   const TextItem& item = *unit.inst;
   if (item.options != asmjit::InstOptions::kNone || item.extra_reg.isReg()) return {};
@@ -92,7 +92,7 @@ constexpr std::size_t kMaxMovable = 64;
 
 class Enumerator {
  public:
-  Enumerator(const std::pmr::vector<ScheduleUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+  Enumerator(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
              std::pmr::memory_resource* memory)
       : max_orders_(max_orders), capacity_(capacity), before_(memory), sizes_(memory), order_(memory),
         schedule_(memory) {
@@ -156,7 +156,7 @@ class Enumerator {
 
 }  // namespace
 
-Schedule schedule_orders(const std::pmr::vector<ScheduleUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+Schedule schedule_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
                          std::pmr::memory_resource* memory) {
   return Enumerator(units, capacity, max_orders, memory).run();
 }

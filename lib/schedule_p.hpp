@@ -8,15 +8,9 @@
 #include <memory_resource>
 #include <vector>
 
-#include "program_p.hpp"
+#include "units_p.hpp"
 
 namespace tinyelf::detail {
-
-struct ScheduleUnit {
-  const TextItem* inst = nullptr;  // the unit's instruction; null: label bindings only
-  bool has_binding = false;        // a label is bound before it: other paths may arrive here
-  std::uint32_t size = 0;          // bytes it takes
-};
 
 // Orders of the start of a program that keep its meaning.
 struct Schedule {
@@ -33,7 +27,7 @@ struct Schedule {
 // memory operands other than push/pop and lea, prefixes). Only the start of the program moves,
 // as far as its units could reach the holes: while each unit, with all that must come before it,
 // fits in `capacity` bytes.
-Schedule schedule_orders(const std::pmr::vector<ScheduleUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+Schedule schedule_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
                          std::pmr::memory_resource* memory);
 
 }  // namespace tinyelf::detail

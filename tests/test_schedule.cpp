@@ -25,16 +25,8 @@ std::vector<Order> orders_of(const std::function<void(x86::Assembler&)>& emit, s
   tinyelf::detail::RecordingAssembler a;
   code.attach(&a);
   emit(a);
-  std::pmr::vector<tinyelf::detail::ScheduleUnit> units;
-  bool bound = false;
-  for (const tinyelf::detail::TextItem& item : a.items()) {
-    if (item.inst_id == x86::Inst::kIdNone) {
-      bound = true;
-      continue;
-    }
-    units.push_back({&item, bound, item.end - item.start});
-    bound = false;
-  }
+  std::pmr::vector<tinyelf::detail::InstUnit> units;
+  REQUIRE(tinyelf::detail::cut_into_units(a.items(), code.textSection()->bufferSize(), units));
   const tinyelf::detail::Schedule schedule =
       tinyelf::detail::schedule_orders(units, capacity, 64, std::pmr::get_default_resource());
   std::vector<Order> orders;
