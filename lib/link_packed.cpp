@@ -158,15 +158,11 @@ std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_siz
 std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, bool need_flags,
                                     std::pmr::memory_resource* memory) {
   const std::uint8_t* bytes = source.code.textSection()->data();
-  std::pmr::vector<InstUnit> cut(memory);
-  if (!cut_into_units(source.items, source.code.textSection()->bufferSize(), cut)) return std::nullopt;
   PackedText text(memory);
-  text.units.resize(cut.size());
-  text.input.code.resize(cut.size());
-  for (std::size_t u = 0; u < cut.size(); ++u) {
-    Unit& unit = text.units[u];
-    static_cast<InstUnit&>(unit) = cut[u];
-    CodeUnit& code = text.input.code[u] = CodeUnit{cut[u].size, true, false};
+  if (!cut_into_units(source.items, source.code.textSection()->bufferSize(), text.units)) return std::nullopt;
+  text.input.code.reserve(text.units.size() + 1);
+  for (Unit& unit : text.units) {
+    CodeUnit& code = text.input.code.emplace_back(CodeUnit{unit.size, true, false});
     if (unit.inst == nullptr) continue;  // bindings at the very end
     const TextItem& item = *unit.inst;
     code.falls_through = item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet;

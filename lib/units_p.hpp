@@ -24,7 +24,26 @@ struct InstUnit {
 
 // Cuts `items` into units, bindings going with the next instruction, sized as recorded; false
 // when the items do not cover text's `text_size` bytes one after the other (bytes from
-// elsewhere: align, embedded data, a Builder or Compiler) or hold no instruction.
-bool cut_into_units(const std::vector<TextItem>& items, std::size_t text_size, std::pmr::vector<InstUnit>& units);
+// elsewhere: align, embedded data, a Builder or Compiler) or hold no instruction. `Unit` is
+// InstUnit or a type that extends it (the packer's), its other members value-initialized.
+template <typename Unit>
+bool cut_into_units(const std::vector<TextItem>& items, std::size_t text_size, std::pmr::vector<Unit>& units) {
+  units.clear();
+  units.reserve(items.size() + 1);
+  std::size_t covered = 0;
+  std::uint32_t first = 0;
+  for (std::uint32_t i = 0; i < items.size(); ++i) {
+    const TextItem& item = items[i];
+    if (item.start != covered) return false;
+    covered = item.end;
+    if (item.inst_id == asmjit::x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
+    static_cast<InstUnit&>(units.emplace_back()) = {first, i + 1, &item, first != i, false, item.end - item.start};
+    first = i + 1;
+  }
+  if (covered != text_size || units.empty()) return false;
+  if (first != items.size())  // bindings at the very end
+    static_cast<InstUnit&>(units.emplace_back()) = {first, static_cast<std::uint32_t>(items.size()), nullptr, true, false, 0};
+  return true;
+}
 
 }  // namespace tinyelf::detail
