@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory_resource>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "asmjit_p.hpp"
@@ -296,6 +297,52 @@ class PlanKeys {
   std::pmr::vector<std::uint64_t> keys_;
 };
 
+// Plans the orders the scheduler finds (program order, planned already, first) and keeps the
+// smallest file in `text` and `plan`, until one reaches the bound for any order.
+class OrderSearch final : public OrderVisitor {
+ public:
+  OrderSearch(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options, std::uint64_t entry,
+              std::uint64_t base, const PackedText& cut, const HoleRoom& room, std::uint32_t any_order,
+              PackPlanner& planner, PackedText& text, Plan& plan, std::pmr::memory_resource* memory)
+      : source_(source), layout_(layout), options_(options), entry_(entry), base_(base), cut_(cut), room_(room),
+        any_order_(any_order), planner_(planner), text_(text), plan_(plan), memory_(memory), planned_(memory),
+        candidate_(memory), candidate_plan_(memory) {
+    planned_.add(text.input, layout.hole_bytes());
+  }
+
+  bool visit(const std::uint32_t* order, std::size_t movable) override {
+    if (std::exchange(first_, false)) return true;  // program order
+    reorder(cut_, order, movable, candidate_);
+    arrange(source_, layout_, options_, entry_, base_, candidate_, memory_);
+    if (smallest_file_bound(candidate_.input, room_, BoundFor::kThisOrder) >= plan_.file_size) return true;
+    if (!planned_.add(candidate_.input, layout_.hole_bytes())) return true;  // the same plan as an order before
+    planner_.plan(candidate_.input, candidate_plan_);
+    if (!candidate_plan_.chunks.empty() && candidate_plan_.file_size < plan_.file_size) {
+      std::swap(text_, candidate_);
+      std::swap(plan_, candidate_plan_);
+    }
+    return plan_.file_size > any_order_;
+  }
+
+ private:
+  const PackSource& source_;
+  const HeaderLayout& layout_;
+  const LinkOptions& options_;
+  const std::uint64_t entry_;
+  const std::uint64_t base_;
+  const PackedText& cut_;
+  const HoleRoom& room_;
+  const std::uint32_t any_order_;
+  PackPlanner& planner_;  // its working memory kept from one plan to the next
+  PackedText& text_;
+  Plan& plan_;
+  std::pmr::memory_resource* memory_;
+  PlanKeys planned_;
+  PackedText candidate_;
+  Plan candidate_plan_;
+  bool first_ = true;
+};
+
 bool fits_in_one_hole(const PlanInput& input, const HeaderLayout& layout) {
   const std::uint32_t bytes = input.code_bytes();
   return std::any_of(layout.holes.begin(), layout.holes.end(), [&](const Hole& hole) { return bytes <= hole.size(); });
@@ -356,26 +403,10 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
     const HoleRoom room = hole_room(text->input);
     const std::uint32_t bound = smallest_file_bound(text->input, room, BoundFor::kAnyOrder);
     const std::uint32_t any_order = options.assume_zeroed_registers || bound <= nop ? 0 : bound - nop;
-    const std::uint32_t capacity = layout.hole_bytes();
-    const Schedule schedule = plan.file_size <= any_order ? Schedule(&memory)
-                              : schedule_orders(inst_units(*cut, &memory), capacity,
-                                                max_orders(cut->units.size()), &memory);
-    PlanKeys planned(&memory);
-    planned.add(text->input, capacity);
-    PackedText candidate(&memory);
-    Plan candidate_plan(&memory);
-    const std::size_t n = schedule.movable;
-    for (std::size_t first = n; first < schedule.orders.size() && plan.file_size > any_order; first += n) {
-      // the first order is program order
-      reorder(*cut, schedule.orders.data() + first, n, candidate);
-      arrange(source, layout, options, program_entry, base, candidate, &memory);
-      if (smallest_file_bound(candidate.input, room, BoundFor::kThisOrder) >= plan.file_size) continue;
-      if (!planned.add(candidate.input, capacity)) continue;  // the same plan as an order before
-      planner.plan(candidate.input, candidate_plan);
-      if (!candidate_plan.chunks.empty() && candidate_plan.file_size < plan.file_size) {
-        std::swap(*text, candidate);
-        std::swap(plan, candidate_plan);
-      }
+    if (plan.file_size > any_order) {
+      OrderSearch search(source, layout, options, program_entry, base, *cut, room, any_order, planner, *text, plan,
+                         &memory);
+      visit_orders(inst_units(*cut, &memory), layout.hole_bytes(), max_orders(cut->units.size()), search, &memory);
     }
   }
   if (plan.chunks.empty() || plan.file_size > plain_size) return std::nullopt;

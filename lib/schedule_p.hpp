@@ -19,6 +19,16 @@ struct Schedule {
   std::pmr::vector<std::uint32_t> orders;  // permutations of [0, movable), one after the other
 };
 
+// Receives the orders visit_orders() finds, one at a time.
+class OrderVisitor {
+ public:
+  // `order`: a permutation of [0, movable), the units that may move; false stops the search.
+  virtual bool visit(const std::uint32_t* order, std::size_t movable) = 0;
+
+ protected:
+  ~OrderVisitor() = default;
+};
+
 // The orders of `units` that keep the program's meaning, program order first, at most
 // `max_orders` of them. An instruction moves past another only when neither writes a general
 // register, the status flags or the stack that the other reads or writes. What stays in place:
@@ -27,6 +37,10 @@ struct Schedule {
 // memory operands other than push/pop and lea, prefixes). Only the start of the program moves,
 // as far as its units could reach the holes: while each unit, with all that must come before it,
 // fits in `capacity` bytes.
+// visit_orders() shows them to `visitor` as they are found, and returns how many units may move
+// (none: no order is shown); schedule_orders() collects them.
+std::size_t visit_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+                         OrderVisitor& visitor, std::pmr::memory_resource* memory);
 Schedule schedule_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
                          std::pmr::memory_resource* memory);
 
