@@ -306,12 +306,15 @@ class OrderSearch final : public OrderVisitor {
               PackPlanner& planner, PackedText& text, Plan& plan, std::pmr::memory_resource* memory)
       : source_(source), layout_(layout), options_(options), entry_(entry), base_(base), cut_(cut), room_(room),
         any_order_(any_order), planner_(planner), text_(text), plan_(plan), memory_(memory), planned_(memory),
-        candidate_(memory), candidate_plan_(memory) {
+        candidate_(memory), candidate_plan_(memory), code_bytes_(cut.input.code_bytes()) {
     planned_.add(text.input, layout.hole_bytes());
   }
 
   bool visit(const std::uint32_t* order, std::size_t movable) override {
     if (std::exchange(first_, false)) return true;  // program order
+    // Without assume_zeroed_registers the sizes are the cut's whatever the order (a synthetic
+    // unit in front only takes room): its bound is known before the order is arranged.
+    if (!options_.assume_zeroed_registers && order_bound(order, movable) >= plan_.file_size) return true;
     reorder(cut_, order, movable, candidate_);
     arrange(source_, layout_, options_, entry_, base_, candidate_, memory_);
     if (smallest_file_bound(candidate_.input, room_, BoundFor::kThisOrder) >= plan_.file_size) return true;
@@ -325,6 +328,18 @@ class OrderSearch final : public OrderVisitor {
   }
 
  private:
+  // smallest_file_bound() for the cut's units with the first `movable` of them in `order`.
+  std::uint32_t order_bound(const std::uint32_t* order, std::size_t movable) const {
+    const auto& code = cut_.input.code;
+    std::uint32_t prefix = 0;
+    for (std::size_t u = 0; u < code.size(); ++u) {
+      const std::uint32_t size = code[u < movable ? order[u] : u].size;
+      if (prefix + size > room_.room) break;
+      prefix += size;
+    }
+    return smallest_file_bound(layout_, code_bytes_, prefix, room_, BoundFor::kThisOrder);
+  }
+
   const PackSource& source_;
   const HeaderLayout& layout_;
   const LinkOptions& options_;
@@ -340,6 +355,7 @@ class OrderSearch final : public OrderVisitor {
   PlanKeys planned_;
   PackedText candidate_;
   Plan candidate_plan_;
+  const std::uint32_t code_bytes_;  // of the cut, whatever the order
   bool first_ = true;
 };
 

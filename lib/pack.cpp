@@ -245,7 +245,6 @@ HoleRoom hole_room(const PlanInput& input) {
 }
 
 std::uint32_t smallest_file_bound(const PlanInput& input, const HoleRoom& room, BoundFor orders) {
-  const HeaderLayout& layout = *input.layout;
   std::uint32_t code = 0, prefix = 0;  // prefix: the longest prefix of the code that fits in the room
   bool fits = true;
   for (const CodeUnit& unit : input.code) {
@@ -253,6 +252,11 @@ std::uint32_t smallest_file_bound(const PlanInput& input, const HoleRoom& room, 
     fits = fits && prefix + unit.size <= room.room;
     prefix += fits ? unit.size : 0;
   }
+  return smallest_file_bound(*input.layout, code, prefix, room, orders);
+}
+
+std::uint32_t smallest_file_bound(const HeaderLayout& layout, std::uint32_t code, std::uint32_t prefix,
+                                  const HoleRoom& room, BoundFor orders) {
   if (code <= layout.hole_bytes()) return 0;
   if (orders == BoundFor::kAnyOrder) prefix = room.room;
   const std::uint32_t in_holes = std::min({room.room, prefix + room.data_fitting, code + room.data});

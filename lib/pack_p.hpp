@@ -116,5 +116,9 @@ enum class BoundFor : std::uint8_t {
 // order and the tail comes last) and the data units that fit in one. Data alignment is left out:
 // the bound may be below every real plan, never above one.
 std::uint32_t smallest_file_bound(const PlanInput& input, const HoleRoom& room, BoundFor orders);
+// The same from the bytes of all the code and of the longest prefix of it that fits in
+// `room.room` (kThisOrder) or from the code alone (kAnyOrder: `prefix` is not read).
+std::uint32_t smallest_file_bound(const HeaderLayout& layout, std::uint32_t code, std::uint32_t prefix,
+                                  const HoleRoom& room, BoundFor orders);
 
 }  // namespace tinyelf::detail
