@@ -11,6 +11,7 @@
 
 #include <tinyelf/tinyelf.hpp>
 
+#include "../bench/generator.hpp"
 #include "../lib/link_p.hpp"
 #include "../lib/program_p.hpp"
 
@@ -30,33 +31,14 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
-namespace x86 = asmjit::x86;
 using tinyelf::detail::ProgramState;
 
-void emit_exit42(ProgramState& state) {
-  x86::Assembler& a = state.text_;
-  a.push(42);
-  a.pop(x86::rdi);
-  a.push(60);  // SYS_exit
-  a.pop(x86::rax);
-  a.syscall();
-}
+// exit42 and hello as the benchmarks emit them.
+void emit_exit42(ProgramState& state) { bench::emit_exit42(state.text_); }
 
 void emit_hello(ProgramState& state) {
-  constexpr std::string_view kMessage = "Hello, world!\n";
-  const asmjit::Label message = state.append(state.rodata_section(), kMessage.data(), kMessage.size(), 1);
-  x86::Assembler& a = state.text_;
-  a.push(1);  // SYS_write
-  a.pop(x86::rax);
-  a.mov(x86::edi, x86::eax);
-  a.lea(x86::rsi, x86::ptr(message));
-  a.push(static_cast<int>(kMessage.size()));
-  a.pop(x86::rdx);
-  a.syscall();
-  a.push(60);  // SYS_exit
-  a.pop(x86::rax);
-  a.xor_(x86::edi, x86::edi);
-  a.syscall();
+  const std::string_view message = bench::kHelloMessage;
+  bench::emit_hello(state.text_, state.append(state.rodata_section(), message.data(), message.size(), 1));
 }
 
 // Heap allocations link_packed() makes for the program `emit` writes; the file must be packed.

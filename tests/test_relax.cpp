@@ -11,6 +11,7 @@
 #include <tinyelf/tinyelf.hpp>
 
 #include "../lib/relax_p.hpp"
+#include "recorded_units.hpp"
 
 namespace {
 
@@ -19,13 +20,8 @@ using Rewrite = tinyelf::detail::Rewrite;
 
 // The rewrites of what `emit` records, with the flags dead after every unit when `flags_dead`.
 std::string rewrites_of(const std::function<void(x86::Assembler&)>& emit, bool flags_dead = true) {
-  asmjit::CodeHolder code;
-  code.init(asmjit::Environment(asmjit::Arch::kX64));
-  tinyelf::detail::RecordingAssembler a;
-  code.attach(&a);
-  emit(a);
-  std::pmr::vector<tinyelf::detail::InstUnit> units;
-  REQUIRE(tinyelf::detail::cut_into_units(a.items(), code.textSection()->bufferSize(), units));
+  RecordedUnits recorded(emit);
+  auto& units = recorded.units;
   for (tinyelf::detail::InstUnit& unit : units) unit.flags_dead_after = flags_dead;
   std::string out;
   for (const Rewrite& rewrite : tinyelf::detail::relax_known_registers(units, std::pmr::get_default_resource())) {

@@ -12,6 +12,7 @@
 #include <tinyelf/tinyelf.hpp>
 
 #include "../lib/schedule_p.hpp"
+#include "recorded_units.hpp"
 
 namespace {
 
@@ -20,13 +21,8 @@ using Order = std::vector<std::uint32_t>;
 
 // The orders of what `emit` records, with `capacity` bytes of holes to reach.
 std::vector<Order> orders_of(const std::function<void(x86::Assembler&)>& emit, std::uint32_t capacity = 1000) {
-  asmjit::CodeHolder code;
-  code.init(asmjit::Environment(asmjit::Arch::kX64));
-  tinyelf::detail::RecordingAssembler a;
-  code.attach(&a);
-  emit(a);
-  std::pmr::vector<tinyelf::detail::InstUnit> units;
-  REQUIRE(tinyelf::detail::cut_into_units(a.items(), code.textSection()->bufferSize(), units));
+  const RecordedUnits recorded(emit);
+  const auto& units = recorded.units;
   const tinyelf::detail::Schedule schedule =
       tinyelf::detail::schedule_orders(units, capacity, 64, std::pmr::get_default_resource());
   std::vector<Order> orders;
