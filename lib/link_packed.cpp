@@ -235,7 +235,9 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   }
 
   if (options.assume_zeroed_registers && entry == 0) {
-    const std::pmr::vector<Rewrite> rewrites = relax_known_registers(inst_units(text, memory), memory);
+    // Freed in the reverse order of their allocation, so that the next order reuses the memory.
+    const std::pmr::vector<InstUnit> units = inst_units(text, memory);
+    const std::pmr::vector<Rewrite> rewrites = relax_known_registers(units, memory);
     for (std::size_t u = 0; u < count; ++u) {
       if (rewrites[u].kind == Rewrite::Kind::kKeep) continue;
       text.units[u].rewrite = rewrites[u];

@@ -131,6 +131,7 @@ std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>
                                                 std::pmr::memory_resource* memory) {
   std::pmr::vector<Rewrite> rewrites(units.size(), memory);
   State state(memory);
+  state.stack.reserve(units.size());  // one block, freed last-in first-out
   state.regs.fill(std::uint64_t{0});
   state.regs[kRsp] = std::nullopt;
   for (std::size_t u = 0; u < units.size(); ++u) {

@@ -3,6 +3,7 @@
 // global operator new to count the allocations made around link_packed(), called as link() calls
 // it, on exit42 and hello, packed in both layouts and with assume_zeroed_registers (hello tries
 // other orders of its instructions, which must not allocate either).
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <string_view>
@@ -21,13 +22,29 @@ std::size_t g_allocations = 0;
 
 }  // namespace
 
+// Every replaceable form that allocates: std::pmr::new_delete_resource() uses the aligned one.
 void* operator new(std::size_t size) {
   ++g_allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, std::align_val_t align) {
+  ++g_allocations;
+  const std::size_t alignment = std::max(static_cast<std::size_t>(align), sizeof(void*));
+  if (void* p = std::aligned_alloc(alignment, (std::max<std::size_t>(size, 1) + alignment - 1) / alignment * alignment))
+    return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t align) { return operator new(size, align); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 
