@@ -223,23 +223,21 @@ HoleRoom hole_room(const PlanInput& input) {
   const HeaderLayout& layout = *input.layout;
   const bool some_jump_ends = std::any_of(input.code.begin(), input.code.end(),
                                           [](const CodeUnit& unit) { return !unit.falls_through; });
-  std::uint32_t largest_hole = 0, smallest_data = ~std::uint32_t{0};
+  std::uint32_t largest_hole = 0;
   for (const Hole& hole : layout.holes) largest_hole = std::max(largest_hole, hole.size());
   HoleRoom room;
   for (const DataUnit& unit : input.data) {
     room.data += unit.size;
     room.data_fitting += unit.size <= largest_hole ? unit.size : 0;
-    smallest_data = std::min(smallest_data, unit.size);
   }
   for (std::size_t h = 0; h < layout.holes.size(); ++h) {
     const Hole& hole = layout.holes[h];
     bool can_swallow = layout.tail_start == hole.end + kSwallowedSize;
     for (std::size_t later = h + 1; later < layout.holes.size(); ++later)
       can_swallow = can_swallow || layout.holes[later].start == hole.end + kSwallowedSize;
-    const std::uint32_t connector = smallest_data <= hole.size() || some_jump_ends ? 0
-                                    : can_swallow                                   ? kSwallowSize
-                                                                                    : kJumpSize;
-    room.room += hole.size() > connector ? hole.size() - connector : 0;
+    const std::uint32_t connector = some_jump_ends ? 0 : can_swallow ? kSwallowSize : kJumpSize;
+    const std::uint32_t with_code = hole.size() > connector ? hole.size() - connector : 0;
+    room.room += std::max(with_code, std::min(hole.size(), room.data_fitting));  // or data alone
   }
   return room;
 }

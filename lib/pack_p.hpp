@@ -95,8 +95,9 @@ inline constexpr std::uint32_t kSwallowedSize = 4;
 
 // What the holes of a layout can hold of a program, whatever the order of its code units: the
 // same for every order, so found once. A hole holds at most its size less the connector a chunk
-// that code follows needs: none when a data unit could fill it instead or when some unit does not
-// fall through, else the swallowing opcode where 4 fixed bytes follow the hole, else a jump.
+// that code follows needs (none when some unit does not fall through, else the swallowing opcode
+// where 4 fixed bytes follow the hole, else a jump), or data alone: no more than the data units
+// that fit in a hole.
 struct HoleRoom {
   std::uint32_t room = 0;          // bytes of code and data the holes can hold
   std::uint32_t data = 0;          // bytes of all the data units
