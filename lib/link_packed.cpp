@@ -1,9 +1,10 @@
 // The packed path of Program::link: the recorded text cut into units, planned over the header
 // holes (lib/pack.cpp), and the file written directly (lib/packed_writer.cpp): each
 // instruction's bytes are copied to their planned offset and their displacement to a label is
-// rewritten for the new addresses (lib/x86_encoding.cpp). Nothing is assembled a second time, so packing a small program costs
-// about what the plain path costs, and no heap allocation but the file and its region list
-// (tests/test_pack_allocations.cpp counts them).
+// rewritten for the new addresses (lib/x86_encoding.cpp). Nothing is assembled a second time:
+// packing costs planning, and trying other orders only while a bound says one could do better.
+// No heap allocation but the file and its region list (tests/test_pack_allocations.cpp counts
+// them).
 #include <algorithm>
 #include <array>
 #include <cstring>
