@@ -27,6 +27,20 @@ tinyelf::Image tinyelf_hello_unpacked(tinyelf::Program& program) {
   return program.link({.pack = false});
 }
 
+tinyelf::Image tinyelf_loop(tinyelf::Program& program) {
+  const asmjit::Label message = program.rodata(kHelloMessage);
+  const asmjit::Label counter = program.data(kLoopCounter.data(), kLoopCounter.size(), 4);
+  emit_loop(program.text(), message, counter);
+  return program.link();
+}
+
+tinyelf::Image tinyelf_loop_unpacked(tinyelf::Program& program) {
+  const asmjit::Label message = program.rodata(kHelloMessage);
+  const asmjit::Label counter = program.data(kLoopCounter.data(), kLoopCounter.size(), 4);
+  emit_loop(program.text(), message, counter);
+  return program.link({.pack = false});
+}
+
 // The Program is freed before the image, and RawAsmJit before its buffer in raw_large: the order
 // of frees decides how glibc reuses its heap, so both cases keep the same one.
 tinyelf::Image tinyelf_large(std::size_t count, const tinyelf::LinkOptions& options) {
@@ -46,6 +60,13 @@ std::vector<std::uint8_t> raw_exit42(RawAsmJit& raw) {
 std::vector<std::uint8_t> raw_hello(RawAsmJit& raw) {
   const asmjit::Label message = raw.rodata(kHelloMessage.data(), kHelloMessage.size());
   emit_hello(raw.text(), message);
+  return raw.finish();
+}
+
+std::vector<std::uint8_t> raw_loop(RawAsmJit& raw) {
+  const asmjit::Label message = raw.rodata(kHelloMessage.data(), kHelloMessage.size());
+  const asmjit::Label counter = raw.data(kLoopCounter.data(), kLoopCounter.size());
+  emit_loop(raw.text(), message, counter);
   return raw.finish();
 }
 

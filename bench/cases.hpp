@@ -19,12 +19,16 @@ tinyelf::Image tinyelf_exit42(tinyelf::Program& program);
 tinyelf::Image tinyelf_hello(tinyelf::Program& program);
 tinyelf::Image tinyelf_exit42_unpacked(tinyelf::Program& program);
 tinyelf::Image tinyelf_hello_unpacked(tinyelf::Program& program);
+// The loop program (generator.hpp, emit_loop), packed and with pack = false.
+tinyelf::Image tinyelf_loop(tinyelf::Program& program);
+tinyelf::Image tinyelf_loop_unpacked(tinyelf::Program& program);
 // `count` mixed instructions (generator.hpp) in a new Program, linked with `options`.
 tinyelf::Image tinyelf_large(std::size_t count, const tinyelf::LinkOptions& options = {});
 
 // The same with raw AsmJit (raw_asmjit.hpp).
 std::vector<std::uint8_t> raw_exit42(RawAsmJit& raw);
 std::vector<std::uint8_t> raw_hello(RawAsmJit& raw);
+std::vector<std::uint8_t> raw_loop(RawAsmJit& raw);
 std::vector<std::uint8_t> raw_large(std::size_t count);
 
 }  // namespace bench

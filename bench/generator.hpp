@@ -41,6 +41,31 @@ inline void emit_hello(asmjit::x86::Assembler& a, asmjit::Label message) {
   a.syscall();
 }
 
+// The loop program's counter, in data: it counts the messages written.
+inline constexpr std::array<std::uint8_t, 4> kLoopCounter{};
+inline constexpr std::int32_t kLoopTimes = 3;
+
+// write(1, message, 14) three times, then exit(0): 12 instructions, a label bound at the start
+// and a backward jne to it, a RIP-relative lea, a counter in data as memory operands, push/pop
+// and syscall. `message` labels kHelloMessage in rodata, `counter` kLoopCounter in data.
+inline void emit_loop(asmjit::x86::Assembler& a, asmjit::Label message, asmjit::Label counter) {
+  using namespace asmjit;
+  const Label again = a.newLabel();
+  a.bind(again);
+  a.push(1);                                          // SYS_write
+  a.pop(x86::rax);
+  a.mov(x86::edi, x86::eax);                          // fd 1: stdout
+  a.lea(x86::rsi, x86::ptr(message));
+  a.mov(x86::edx, static_cast<int>(kHelloMessage.size()));
+  a.syscall();
+  a.add(x86::dword_ptr(counter), 1);
+  a.cmp(x86::dword_ptr(counter), kLoopTimes);
+  a.jne(again);
+  a.mov(x86::eax, 60);                                // SYS_exit
+  a.xor_(x86::edi, x86::edi);
+  a.syscall();
+}
+
 // The data the mixed stream refers to RIP-relatively: a read-only table and a writable area.
 inline constexpr std::size_t kTableSize = 256;
 inline constexpr std::size_t kCellsSize = 256;

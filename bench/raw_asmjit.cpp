@@ -43,6 +43,8 @@ BENCHMARK(fresh<bench::raw_exit42>)->Name("raw_asmjit/exit42/fresh");
 BENCHMARK(reused<bench::raw_exit42>)->Name("raw_asmjit/exit42/reset");
 BENCHMARK(fresh<bench::raw_hello>)->Name("raw_asmjit/hello/fresh");
 BENCHMARK(reused<bench::raw_hello>)->Name("raw_asmjit/hello/reset");
+BENCHMARK(fresh<bench::raw_loop>)->Name("raw_asmjit/loop/fresh");
+BENCHMARK(reused<bench::raw_loop>)->Name("raw_asmjit/loop/reset");
 [[maybe_unused]] const bool registered = (bench::register_large("raw_asmjit/large", large), true);
 
 }  // namespace

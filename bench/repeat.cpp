@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -24,6 +26,23 @@ void keep(const Bytes& bytes) {
   benchmark::DoNotOptimize(bytes.data());
 }
 
+using SmallBuild = tinyelf::Image (*)(tinyelf::Program&);
+using RawSmallBuild = std::vector<std::uint8_t> (*)(RawAsmJit&);
+
+constexpr std::pair<std::string_view, SmallBuild> kSmallCases[] = {
+    {"exit42", tinyelf_exit42},
+    {"hello", tinyelf_hello},
+    {"loop", tinyelf_loop},
+    {"exit42-unpacked", tinyelf_exit42_unpacked},
+    {"hello-unpacked", tinyelf_hello_unpacked},
+    {"loop-unpacked", tinyelf_loop_unpacked},
+};
+constexpr std::pair<std::string_view, RawSmallBuild> kRawSmallCases[] = {
+    {"exit42", raw_exit42},
+    {"hello", raw_hello},
+    {"loop", raw_loop},
+};
+
 }  // namespace
 
 int repeat_probe(const char* case_name, const char* times_text) {
@@ -34,35 +53,42 @@ int repeat_probe(const char* case_name, const char* times_text) {
     fmt::print(stderr, "{}: TIMES must be a number, not \"{}\"\n", kRepeatProbeFlag, times_text);
     return 2;
   }
-  if (name == "tinyelf/exit42/fresh" || name == "tinyelf/hello/fresh" || name == "tinyelf/exit42-unpacked/fresh") {
-    const auto build = name == "tinyelf/exit42/fresh"            ? tinyelf_exit42
-                       : name == "tinyelf/exit42-unpacked/fresh" ? tinyelf_exit42_unpacked
-                                                                 : tinyelf_hello;
-    for (std::size_t i = 0; i < times; ++i) {
+  // tinyelf/NAME/fresh, tinyelf/NAME/reset, raw_asmjit/NAME/fresh, raw_asmjit/NAME/reset
+  for (const auto& [small_name, build] : kSmallCases) {
+    if (name == fmt::format("tinyelf/{}/fresh", small_name)) {
+      for (std::size_t i = 0; i < times; ++i) {
+        tinyelf::Program program;
+        keep(build(program).bytes());
+      }
+      return 0;
+    }
+    if (name == fmt::format("tinyelf/{}/reset", small_name)) {
       tinyelf::Program program;
-      keep(build(program).bytes());
+      for (std::size_t i = 0; i < times; ++i) {
+        program.reset();
+        keep(build(program).bytes());
+      }
+      return 0;
     }
-  } else if (name == "tinyelf/exit42/reset" || name == "tinyelf/hello/reset") {
-    const auto build = name == "tinyelf/exit42/reset" ? tinyelf_exit42 : tinyelf_hello;
-    tinyelf::Program program;
-    for (std::size_t i = 0; i < times; ++i) {
-      program.reset();
-      keep(build(program).bytes());
+  }
+  for (const auto& [small_name, build] : kRawSmallCases) {
+    if (name == fmt::format("raw_asmjit/{}/fresh", small_name)) {
+      for (std::size_t i = 0; i < times; ++i) {
+        RawAsmJit raw;
+        keep(build(raw));
+      }
+      return 0;
     }
-  } else if (name == "raw_asmjit/exit42/fresh" || name == "raw_asmjit/hello/fresh") {
-    const auto build = name == "raw_asmjit/exit42/fresh" ? raw_exit42 : raw_hello;
-    for (std::size_t i = 0; i < times; ++i) {
+    if (name == fmt::format("raw_asmjit/{}/reset", small_name)) {
       RawAsmJit raw;
-      keep(build(raw));
+      for (std::size_t i = 0; i < times; ++i) {
+        raw.reset();
+        keep(build(raw));
+      }
+      return 0;
     }
-  } else if (name == "raw_asmjit/exit42/reset" || name == "raw_asmjit/hello/reset") {
-    const auto build = name == "raw_asmjit/exit42/reset" ? raw_exit42 : raw_hello;
-    RawAsmJit raw;
-    for (std::size_t i = 0; i < times; ++i) {
-      raw.reset();
-      keep(build(raw));
-    }
-  } else if (name.starts_with("tinyelf/large/") && parse(name.substr(14), count)) {
+  }
+  if (name.starts_with("tinyelf/large/") && parse(name.substr(14), count)) {
     for (std::size_t i = 0; i < times; ++i) keep(tinyelf_large(count).bytes());
   } else if (name.starts_with("tinyelf/large-compact/") && parse(name.substr(22), count)) {
     for (std::size_t i = 0; i < times; ++i) keep(tinyelf_large(count, {.layout = tinyelf::Layout::kCompact}).bytes());

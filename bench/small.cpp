@@ -1,4 +1,4 @@
-// Small executables end to end: new Program -> emit -> link -> bytes, for exit42 and hello; and
+// Small executables end to end: new Program -> emit -> link -> bytes, for exit42, hello and the loop program; and
 // the same with one Program reused through reset(), which keeps the memory it allocated.
 #include <benchmark/benchmark.h>
 
@@ -37,9 +37,13 @@ BENCHMARK(fresh<bench::tinyelf_exit42>)->Name("tinyelf/exit42/fresh");
 BENCHMARK(reused<bench::tinyelf_exit42>)->Name("tinyelf/exit42/reset");
 BENCHMARK(fresh<bench::tinyelf_hello>)->Name("tinyelf/hello/fresh");
 BENCHMARK(reused<bench::tinyelf_hello>)->Name("tinyelf/hello/reset");
+BENCHMARK(fresh<bench::tinyelf_loop>)->Name("tinyelf/loop/fresh");
+BENCHMARK(reused<bench::tinyelf_loop>)->Name("tinyelf/loop/reset");
 BENCHMARK(fresh<bench::tinyelf_exit42_unpacked>)->Name("tinyelf/exit42-unpacked/fresh");
 BENCHMARK(reused<bench::tinyelf_exit42_unpacked>)->Name("tinyelf/exit42-unpacked/reset");
 BENCHMARK(fresh<bench::tinyelf_hello_unpacked>)->Name("tinyelf/hello-unpacked/fresh");
 BENCHMARK(reused<bench::tinyelf_hello_unpacked>)->Name("tinyelf/hello-unpacked/reset");
+BENCHMARK(fresh<bench::tinyelf_loop_unpacked>)->Name("tinyelf/loop-unpacked/fresh");
+BENCHMARK(reused<bench::tinyelf_loop_unpacked>)->Name("tinyelf/loop-unpacked/reset");
 
 }  // namespace

@@ -1,22 +1,27 @@
 // The packed path of Program::link: the recorded text cut into units, planned over the header
-// holes (lib/pack.cpp), and the file written directly: each instruction's bytes are copied to
-// their planned offset and their displacement to a label is rewritten for the new addresses
-// (lib/x86_encoding.cpp). Nothing is assembled a second time, so packing a small program costs
-// about what the plain path costs, and no heap allocation but the file and its region list.
+// holes (lib/pack.cpp), and the file written directly (lib/packed_writer.cpp): each
+// instruction's bytes are copied to their planned offset and their displacement to a label is
+// rewritten for the new addresses (lib/x86_encoding.cpp). Nothing is assembled a second time:
+// packing costs planning, and trying other orders only while a bound says one could do better.
+// No heap allocation but the file and its region list (tests/test_pack_allocations.cpp counts
+// them).
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory_resource>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "asmjit_p.hpp"
 #include "elf_p.hpp"
 #include "link_p.hpp"
 #include "pack_p.hpp"
+#include "packed_writer_p.hpp"
 #include "relax_p.hpp"
 #include "schedule_p.hpp"
 #include "scratch_memory_p.hpp"
+#include "units_p.hpp"
 #include "x86_encoding_p.hpp"
 
 namespace tinyelf::detail {
@@ -57,13 +62,6 @@ bool transfers_control(asmjit::InstId id) {
          id == Inst::kIdLoope || id == Inst::kIdLoopne || id == Inst::kIdJecxz;
 }
 
-// What an instruction does to the liveness of the status flags, looking backwards.
-enum class FlagsEffect : std::uint8_t {
-  kPass,   // dead before it if dead after it
-  kKill,   // writes them all before anything reads them: dead before it
-  kRead,   // reads them, or may go where they are read: live before it
-};
-
 FlagsEffect flags_effect(const TextItem& item) {
   if (item.inst_id == x86::Inst::kIdSyscall) return FlagsEffect::kPass;  // the kernel restores rflags from r11
   asmjit::InstRWInfo rw;
@@ -78,23 +76,6 @@ FlagsEffect flags_effect(const TextItem& item) {
   return FlagsEffect::kPass;
 }
 
-enum class Synthetic : std::uint8_t { kNone, kJumpToEntry, kNop };
-
-constexpr std::uint32_t kNoLabel = ~std::uint32_t{0};
-
-struct Unit {
-  std::uint32_t first_item = 0;  // items [first_item, end_item): bindings, then one instruction
-  std::uint32_t end_item = 0;
-  Synthetic synthetic = Synthetic::kNone;
-  Rewrite rewrite = {};  // a shorter form (lib/relax.cpp)
-  // The label the instruction reaches (a branch target, a RIP-relative operand) and where its
-  // bytes keep the displacement; a kMoveAddress rewrite writes the label's address instead.
-  std::uint32_t label_id = kNoLabel;
-  std::int32_t addend = 0;  // a disp32 (or the imm32 of a mov) holds it
-  RelativeField field = {};
-  FlagsEffect flags = FlagsEffect::kPass;  // found only when a connector or rewrite needs it
-};
-
 // lea r, [label + disp] reaches the label RIP-relative: 7 bytes into a 64-bit register. When every
 // address of the image is below 2^32, mov r32, imm32 gives the same value in 5 (6 for r8-r15):
 // writing a 32-bit register zeroes bits 32 to 63 (Intel SDM vol. 1, 3.4.1.1).
@@ -106,9 +87,6 @@ bool is_label_lea(const TextItem& item) {
   const x86::Mem& mem = ops[1].as<x86::Mem>();
   return mem.hasBaseLabel() && !mem.hasIndex() && !mem.hasSegment() && !mem.isAbs();
 }
-
-// An address of the image cannot reach this: above it, label addresses need more than 32 bits.
-constexpr std::uint64_t k32BitAddresses = std::uint64_t{1} << 32;
 
 // Finds the label `unit`'s instruction refers to and the field that holds the displacement.
 // False when the instruction refers to an address that moving its bytes would break and that
@@ -137,12 +115,6 @@ bool find_label_reference(const TextItem& item, const std::uint8_t* bytes, Unit&
   return true;
 }
 
-struct PackedText {
-  explicit PackedText(std::pmr::memory_resource* memory) : units(memory), input(memory) {}
-  std::pmr::vector<Unit> units;
-  PlanInput input;
-};
-
 // Whether two holes, or the last hole and the tail, are 4 fixed bytes apart.
 bool can_swallow(const HeaderLayout& layout) {
   for (std::size_t h = 0; h < layout.holes.size(); ++h) {
@@ -159,7 +131,7 @@ bool first_instruction_survives_rex_rx(const PackSource& source, const PackedTex
     const Unit& unit = text.units[u];
     if (unit.rewrite.kind == Rewrite::Kind::kMoveByte || unit.rewrite.kind == Rewrite::Kind::kMoveAddress)
       return true;  // B0+r ib or B8+r id, or a REX prefix first
-    return survives_rex_rx(source.code.textSection()->data() + source.items[unit.end_item - 1].start);
+    return survives_rex_rx(source.code.textSection()->data() + unit.inst->start);
   }
   return true;
 }
@@ -187,23 +159,17 @@ std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_siz
 // address of the image is below 4 GiB, so label addresses fit in an imm32.
 std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, bool need_flags,
                                     std::pmr::memory_resource* memory) {
-  const auto& items = source.items;
   const std::uint8_t* bytes = source.code.textSection()->data();
   PackedText text(memory);
-  text.units.reserve(items.size() + 1);
-  text.input.code.reserve(items.size() + 1);
-  std::size_t covered = 0;
-  std::uint32_t first = 0;
-  for (std::uint32_t i = 0; i < items.size(); ++i) {
-    const TextItem& item = items[i];
-    if (item.start != covered) return std::nullopt;  // bytes from elsewhere (align, embed, Compiler)
-    covered = item.end;
-    if (item.inst_id == x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
-    Unit& unit = text.units.emplace_back(Unit{.first_item = first, .end_item = i + 1});
+  if (!cut_into_units(source.items, source.code.textSection()->bufferSize(), text.units)) return std::nullopt;
+  text.input.code.reserve(text.units.size() + 1);
+  for (Unit& unit : text.units) {
+    CodeUnit& code = text.input.code.emplace_back(CodeUnit{unit.size, true, false});
+    if (unit.inst == nullptr) continue;  // bindings at the very end
+    const TextItem& item = *unit.inst;
+    code.falls_through = item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet;
     if (!find_label_reference(item, bytes + item.start, unit)) return std::nullopt;
     if (need_flags) unit.flags = flags_effect(item);
-    CodeUnit& code = text.input.code.emplace_back(
-        CodeUnit{item.end - item.start, item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet, false});
     if (short_addresses && is_label_lea(item)) {
       const Rewrite rewrite{Rewrite::Kind::kMoveAddress, static_cast<std::uint8_t>(item.operands[0].id()), 0};
       if (rewrite.size() < code.size) {  // not for lea r32 of r8d-r15d
@@ -212,14 +178,32 @@ std::optional<PackedText> cut_units(const PackSource& source, bool short_address
         code.size = rewrite.size();
       }
     }
-    first = i + 1;
-  }
-  if (covered != source.code.textSection()->bufferSize() || text.units.empty()) return std::nullopt;
-  if (first != items.size()) {  // bindings at the very end
-    text.units.push_back(Unit{.first_item = first, .end_item = static_cast<std::uint32_t>(items.size())});
-    text.input.code.push_back(CodeUnit{0, true, false});
   }
   return text;
+}
+
+// The units of `text` as relax and the scheduler see them: with their sizes as planned so far and
+// whether the flags are dead after each.
+std::pmr::vector<InstUnit> inst_units(const PackedText& text, std::pmr::memory_resource* memory) {
+  std::pmr::vector<InstUnit> units(text.units.begin(), text.units.end(), memory);
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    units[u].size = text.input.code[u].size;
+    units[u].flags_dead_after = u + 1 < units.size() ? text.input.code[u + 1].flags_dead : true;
+  }
+  return units;
+}
+
+Unit jump_to_entry(std::uint32_t entry_label) {
+  Unit unit;
+  unit.synthetic = Synthetic::kJumpToEntry;
+  unit.label_id = entry_label;
+  return unit;
+}
+
+Unit synthetic_nop() {
+  Unit unit;
+  unit.synthetic = Synthetic::kNop;
+  return unit;
 }
 
 // `text` as cut_units() gave it, its first units in `order` (indexes into `cut`), the others as
@@ -239,8 +223,7 @@ void reorder(const PackedText& cut, const std::uint32_t* order, std::size_t orde
 // front: a jump when the entry is not the first instruction, a nop when the first instruction
 // would be changed by the REX.RX prefix "ELF" leaves.
 void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options, std::uint64_t entry,
-             std::uint64_t base, PackedText& text) {
-  const auto& items = source.items;
+             std::uint64_t base, PackedText& text, std::pmr::memory_resource* memory) {
   const std::size_t count = text.units.size();
 
   if (options.assume_zeroed_registers || can_swallow(layout)) {  // as cut_units() found the effects
@@ -253,15 +236,9 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   }
 
   if (options.assume_zeroed_registers && entry == 0) {
-    std::vector<RelaxUnit> relax(count);
-    for (std::size_t u = 0; u < count; ++u) {
-      const Unit& unit = text.units[u];
-      const TextItem& last = items[unit.end_item - 1];
-      const bool is_inst = last.inst_id != x86::Inst::kIdNone;
-      relax[u] = {is_inst ? &last : nullptr, items[unit.first_item].inst_id == x86::Inst::kIdNone,
-                  u + 1 < count ? text.input.code[u + 1].flags_dead : true, is_inst ? last.end - last.start : 0};
-    }
-    const std::vector<Rewrite> rewrites = relax_known_registers(relax);
+    // Freed in the reverse order of their allocation, so that the next order reuses the memory.
+    const std::pmr::vector<InstUnit> units = inst_units(text, memory);
+    const std::pmr::vector<Rewrite> rewrites = relax_known_registers(units, memory);
     for (std::size_t u = 0; u < count; ++u) {
       if (rewrites[u].kind == Rewrite::Kind::kKeep) continue;
       text.units[u].rewrite = rewrites[u];
@@ -271,10 +248,10 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
 
   if (layout.entry_is_fixed) {
     if (entry != 0) {
-      text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kJumpToEntry, .label_id = source.entry.id()});
+      text.units.insert(text.units.begin(), jump_to_entry(source.entry.id()));
       text.input.code.insert(text.input.code.begin(), {kJmpRel32Size, false, false});
     } else if (!first_instruction_survives_rex_rx(source, text)) {
-      text.units.insert(text.units.begin(), Unit{.synthetic = Synthetic::kNop});
+      text.units.insert(text.units.begin(), synthetic_nop());
       text.input.code.insert(text.input.code.begin(), {1, true, false});
     }
   }
@@ -290,21 +267,6 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
 std::size_t max_orders(std::size_t units) {
   constexpr std::size_t kOrders = 64, kUnitsPlanned = 1024;
   return std::clamp<std::size_t>(kUnitsPlanned / std::max<std::size_t>(units, 1), 1, kOrders);
-}
-
-// The units as the scheduler sees them, with their sizes before any rewrite that depends on the
-// order: the orders tried are then the same with and without assume_zeroed_registers, which can
-// only shrink each of them.
-std::pmr::vector<ScheduleUnit> schedule_units(const PackSource& source, const PackedText& cut,
-                                              std::pmr::memory_resource* memory) {
-  std::pmr::vector<ScheduleUnit> units(memory);
-  units.reserve(cut.units.size());
-  for (std::size_t u = 0; u < cut.units.size(); ++u) {
-    const TextItem& last = source.items[cut.units[u].end_item - 1];
-    units.push_back({last.inst_id != x86::Inst::kIdNone ? &last : nullptr,
-                     source.items[cut.units[u].first_item].inst_id == x86::Inst::kIdNone, cut.input.code[u].size});
-  }
-  return units;
 }
 
 // What decides the plan of an order: the units that may go into the holes (those starting within
@@ -338,219 +300,72 @@ class PlanKeys {
   std::pmr::vector<std::uint64_t> keys_;
 };
 
+// Plans the orders the scheduler finds (program order, planned already, first) and keeps the
+// smallest file in `text` and `plan`, until one reaches the bound for any order.
+class OrderSearch final : public OrderVisitor {
+ public:
+  OrderSearch(const PackSource& source, const HeaderLayout& layout, const LinkOptions& options, std::uint64_t entry,
+              std::uint64_t base, const PackedText& cut, const HoleRoom& room, std::uint32_t any_order,
+              PackPlanner& planner, PackedText& text, Plan& plan, std::pmr::memory_resource* memory)
+      : source_(source), layout_(layout), options_(options), entry_(entry), base_(base), cut_(cut), room_(room),
+        any_order_(any_order), planner_(planner), text_(text), plan_(plan), memory_(memory), planned_(memory),
+        candidate_(memory), candidate_plan_(memory), code_bytes_(cut.input.code_bytes()) {
+    planned_.add(text.input, layout.hole_bytes());
+  }
+
+  bool visit(const std::uint32_t* order, std::size_t movable) override {
+    if (std::exchange(first_, false)) return true;  // program order
+    // Without assume_zeroed_registers the sizes are the cut's whatever the order (a synthetic
+    // unit in front only takes room): its bound is known before the order is arranged.
+    if (!options_.assume_zeroed_registers && order_bound(order, movable) >= plan_.file_size) return true;
+    reorder(cut_, order, movable, candidate_);
+    arrange(source_, layout_, options_, entry_, base_, candidate_, memory_);
+    if (smallest_file_bound(candidate_.input, room_, BoundFor::kThisOrder) >= plan_.file_size) return true;
+    if (!planned_.add(candidate_.input, layout_.hole_bytes())) return true;  // the same plan as an order before
+    planner_.plan(candidate_.input, candidate_plan_);
+    if (!candidate_plan_.chunks.empty() && candidate_plan_.file_size < plan_.file_size) {
+      std::swap(text_, candidate_);
+      std::swap(plan_, candidate_plan_);
+    }
+    return plan_.file_size > any_order_;
+  }
+
+ private:
+  // smallest_file_bound() for the cut's units with the first `movable` of them in `order`.
+  std::uint32_t order_bound(const std::uint32_t* order, std::size_t movable) const {
+    const auto& code = cut_.input.code;
+    std::uint32_t prefix = 0;
+    for (std::size_t u = 0; u < code.size(); ++u) {
+      const std::uint32_t size = code[u < movable ? order[u] : u].size;
+      if (prefix + size > room_.room) break;
+      prefix += size;
+    }
+    return smallest_file_bound(layout_, code_bytes_, prefix, room_, BoundFor::kThisOrder);
+  }
+
+  const PackSource& source_;
+  const HeaderLayout& layout_;
+  const LinkOptions& options_;
+  const std::uint64_t entry_;
+  const std::uint64_t base_;
+  const PackedText& cut_;
+  const HoleRoom& room_;
+  const std::uint32_t any_order_;
+  PackPlanner& planner_;  // its working memory kept from one plan to the next
+  PackedText& text_;
+  Plan& plan_;
+  std::pmr::memory_resource* memory_;
+  PlanKeys planned_;
+  PackedText candidate_;
+  Plan candidate_plan_;
+  const std::uint32_t code_bytes_;  // of the cut, whatever the order
+  bool first_ = true;
+};
+
 bool fits_in_one_hole(const PlanInput& input, const HeaderLayout& layout) {
   const std::uint32_t bytes = input.code_bytes();
   return std::any_of(layout.holes.begin(), layout.holes.end(), [&](const Hole& hole) { return bytes <= hole.size(); });
 }
-
-// Thrown while writing when the plan cannot be written as planned (a rel8 out of reach, a label
-// the packer has not placed); link() then takes the plain path.
-struct CannotPack {};
-
-// Writes the planned file: code and data at their offsets, displacements to labels rewritten,
-// the headers over every byte nothing else took.
-class PackedWriter {
- public:
-  PackedWriter(const PackSource& source, const PackedText& text, const Plan& plan, const HeaderLayout& layout,
-               std::uint64_t base, std::pmr::memory_resource* memory)
-      : source_(source), text_(text), plan_(plan), layout_(layout), base_(base),
-        segments_(plan_segments(layout, shape())), label_at_(source.code.labelCount(), kUnplaced, memory) {
-    place();
-  }
-
-  std::uint64_t file_size() const noexcept { return plan_.file_size; }
-  std::uint64_t memory_size() const noexcept { return segments_.memory_end; }
-  const SegmentPlan& segments() const noexcept { return segments_; }
-
-  // File offset where execution starts.
-  std::uint64_t entry_offset(std::uint64_t program_entry) const {
-    if (program_entry == 0 || layout_.entry_is_fixed) return plan_.chunks.front().offset;
-    return placed(source_.entry.id());
-  }
-
-  // The file, with the headers as `values` describe them; `contents` receives its code and data
-  // pieces in file order, with the header fields they reuse.
-  std::vector<std::uint8_t> write(const HeaderValues& values, std::vector<Region>& contents) const {
-    std::vector<std::uint8_t> file(plan_.file_size);
-    contents.reserve(plan_.chunks.size() + plan_.data_at.size());
-    for (const Chunk& chunk : plan_.chunks) {
-      const std::uint64_t end = write_chunk(chunk, file.data());
-      contents.push_back({chunk.offset, end - chunk.offset, RegionKind::kCode, "text", {}});
-    }
-    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
-      const DataItem& item = source_.data[d];
-      if (item.size != 0) std::memcpy(&file[plan_.data_at[d]], item.section->data() + item.offset, item.size);
-      contents.push_back({plan_.data_at[d], item.size, RegionKind::kData,
-                          region_name(item.section, source_.rodata, source_.data_section), {}});
-    }
-    // Chunks come in execution order and data after them: mostly sorted already.
-    const auto by_offset = [](const Region& x, const Region& y) { return x.offset < y.offset; };
-    if (!std::is_sorted(contents.begin(), contents.end(), by_offset))
-      std::sort(contents.begin(), contents.end(), by_offset);
-    write_headers(file.data(), layout_, values, contents);
-    return file;
-  }
-
- private:
-  static constexpr std::uint64_t kUnplaced = ~std::uint64_t{0};
-
-  bool is_writable(const DataItem& item) const noexcept { return item.section != source_.rodata; }
-
-  // Where the read-only part of the file ends and the writable part starts, for the segments.
-  FileShape shape() const {
-    FileShape shape;
-    shape.file_size = plan_.file_size;
-    shape.read_only_end = layout_.header_size;  // the holes are inside the headers
-    for (const Chunk& chunk : plan_.chunks) {
-      if (!chunk.in_tail) continue;
-      std::uint64_t end = chunk.offset;  // the last chunk: no connector after it
-      for (std::uint32_t u = chunk.first; u < chunk.end; ++u) end += text_.input.code[u].size;
-      shape.read_only_end = std::max(shape.read_only_end, end);
-    }
-    shape.writable_start = plan_.file_size;
-    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
-      const DataItem& item = source_.data[d];
-      if (item.size == 0) continue;
-      if (!is_writable(item)) {
-        shape.read_only_end = std::max<std::uint64_t>(shape.read_only_end, plan_.data_at[d] + item.size);
-      } else {
-        shape.has_data = true;
-        shape.writable_start = std::min<std::uint64_t>(shape.writable_start, plan_.data_at[d]);
-      }
-    }
-    if (source_.bss != nullptr) {
-      shape.bss_size = source_.bss->realSize();
-      shape.bss_align = std::max<std::uint64_t>(source_.bss->alignment(), 1);
-    }
-    return shape;
-  }
-
-  // Gives every label its offset from the base address.
-  void place() {
-    if (label_at_.empty()) return;  // a program without labels
-    for (const Chunk& chunk : plan_.chunks) {
-      std::uint64_t at = chunk.offset;
-      for (std::uint32_t u = chunk.first; u < chunk.end; ++u) {
-        const Unit& unit = text_.units[u];
-        for (std::uint32_t i = unit.first_item; i < unit.end_item; ++i)
-          if (source_.items[i].inst_id == x86::Inst::kIdNone) label_at_[source_.items[i].label_id] = at;
-        at += text_.input.code[u].size;
-      }
-    }
-    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
-      const DataItem& item = source_.data[d];
-      label_at_[item.label_id] = plan_.data_at[d] + (is_writable(item) ? segments_.writable_shift : 0);
-    }
-    if (source_.bss == nullptr) return;
-    for (const asmjit::LabelEntry* label : source_.code.labelEntries())
-      if (label->section() == source_.bss) label_at_[label->id()] = segments_.bss_at + label->offset();
-  }
-
-  std::uint64_t placed(std::uint32_t label_id) const {
-    if (label_id >= label_at_.size() || label_at_[label_id] == kUnplaced) throw CannotPack{};
-    return label_at_[label_id];
-  }
-
-  // Writes the chunk's units and connector; returns the offset just past them.
-  std::uint64_t write_chunk(const Chunk& chunk, std::uint8_t* file) const {
-    std::uint64_t at = chunk.offset;
-    for (std::uint32_t u = chunk.first; u < chunk.end;) {
-      if (!is_copied(u)) {
-        at += write_unit(u, file, at);
-        ++u;
-        continue;
-      }
-      // Units kept as emitted that follow each other in text as in the file: one copy, then the
-      // displacements to labels.
-      std::uint32_t end = u + 1;
-      while (end < chunk.end && is_copied(end) && text_.units[end].first_item == text_.units[end - 1].end_item) ++end;
-      const std::uint32_t from = source_.items[text_.units[u].first_item].start;
-      const std::uint32_t to = source_.items[text_.units[end - 1].end_item - 1].end;
-      std::memcpy(file + at, source_.code.textSection()->data() + from, to - from);
-      for (; u < end; ++u)
-        if (text_.units[u].field.size != 0)
-          patch_displacement(u, file, at + source_.items[text_.units[u].first_item].start - from);
-      at += to - from;
-    }
-    const Hole* hole = nullptr;
-    if (!chunk.in_tail)
-      for (const Hole& h : layout_.holes)
-        if (h.start == chunk.offset) hole = &h;
-    switch (chunk.connector) {
-      case Connector::kNone: break;
-      case Connector::kJump: {
-        const Chunk& next = (&chunk)[1];  // chunks are in execution order
-        at += write_jmp_rel8(file + at, rel8(next.offset, at + kJumpSize));
-        break;
-      }
-      case Connector::kSwallow:
-        if (hole == nullptr || at >= hole->end) throw CannotPack{};
-        while (at < hole->end - kSwallowSize) at += write_nop(file + at);
-        at += write_cmp_eax_opcode(file + at);  // the next 4 fixed header bytes are its immediate
-        break;
-    }
-    if (hole != nullptr && at > hole->end) throw CannotPack{};
-    return at;
-  }
-
-  bool is_copied(std::uint32_t u) const {
-    return text_.units[u].synthetic == Synthetic::kNone && text_.units[u].rewrite.kind == Rewrite::Kind::kKeep;
-  }
-
-  // Rewrites the displacement of unit `u`, copied to file offset `at`, for where it and its label
-  // now are.
-  void patch_displacement(std::uint32_t u, std::uint8_t* file, std::uint64_t at) const {
-    const Unit& unit = text_.units[u];
-    const std::uint64_t target = placed(unit.label_id) + unit.addend;
-    const std::uint64_t end = at + text_.input.code[u].size;
-    if (unit.field.size == 1) {
-      file[at + unit.field.offset] = static_cast<std::uint8_t>(rel8(target, end));
-    } else {
-      const std::int32_t rel = rel32(target, end);
-      std::memcpy(file + at + unit.field.offset, &rel, sizeof rel);  // little-endian, like the host
-    }
-  }
-
-  // Writes unit `u`, synthetic or rewritten, at file offset `at`; returns its size.
-  std::uint32_t write_unit(std::uint32_t u, std::uint8_t* file, std::uint64_t at) const {
-    const Unit& unit = text_.units[u];
-    std::uint8_t* const out = file + at;
-    std::size_t written = 0;
-    if (unit.synthetic == Synthetic::kJumpToEntry) {
-      written = write_jmp_rel32(out, rel32(placed(unit.label_id), at + kJmpRel32Size));
-    } else if (unit.synthetic == Synthetic::kNop) {
-      written = write_nop(out);
-    } else if (unit.rewrite.kind == Rewrite::Kind::kMoveByte) {
-      written = write_mov_r8_imm8(out, unit.rewrite.reg, unit.rewrite.value);
-    } else if (unit.rewrite.kind == Rewrite::Kind::kMoveAddress) {
-      const std::uint64_t address = base_ + placed(unit.label_id) + unit.addend;
-      if (address >= k32BitAddresses) throw CannotPack{};
-      written = write_mov_r32_imm32(out, unit.rewrite.reg, static_cast<std::uint32_t>(address));
-    }  // Rewrite::Kind::kDrop: nothing
-    if (written != text_.input.code[u].size) throw CannotPack{};
-    return static_cast<std::uint32_t>(written);
-  }
-
-  // Displacements from `from` (the end of the instruction) to `to`, if they fit.
-  static std::int8_t rel8(std::uint64_t to, std::uint64_t from) {
-    const auto rel = static_cast<std::int64_t>(to - from);
-    if (rel < INT8_MIN || rel > INT8_MAX) throw CannotPack{};
-    return static_cast<std::int8_t>(rel);
-  }
-  static std::int32_t rel32(std::uint64_t to, std::uint64_t from) {
-    const auto rel = static_cast<std::int64_t>(to - from);
-    if (rel < INT32_MIN || rel > INT32_MAX) throw CannotPack{};
-    return static_cast<std::int32_t>(rel);
-  }
-
-  const PackSource& source_;
-  const PackedText& text_;
-  const Plan& plan_;
-  const HeaderLayout& layout_;
-  const std::uint64_t base_;
-  const SegmentPlan segments_;
-  std::pmr::vector<std::uint64_t> label_at_;  // offset from the base address of each label
-};
 
 }  // namespace
 
@@ -586,49 +401,35 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
   // Program order as cut, kept for trying other orders unless all the code fits in one hole,
   // where no order can do better.
   std::optional<PackedText> cut;
-  if (!fits_in_one_hole(text->input, layout)) cut = *text;
-  arrange(source, layout, options, program_entry, base, *text);
+  if (!fits_in_one_hole(text->input, layout)) {
+    // Copied member by member: a copied pmr::vector would take the default resource, the heap.
+    cut.emplace(&memory);
+    cut->units.assign(text->units.begin(), text->units.end());
+    cut->input.code.assign(text->input.code.begin(), text->input.code.end());
+  }
+  arrange(source, layout, options, program_entry, base, *text, &memory);
   PackPlanner planner(&memory);
   Plan plan(&memory);
   planner.plan(text->input, plan);
 
   // When program order leaves code after the headers, other orders of the start of the program
-  // may fill the holes better.
+  // may fill the holes better. None can pass the bound for any order, which holds for the sizes
+  // of program order: with assume_zeroed_registers the rewrites, and so the sizes, depend on the
+  // order, and only each order's own bound counts. An order is planned only when its own bound
+  // is below the best file so far.
   if (cut && !plan.chunks.empty() && plan.chunks.back().in_tail) {
-    const std::uint32_t capacity = layout.hole_bytes();
-    const Schedule schedule =
-        schedule_orders(schedule_units(source, *cut, &memory), capacity, max_orders(cut->units.size()), &memory);
-    PlanKeys planned(&memory);
-    planned.add(text->input, capacity);
-    PackedText candidate(&memory);
-    Plan candidate_plan(&memory);
-    const std::size_t n = schedule.movable;
-    for (std::size_t first = n; first < schedule.orders.size(); first += n) {  // the first is program order
-      reorder(*cut, schedule.orders.data() + first, n, candidate);
-      arrange(source, layout, options, program_entry, base, candidate);
-      if (!planned.add(candidate.input, capacity)) continue;  // the same plan as an order before
-      planner.plan(candidate.input, candidate_plan);
-      if (!candidate_plan.chunks.empty() && candidate_plan.file_size < plan.file_size) {
-        std::swap(*text, candidate);
-        std::swap(plan, candidate_plan);
-      }
+    const std::uint32_t nop = text->units.front().synthetic == Synthetic::kNop ? 1 : 0;  // another order may not need it
+    const HoleRoom room = hole_room(text->input);
+    const std::uint32_t bound = smallest_file_bound(text->input, room, BoundFor::kAnyOrder);
+    const std::uint32_t any_order = options.assume_zeroed_registers || bound <= nop ? 0 : bound - nop;
+    if (plan.file_size > any_order) {
+      OrderSearch search(source, layout, options, program_entry, base, *cut, room, any_order, planner, *text, plan,
+                         &memory);
+      visit_orders(inst_units(*cut, &memory), layout.hole_bytes(), max_orders(cut->units.size()), search, &memory);
     }
   }
   if (plan.chunks.empty() || plan.file_size > plain_size) return std::nullopt;
-
-  try {
-    const PackedWriter writer(source, *text, plan, layout, base, &memory);
-    // Past a limit, the plain path (no smaller) reports it.
-    if (writer.file_size() > options.max_file_size || writer.memory_size() > kUserAddressEnd - base)
-      return std::nullopt;
-    const HeaderValues values{decided.type, base, base + writer.entry_offset(program_entry), &writer.segments()};
-    LinkedFile file;
-    file.bytes = writer.write(values, file.contents);
-    file.entry = layout.entry_is_fixed ? base + 1 : values.entry;
-    return file;
-  } catch (const CannotPack&) {
-    return std::nullopt;
-  }
+  return write_packed(source, *text, plan, decided, options, program_entry, &memory);
 }
 
 }  // namespace tinyelf::detail

@@ -219,4 +219,46 @@ void PackPlanner::plan(const PlanInput& input, Plan& plan) {
   }
 }
 
+HoleRoom hole_room(const PlanInput& input) {
+  const HeaderLayout& layout = *input.layout;
+  const bool some_jump_ends = std::any_of(input.code.begin(), input.code.end(),
+                                          [](const CodeUnit& unit) { return !unit.falls_through; });
+  std::uint32_t largest_hole = 0;
+  for (const Hole& hole : layout.holes) largest_hole = std::max(largest_hole, hole.size());
+  HoleRoom room;
+  for (const DataUnit& unit : input.data) {
+    room.data += unit.size;
+    room.data_fitting += unit.size <= largest_hole ? unit.size : 0;
+  }
+  for (std::size_t h = 0; h < layout.holes.size(); ++h) {
+    const Hole& hole = layout.holes[h];
+    bool can_swallow = layout.tail_start == hole.end + kSwallowedSize;
+    for (std::size_t later = h + 1; later < layout.holes.size(); ++later)
+      can_swallow = can_swallow || layout.holes[later].start == hole.end + kSwallowedSize;
+    const std::uint32_t connector = some_jump_ends ? 0 : can_swallow ? kSwallowSize : kJumpSize;
+    const std::uint32_t with_code = hole.size() > connector ? hole.size() - connector : 0;
+    room.room += std::max(with_code, std::min(hole.size(), room.data_fitting));  // or data alone
+  }
+  return room;
+}
+
+std::uint32_t smallest_file_bound(const PlanInput& input, const HoleRoom& room, BoundFor orders) {
+  std::uint32_t code = 0, prefix = 0;  // prefix: the longest prefix of the code that fits in the room
+  bool fits = true;
+  for (const CodeUnit& unit : input.code) {
+    code += unit.size;
+    fits = fits && prefix + unit.size <= room.room;
+    prefix += fits ? unit.size : 0;
+  }
+  return smallest_file_bound(*input.layout, code, prefix, room, orders);
+}
+
+std::uint32_t smallest_file_bound(const HeaderLayout& layout, std::uint32_t code, std::uint32_t prefix,
+                                  const HoleRoom& room, BoundFor orders) {
+  if (code <= layout.hole_bytes()) return 0;
+  if (orders == BoundFor::kAnyOrder) prefix = room.room;
+  const std::uint32_t in_holes = std::min({room.room, prefix + room.data_fitting, code + room.data});
+  return std::max(layout.header_size, layout.tail_start + code + room.data - in_holes);
+}
+
 }  // namespace tinyelf::detail

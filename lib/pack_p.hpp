@@ -93,4 +93,33 @@ inline constexpr std::uint32_t kJumpSize = 2;
 inline constexpr std::uint32_t kSwallowSize = 1;
 inline constexpr std::uint32_t kSwallowedSize = 4;
 
+// What the holes of a layout can hold of a program, whatever the order of its code units: the
+// same for every order, so found once. A hole holds at most its size less the connector a chunk
+// that code follows needs (none when some unit does not fall through, else the swallowing opcode
+// where 4 fixed bytes follow the hole, else a jump), or data alone: no more than the data units
+// that fit in a hole.
+struct HoleRoom {
+  std::uint32_t room = 0;          // bytes of code and data the holes can hold
+  std::uint32_t data = 0;          // bytes of all the data units
+  std::uint32_t data_fitting = 0;  // bytes of the data units that fit in some hole
+};
+HoleRoom hole_room(const PlanInput& input);
+
+// Which orders of the code units a bound holds for.
+enum class BoundFor : std::uint8_t {
+  kThisOrder,  // the units in the order given
+  kAnyOrder,   // every order of the same units, with the same sizes
+};
+
+// A file size no plan of `input` can go below (for kAnyOrder, no plan of any order of its units),
+// or 0 when the code fits in the holes. Every byte of code and data outside the holes lies at
+// tail_start or after it; the holes hold a prefix of the code (the plan's chunks are in execution
+// order and the tail comes last) and the data units that fit in one. Data alignment is left out:
+// the bound may be below every real plan, never above one.
+std::uint32_t smallest_file_bound(const PlanInput& input, const HoleRoom& room, BoundFor orders);
+// The same from the bytes of all the code and of the longest prefix of it that fits in
+// `room.room` (kThisOrder) or from the code alone (kAnyOrder: `prefix` is not read).
+std::uint32_t smallest_file_bound(const HeaderLayout& layout, std::uint32_t code, std::uint32_t prefix,
+                                  const HoleRoom& room, BoundFor orders);
+
 }  // namespace tinyelf::detail

@@ -36,8 +36,9 @@ using Known = std::optional<std::uint64_t>;
 constexpr std::uint32_t kRsp = 4;
 
 struct State {
+  explicit State(std::pmr::memory_resource* memory) : stack(memory) {}
   std::array<Known, 16> regs{};
-  std::vector<Known> stack;  // values pushed since the stack was last understood
+  std::pmr::vector<Known> stack;  // values pushed since the stack was last understood
   bool stack_known = true;
 
   void forget_all() {
@@ -126,9 +127,11 @@ Rewrite set_register(const State& state, std::uint32_t reg, std::uint64_t value,
 
 }  // namespace
 
-std::vector<Rewrite> relax_known_registers(const std::vector<RelaxUnit>& units) {
-  std::vector<Rewrite> rewrites(units.size());
-  State state;
+std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>& units,
+                                                std::pmr::memory_resource* memory) {
+  std::pmr::vector<Rewrite> rewrites(units.size(), memory);
+  State state(memory);
+  state.stack.reserve(units.size());  // one block, freed last-in first-out
   state.regs.fill(std::uint64_t{0});
   state.regs[kRsp] = std::nullopt;
   for (std::size_t u = 0; u < units.size(); ++u) {

@@ -4,9 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <vector>
 
-#include "program_p.hpp"
+#include "units_p.hpp"
 
 namespace tinyelf::detail {
 
@@ -25,16 +26,10 @@ struct Rewrite {
   std::uint32_t size() const noexcept;
 };
 
-// One instruction as the relaxation sees it.
-struct RelaxUnit {
-  const TextItem* inst = nullptr;  // the unit's instruction (null: bindings only)
-  bool has_binding = false;        // a label is bound before it: other paths may join here
-  bool flags_dead_after = false;   // no instruction reads the status flags before writing them
-  std::uint32_t size = 0;          // bytes as recorded
-};
-
 // Rewrites for the units, in program order, starting from the entry state: every general register
 // but rsp zero. Values are tracked through straight-line code; a label or a call forgets them.
-std::vector<Rewrite> relax_known_registers(const std::vector<RelaxUnit>& units);
+// Its memory comes from `memory`, like the rest of the packer's.
+std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>& units,
+                                                std::pmr::memory_resource* memory);
 
 }  // namespace tinyelf::detail

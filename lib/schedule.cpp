@@ -31,7 +31,7 @@ std::uint32_t bit(const asmjit::Operand_& gp) { return 1u << gp.id(); }
 // Writing the low 8 or 16 bits of a register keeps the rest (SDM vol. 1, 3.4.1.1): a read too.
 std::uint32_t partial(const asmjit::Operand_& gp) { return gp.as<x86::Gp>().size() < 4 ? bit(gp) : 0; }
 
-Effects effects_of(const ScheduleUnit& unit) {
+Effects effects_of(const InstUnit& unit) {
   if (unit.has_binding || unit.inst == nullptr) return {};
   const TextItem& item = *unit.inst;
   if (item.options != asmjit::InstOptions::kNone || item.extra_reg.isReg()) return {};
@@ -92,10 +92,10 @@ constexpr std::size_t kMaxMovable = 64;
 
 class Enumerator {
  public:
-  Enumerator(const std::pmr::vector<ScheduleUnit>& units, std::uint32_t capacity, std::size_t max_orders,
-             std::pmr::memory_resource* memory)
-      : max_orders_(max_orders), capacity_(capacity), before_(memory), sizes_(memory), order_(memory),
-        schedule_(memory) {
+  Enumerator(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+             OrderVisitor& visitor, std::pmr::memory_resource* memory)
+      : max_orders_(max_orders), capacity_(capacity), visitor_(visitor), before_(memory), sizes_(memory),
+        order_(memory) {
     // before_[u]: the units ahead of u that must stay ahead of it, directly or through others.
     const std::size_t limit = units.size() < kMaxMovable ? units.size() : kMaxMovable;
     std::pmr::vector<Effects> effects(memory);
@@ -116,27 +116,26 @@ class Enumerator {
     }
     movable_ = before_.size();
     order_.reserve(movable_);
-    schedule_.movable = movable_;
-    schedule_.orders.reserve(movable_ * max_orders_);
   }
 
-  Schedule run() && {
-    visit(0, 0);
-    return std::move(schedule_);
+  std::size_t run() && {
+    if (movable_ != 0) visit(0, 0);
+    return movable_;
   }
 
  private:
   // Extends the order with each unit that may come next. Once it fills the holes' bytes, the
   // order of the rest cannot change what goes into them: program order for the rest.
   void visit(std::uint64_t placed, std::uint32_t size) {
-    std::pmr::vector<std::uint32_t>& orders = schedule_.orders;
     if (order_.size() == movable_ || size >= capacity_) {
-      orders.insert(orders.end(), order_.begin(), order_.end());
+      const std::size_t ordered = order_.size();
       for (std::size_t u = 0; u < movable_; ++u)
-        if (((placed >> u) & 1) == 0) orders.push_back(static_cast<std::uint32_t>(u));
+        if (((placed >> u) & 1) == 0) order_.push_back(static_cast<std::uint32_t>(u));
+      going_ = visitor_.visit(order_.data(), movable_) && ++visited_ < max_orders_;
+      order_.resize(ordered);
       return;
     }
-    for (std::size_t u = 0; u < movable_ && orders.size() < max_orders_ * movable_; ++u) {
+    for (std::size_t u = 0; u < movable_ && going_; ++u) {
       const std::uint64_t mask = std::uint64_t{1} << u;
       if ((placed & mask) != 0 || (before_[u] & ~placed) != 0) continue;  // placed, or not ready
       order_.push_back(static_cast<std::uint32_t>(u));
@@ -147,18 +146,41 @@ class Enumerator {
 
   const std::size_t max_orders_;
   const std::uint32_t capacity_;
+  OrderVisitor& visitor_;
   std::size_t movable_ = 0;
+  std::size_t visited_ = 0;
+  bool going_ = true;
   std::pmr::vector<std::uint64_t> before_;
   std::pmr::vector<std::uint32_t> sizes_;
   std::pmr::vector<std::uint32_t> order_;
-  Schedule schedule_;
+};
+
+// Keeps every order it is shown.
+class Collector final : public OrderVisitor {
+ public:
+  explicit Collector(Schedule& schedule) : schedule_(schedule) {}
+  bool visit(const std::uint32_t* order, std::size_t movable) override {
+    schedule_.orders.insert(schedule_.orders.end(), order, order + movable);
+    return true;
+  }
+
+ private:
+  Schedule& schedule_;
 };
 
 }  // namespace
 
-Schedule schedule_orders(const std::pmr::vector<ScheduleUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+std::size_t visit_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+                         OrderVisitor& visitor, std::pmr::memory_resource* memory) {
+  return Enumerator(units, capacity, max_orders, visitor, memory).run();
+}
+
+Schedule schedule_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
                          std::pmr::memory_resource* memory) {
-  return Enumerator(units, capacity, max_orders, memory).run();
+  Schedule schedule(memory);
+  Collector collector(schedule);
+  schedule.movable = visit_orders(units, capacity, max_orders, collector, memory);
+  return schedule;
 }
 
 }  // namespace tinyelf::detail

@@ -8,21 +8,25 @@
 #include <memory_resource>
 #include <vector>
 
-#include "program_p.hpp"
+#include "units_p.hpp"
 
 namespace tinyelf::detail {
-
-struct ScheduleUnit {
-  const TextItem* inst = nullptr;  // the unit's instruction; null: label bindings only
-  bool has_binding = false;        // a label is bound before it: other paths may arrive here
-  std::uint32_t size = 0;          // bytes it takes
-};
 
 // Orders of the start of a program that keep its meaning.
 struct Schedule {
   explicit Schedule(std::pmr::memory_resource* memory) : orders(memory) {}
   std::size_t movable = 0;               // the units [0, movable) may change places
   std::pmr::vector<std::uint32_t> orders;  // permutations of [0, movable), one after the other
+};
+
+// Receives the orders visit_orders() finds, one at a time.
+class OrderVisitor {
+ public:
+  // `order`: a permutation of [0, movable), the units that may move; false stops the search.
+  virtual bool visit(const std::uint32_t* order, std::size_t movable) = 0;
+
+ protected:
+  ~OrderVisitor() = default;
 };
 
 // The orders of `units` that keep the program's meaning, program order first, at most
@@ -33,7 +37,11 @@ struct Schedule {
 // memory operands other than push/pop and lea, prefixes). Only the start of the program moves,
 // as far as its units could reach the holes: while each unit, with all that must come before it,
 // fits in `capacity` bytes.
-Schedule schedule_orders(const std::pmr::vector<ScheduleUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+// visit_orders() shows them to `visitor` as they are found, and returns how many units may move
+// (none: no order is shown); schedule_orders() collects them.
+std::size_t visit_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
+                         OrderVisitor& visitor, std::pmr::memory_resource* memory);
+Schedule schedule_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
                          std::pmr::memory_resource* memory);
 
 }  // namespace tinyelf::detail

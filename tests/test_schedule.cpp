@@ -12,6 +12,7 @@
 #include <tinyelf/tinyelf.hpp>
 
 #include "../lib/schedule_p.hpp"
+#include "recorded_units.hpp"
 
 namespace {
 
@@ -20,21 +21,8 @@ using Order = std::vector<std::uint32_t>;
 
 // The orders of what `emit` records, with `capacity` bytes of holes to reach.
 std::vector<Order> orders_of(const std::function<void(x86::Assembler&)>& emit, std::uint32_t capacity = 1000) {
-  asmjit::CodeHolder code;
-  code.init(asmjit::Environment(asmjit::Arch::kX64));
-  tinyelf::detail::RecordingAssembler a;
-  code.attach(&a);
-  emit(a);
-  std::pmr::vector<tinyelf::detail::ScheduleUnit> units;
-  bool bound = false;
-  for (const tinyelf::detail::TextItem& item : a.items()) {
-    if (item.inst_id == x86::Inst::kIdNone) {
-      bound = true;
-      continue;
-    }
-    units.push_back({&item, bound, item.end - item.start});
-    bound = false;
-  }
+  const RecordedUnits recorded(emit);
+  const auto& units = recorded.units;
   const tinyelf::detail::Schedule schedule =
       tinyelf::detail::schedule_orders(units, capacity, 64, std::pmr::get_default_resource());
   std::vector<Order> orders;

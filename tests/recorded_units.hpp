@@ -1,0 +1,25 @@
+// A few instructions recorded with the assembler Program::text() uses and cut into units as the
+// packer cuts them (lib/units_p.hpp), for the tests of the scheduler and of the relaxation.
+#pragma once
+
+#include <functional>
+#include <memory_resource>
+
+#include <catch2/catch.hpp>
+
+#include <tinyelf/tinyelf.hpp>
+
+#include "../lib/units_p.hpp"
+
+struct RecordedUnits {
+  explicit RecordedUnits(const std::function<void(asmjit::x86::Assembler&)>& emit) {
+    code.init(asmjit::Environment(asmjit::Arch::kX64));
+    code.attach(&assembler);
+    emit(assembler);
+    REQUIRE(tinyelf::detail::cut_into_units(assembler.items(), code.textSection()->bufferSize(), units));
+  }
+
+  asmjit::CodeHolder code;
+  tinyelf::detail::RecordingAssembler assembler;
+  std::pmr::vector<tinyelf::detail::InstUnit> units;  // point into assembler.items()
+};
