@@ -1,13 +1,15 @@
 // Program::link — lays the sections out around the headers, resolves labels, writes the headers.
 //
-// Two paths share the same last steps (lib/link_p.hpp):
+// What is decided once (decide(): header layout, base address, ELF type) feeds two paths that
+// share the segment plan and the header writer (lib/header_layout.cpp):
 // - packed (small programs, lib/link_packed.cpp): the recorded instructions' bytes are copied
 //   into the header holes and the tail, their label displacements rewritten, and the data placed
 //   around them; if that is impossible or not smaller, the plain path is taken instead;
-// - plain (here): text starts where the layout's tail starts (file offset 120 for kConformant),
-//   then rodata and data; AsmJit relocates the program's own CodeHolder in place.
-// Either way bss (memory only) follows the end of the file, and the headers are written last,
-// over every byte that no code or data occupies.
+// - plain (here): text starts where the layout's tail starts (file offset 120 for kConformant,
+//   176 with a second program header), then rodata, then data; AsmJit relocates the program's
+//   own CodeHolder in place.
+// Either way bss (memory only) follows the writable bytes, and the headers are written last, over
+// every byte that no code or data occupies.
 #include <algorithm>
 #include <cstring>
 #include <optional>

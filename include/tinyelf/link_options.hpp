@@ -7,9 +7,10 @@
 namespace tinyelf {
 
 enum class Layout {
-  // ELF header, then one program header, then code and data: every ELF tool reads it
-  // (eu-elflint --strict, readelf, file, gdb). Small programs start in p_paddr (8 bytes the gABI
-  // leaves unspecified for executables), which makes exit(42) 120 bytes.
+  // ELF header, then the program headers, then code and data: every ELF tool reads it
+  // (eu-elflint --strict, readelf, file, gdb). One R+X segment, plus an R+W one for data and bss
+  // (see single_segment). Small programs start in p_paddr (8 bytes the gABI leaves unspecified
+  // for executables), which makes exit(42) 120 bytes.
   kConformant,
   // The program header overlaps the ELF header at file offset 24 and code and data go into every
   // header field the kernel ignores: exit(42) is 80 bytes, the floor. Linux runs these files;
