@@ -24,18 +24,24 @@ constexpr Region field(std::uint64_t offset, std::uint64_t size, std::string_vie
   return {offset, size, RegionKind::kHeader, {}, name};
 }
 
+// A layout whose holes are its reusable fields before the tail (the tail's own first field, p_align
+// in the compact layouts, is taken by whatever starts the tail).
+HeaderLayout layout(HeaderKind kind, std::uint32_t program_headers, std::uint32_t header_size,
+                    std::uint32_t tail_start, bool entry_is_fixed, std::span<const Region> headers,
+                    std::span<const Region> fields) {
+  HeaderLayout result{kind, program_headers, header_size, tail_start, {}, entry_is_fixed, headers, fields};
+  for (const Region& f : fields)
+    if (f.offset + f.size <= tail_start)
+      result.holes.push_back({static_cast<std::uint32_t>(f.offset), static_cast<std::uint32_t>(f.offset + f.size)});
+  return result;
+}
+
 // gABI: p_paddr is unspecified for executables and Linux never reads it. eu-elflint --strict does
 // not check it either, so the conformant layout keeps every tool happy with code in it.
 constexpr Region kConformantHeaders[] = {header(0, kEhdrSize, "ELF header"), header(kEhdrSize, kPhdrSize, "program header")};
 constexpr Region kConformantFields[] = {field(88, 8, "p_paddr")};
-const HeaderLayout kConformantLayout{HeaderKind::kConformant,
-                                     1,
-                                     kEhdrSize + kPhdrSize,
-                                     kEhdrSize + kPhdrSize,
-                                     {{88, 96, "p_paddr"}},
-                                     false,
-                                     kConformantHeaders,
-                                     kConformantFields};
+const HeaderLayout kConformantLayout = layout(HeaderKind::kConformant, 1, kEhdrSize + kPhdrSize, kEhdrSize + kPhdrSize,
+                                              false, kConformantHeaders, kConformantFields);
 
 // W^X: the R+X segment (headers, text, rodata) and the R+W one (data, bss), each with its
 // p_paddr free.
@@ -43,14 +49,8 @@ constexpr Region kTwoSegmentHeaders[] = {header(0, kEhdrSize, "ELF header"),
                                          header(kEhdrSize, kPhdrSize, "program header (R+X)"),
                                          header(kEhdrSize + kPhdrSize, kPhdrSize, "program header (R+W)")};
 constexpr Region kTwoSegmentFields[] = {field(88, 8, "p_paddr"), field(144, 8, "p_paddr (R+W)")};
-const HeaderLayout kTwoSegmentLayout{HeaderKind::kConformant,
-                                     2,
-                                     kEhdrSize + 2 * kPhdrSize,
-                                     kEhdrSize + 2 * kPhdrSize,
-                                     {{88, 96, "p_paddr"}, {144, 152, "p_paddr (R+W)"}},
-                                     false,
-                                     kTwoSegmentHeaders,
-                                     kTwoSegmentFields};
+const HeaderLayout kTwoSegmentLayout = layout(HeaderKind::kConformant, 2, kEhdrSize + 2 * kPhdrSize,
+                                              kEhdrSize + 2 * kPhdrSize, false, kTwoSegmentHeaders, kTwoSegmentFields);
 
 // Program header at file offset 24 (GUIDE: the only offset that works): e_entry is p_type and
 // p_flags, e_phoff is p_offset (24), e_shoff is p_vaddr, e_flags/e_ehsize/e_phentsize are p_paddr
@@ -63,14 +63,8 @@ constexpr Region kOverlappedHeaders[] = {header(0, 24, "ELF header"),
                                          header(64, 16, "program header")};
 constexpr Region kOverlappedFields[] = {field(4, 12, "e_ident[4..16)"), field(20, 4, "e_version"),
                                         field(48, 6, "p_paddr (e_flags, e_ehsize)"), field(72, 8, "p_align")};
-const HeaderLayout kOverlappedLayout{HeaderKind::kOverlapped,
-                                     1,
-                                     24 + kPhdrSize,
-                                     72,
-                                     {{4, 16, "e_ident[4..16)"}, {20, 24, "e_version"}, {48, 54, "p_paddr (e_flags, e_ehsize)"}},
-                                     true,
-                                     kOverlappedHeaders,
-                                     kOverlappedFields};
+const HeaderLayout kOverlappedLayout =
+    layout(HeaderKind::kOverlapped, 1, 24 + kPhdrSize, 72, true, kOverlappedHeaders, kOverlappedFields);
 
 // A writable segment with p_memsz > p_filesz makes the kernel zero the rest of the page after
 // p_filesz (padzero); overlapped, p_filesz is 1 modulo 65536 (e_phnum), which would wipe the
@@ -82,18 +76,8 @@ constexpr Region kSeparateFields[] = {field(4, 12, "e_ident[4..16)"),
                                       field(58, 6, "e_shentsize, e_shnum, e_shstrndx"),
                                       field(88, 8, "p_paddr"),
                                       field(112, 8, "p_align")};
-const HeaderLayout kSeparateLayout{HeaderKind::kSeparate,
-                                   1,
-                                   kEhdrSize + kPhdrSize,
-                                   112,
-                                   {{4, 16, "e_ident[4..16)"},
-                                    {20, 24, "e_version"},
-                                    {40, 54, "e_shoff, e_flags, e_ehsize"},
-                                    {58, 64, "e_shentsize, e_shnum, e_shstrndx"},
-                                    {88, 96, "p_paddr"}},
-                                   false,
-                                   kConformantHeaders,
-                                   kSeparateFields};
+const HeaderLayout kSeparateLayout =
+    layout(HeaderKind::kSeparate, 1, kEhdrSize + kPhdrSize, 112, false, kConformantHeaders, kSeparateFields);
 
 }  // namespace
 

@@ -14,11 +14,11 @@
 
 namespace tinyelf::detail {
 
-// A run of header bytes the kernel never reads: [start, end) in the file.
+// A run of header bytes the kernel never reads, before the layout's tail: [start, end) in the
+// file.
 struct Hole {
   std::uint32_t start;
   std::uint32_t end;
-  const char* field;  // the header fields it spans, for Image::regions()
 
   std::uint32_t size() const noexcept { return end - start; }
 };
@@ -37,12 +37,12 @@ struct HeaderLayout {
   std::uint32_t program_headers;  // 1: one PT_LOAD; 2: R+X and R+W (W^X)
   std::uint32_t header_size;      // bytes the headers occupy; the file is never shorter
   std::uint32_t tail_start;       // where code and data go when no hole takes them
-  std::vector<Hole> holes;        // ascending, none reaching tail_start
+  std::vector<Hole> holes;        // ascending, none reaching tail_start: the reusable fields before it
   // Execution starts at file offset 1 and the first instruction sits at holes[0].start
   // (kOverlapped: e_entry doubles as p_type and p_flags).
   bool entry_is_fixed;
   // What Image::regions() says of the header bytes: the headers themselves, then every field code
-  // or data may take (the holes, and the header bytes from tail_start on).
+  // or data may take (the holes, and the header bytes from tail_start on), in file order.
   std::span<const Region> header_regions;
   std::span<const Region> reusable_fields;
 

@@ -115,12 +115,10 @@ bool find_label_reference(const TextItem& item, const std::uint8_t* bytes, Unit&
   return true;
 }
 
-// Whether two holes, or the last hole and the tail, are 4 fixed bytes apart.
+// Whether some hole can end with a swallowing connector.
 bool can_swallow(const HeaderLayout& layout) {
-  for (std::size_t h = 0; h < layout.holes.size(); ++h) {
-    const std::uint32_t next = h + 1 < layout.holes.size() ? layout.holes[h + 1].start : layout.tail_start;
-    if (next == layout.holes[h].end + kSwallowedSize) return true;
-  }
+  for (std::size_t h = 0; h < layout.holes.size(); ++h)
+    if (swallowable(layout, h)) return true;
   return false;
 }
 

@@ -232,10 +232,7 @@ HoleRoom hole_room(const PlanInput& input) {
   }
   for (std::size_t h = 0; h < layout.holes.size(); ++h) {
     const Hole& hole = layout.holes[h];
-    bool can_swallow = layout.tail_start == hole.end + kSwallowedSize;
-    for (std::size_t later = h + 1; later < layout.holes.size(); ++later)
-      can_swallow = can_swallow || layout.holes[later].start == hole.end + kSwallowedSize;
-    const std::uint32_t connector = some_jump_ends ? 0 : can_swallow ? kSwallowSize : kJumpSize;
+    const std::uint32_t connector = some_jump_ends ? 0 : swallowable(layout, h) ? kSwallowSize : kJumpSize;
     const std::uint32_t with_code = hole.size() > connector ? hole.size() - connector : 0;
     room.room += std::max(with_code, std::min(hole.size(), room.data_fitting));  // or data alone
   }

@@ -93,6 +93,16 @@ inline constexpr std::uint32_t kJumpSize = 2;
 inline constexpr std::uint32_t kSwallowSize = 1;
 inline constexpr std::uint32_t kSwallowedSize = 4;
 
+// Whether the 4 fixed header bytes after hole `h` lead to a later hole or to the tail, so that a
+// swallowing connector can end the hole.
+inline bool swallowable(const HeaderLayout& layout, std::size_t h) {
+  const std::uint32_t after = layout.holes[h].end + kSwallowedSize;
+  if (after == layout.tail_start) return true;
+  for (std::size_t later = h + 1; later < layout.holes.size(); ++later)
+    if (layout.holes[later].start == after) return true;
+  return false;
+}
+
 // What the holes of a layout can hold of a program, whatever the order of its code units: the
 // same for every order, so found once. A hole holds at most its size less the connector a chunk
 // that code follows needs (none when some unit does not fall through, else the swallowing opcode
