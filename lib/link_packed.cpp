@@ -52,30 +52,6 @@ bool survives_rex_rx(const std::uint8_t* code) {
   }
 }
 
-constexpr asmjit::CpuRWFlags kStatusFlags = asmjit::CpuRWFlags::kX86_CF | asmjit::CpuRWFlags::kX86_PF |
-                                            asmjit::CpuRWFlags::kX86_AF | asmjit::CpuRWFlags::kX86_ZF |
-                                            asmjit::CpuRWFlags::kX86_SF | asmjit::CpuRWFlags::kX86_OF;
-
-bool transfers_control(asmjit::InstId id) {
-  namespace Inst = x86::Inst;
-  return id == Inst::kIdJmp || id == Inst::kIdCall || id == Inst::kIdRet || id == Inst::kIdLoop ||
-         id == Inst::kIdLoope || id == Inst::kIdLoopne || id == Inst::kIdJecxz;
-}
-
-FlagsEffect flags_effect(const TextItem& item) {
-  if (item.inst_id == x86::Inst::kIdSyscall) return FlagsEffect::kPass;  // the kernel restores rflags from r11
-  asmjit::InstRWInfo rw;
-  const asmjit::BaseInst inst(item.inst_id, item.options, item.extra_reg);
-  std::size_t count = 0;
-  while (count < 6 && !item.operands[count].isNone()) ++count;
-  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, inst, item.operands, count, &rw) != asmjit::kErrorOk)
-    return FlagsEffect::kRead;
-  if ((rw.readFlags() & kStatusFlags) != asmjit::CpuRWFlags::kNone) return FlagsEffect::kRead;
-  if ((rw.writeFlags() & kStatusFlags) == kStatusFlags) return FlagsEffect::kKill;
-  if (transfers_control(item.inst_id)) return FlagsEffect::kRead;  // the flags may be read where it goes
-  return FlagsEffect::kPass;
-}
-
 // lea r, [label + disp] reaches the label RIP-relative: 7 bytes into a 64-bit register. When every
 // address of the image is below 2^32, mov r32, imm32 gives the same value in 5 (6 for r8-r15):
 // writing a 32-bit register zeroes bits 32 to 63 (Intel SDM vol. 1, 3.4.1.1).
@@ -155,8 +131,7 @@ std::uint64_t plain_memory_end(const PackSource& source, std::uint64_t plain_siz
 // The units in program order and their sizes, if the whole of text was emitted through the
 // recording assembler and every reference to a label can be moved. `short_addresses`: every
 // address of the image is below 4 GiB, so label addresses fit in an imm32.
-std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, bool need_flags,
-                                    std::pmr::memory_resource* memory) {
+std::optional<PackedText> cut_units(const PackSource& source, bool short_addresses, std::pmr::memory_resource* memory) {
   const std::uint8_t* bytes = source.code.textSection()->data();
   PackedText text(memory);
   if (!cut_into_units(source.items, source.code.textSection()->bufferSize(), text.units)) return std::nullopt;
@@ -165,9 +140,8 @@ std::optional<PackedText> cut_units(const PackSource& source, bool short_address
     CodeUnit& code = text.input.code.emplace_back(CodeUnit{unit.size, true, false});
     if (unit.inst == nullptr) continue;  // bindings at the very end
     const TextItem& item = *unit.inst;
-    code.falls_through = item.inst_id != x86::Inst::kIdJmp && item.inst_id != x86::Inst::kIdRet;
+    code.falls_through = unit.effects.falls_through();
     if (!find_label_reference(item, bytes + item.start, unit)) return std::nullopt;
-    if (need_flags) unit.flags = flags_effect(item);
     if (short_addresses && is_label_lea(item)) {
       const Rewrite rewrite{Rewrite::Kind::kMoveAddress, static_cast<std::uint8_t>(item.operands[0].id()), 0};
       if (rewrite.size() < code.size) {  // not for lea r32 of r8d-r15d
@@ -224,10 +198,11 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
              std::uint64_t base, PackedText& text, std::pmr::memory_resource* memory) {
   const std::size_t count = text.units.size();
 
-  if (options.assume_zeroed_registers || can_swallow(layout)) {  // as cut_units() found the effects
+  if (options.assume_zeroed_registers || can_swallow(layout)) {  // only they need the flags' liveness
     bool dead = true;  // after the last instruction nothing runs that the program controls
     for (std::size_t u = count; u-- > 0;) {
-      const FlagsEffect effect = text.units[u].flags;
+      const Unit& unit = text.units[u];  // bindings alone, at the end, pass them
+      const FlagsEffect effect = unit.inst != nullptr ? flags_effect(unit.effects) : FlagsEffect::kPass;
       dead = effect == FlagsEffect::kKill || (effect == FlagsEffect::kPass && dead);
       text.input.code[u].flags_dead = dead;
     }
@@ -260,12 +235,16 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   text.input.base = base;
 }
 
-// The orders link() tries at most, program order included: 64, and fewer for longer programs, so
-// that no more than about 1,024 units are planned in all (each order plans the whole program).
-std::size_t max_orders(std::size_t units) {
-  constexpr std::size_t kOrders = 64, kUnitsPlanned = 1024;
+// The orders link() plans at most, program order included: 64, and fewer for longer programs, so
+// that no more than about 2,048 units are planned in all (each order plans the whole program).
+std::size_t max_planned_orders(std::size_t units) {
+  constexpr std::size_t kOrders = 64, kUnitsPlanned = 2048;
   return std::clamp<std::size_t>(kUnitsPlanned / std::max<std::size_t>(units, 1), 1, kOrders);
 }
+
+// The orders it looks at at most: most are left unplanned, by their bound or because an order
+// before gave the same planner input, and cost little.
+std::size_t max_visited_orders(std::size_t units) { return 16 * max_planned_orders(units); }
 
 // What decides the plan of an order: the units that may go into the holes (those starting within
 // their bytes, and the next, whose flags a connector may clobber) and the size of all the code.
@@ -321,11 +300,12 @@ class OrderSearch final : public OrderVisitor {
     if (smallest_file_bound(candidate_.input, room_, BoundFor::kThisOrder) >= plan_.file_size) return true;
     if (!planned_.add(candidate_.input, layout_.hole_bytes())) return true;  // the same plan as an order before
     planner_.plan(candidate_.input, candidate_plan_);
+    ++plans_;
     if (!candidate_plan_.chunks.empty() && candidate_plan_.file_size < plan_.file_size) {
       std::swap(text_, candidate_);
       std::swap(plan_, candidate_plan_);
     }
-    return plan_.file_size > any_order_;
+    return plan_.file_size > any_order_ && plans_ < max_plans_;
   }
 
  private:
@@ -357,6 +337,8 @@ class OrderSearch final : public OrderVisitor {
   PackedText candidate_;
   Plan candidate_plan_;
   const std::uint32_t code_bytes_;  // of the cut, whatever the order
+  const std::size_t max_plans_ = max_planned_orders(cut_.units.size());
+  std::size_t plans_ = 1;  // program order's
   bool first_ = true;
 };
 
@@ -391,10 +373,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
   // An ET_DYN file's addresses are known only at exec.
   const bool short_addresses =
       decided.type == ET_EXEC && plain_memory_end(source, plain_size, base) <= k32BitAddresses;
-  // Flag liveness costs a query per instruction; only swallowing connectors and the zeroed-register
-  // rewrites need it.
-  const bool need_flags = options.assume_zeroed_registers || can_swallow(layout);
-  std::optional<PackedText> text = cut_units(source, short_addresses, need_flags, &memory);
+  std::optional<PackedText> text = cut_units(source, short_addresses, &memory);
   if (!text) return std::nullopt;
   // Program order as cut, kept for trying other orders unless all the code fits in one hole,
   // where no order can do better.
@@ -423,7 +402,8 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
     if (plan.file_size > any_order) {
       OrderSearch search(source, layout, options, program_entry, base, *cut, room, any_order, planner, *text, plan,
                          &memory);
-      visit_orders(inst_units(*cut, &memory), layout.hole_bytes(), max_orders(cut->units.size()), search, &memory);
+      visit_orders(inst_units(*cut, &memory), layout.hole_bytes(), max_visited_orders(cut->units.size()), search,
+                   &memory);
     }
   }
   if (plan.chunks.empty() || plan.file_size > plain_size) return std::nullopt;

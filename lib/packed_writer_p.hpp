@@ -16,13 +16,6 @@
 
 namespace tinyelf::detail {
 
-// What an instruction does to the liveness of the status flags, looking backwards.
-enum class FlagsEffect : std::uint8_t {
-  kPass,   // dead before it if dead after it
-  kKill,   // writes them all before anything reads them: dead before it
-  kRead,   // reads them, or may go where they are read: live before it
-};
-
 enum class Synthetic : std::uint8_t { kNone, kJumpToEntry, kNop };
 
 constexpr std::uint32_t kNoLabel = ~std::uint32_t{0};
@@ -37,7 +30,6 @@ struct Unit : InstUnit {
   std::uint32_t label_id = kNoLabel;
   std::int32_t addend = 0;  // a disp32 (or the imm32 of a mov) holds it
   RelativeField field = {};
-  FlagsEffect flags = FlagsEffect::kPass;  // found only when a connector or rewrite needs it
 };
 
 // An address of the image cannot reach this: above it, label addresses need more than 32 bits.

@@ -33,7 +33,7 @@ std::uint32_t Rewrite::size() const noexcept {
 namespace {
 
 using Known = std::optional<std::uint64_t>;
-constexpr std::uint32_t kRsp = 4;
+constexpr std::uint32_t kRsp = 4;  // its register id
 
 struct State {
   explicit State(std::pmr::memory_resource* memory) : stack(memory) {}
@@ -65,46 +65,16 @@ bool is_self_clear(const TextItem& item) {
   return d && s && d->first == s->first && d->second >= 32 && s->second == d->second;
 }
 
-// Instructions whose only register effects are writes to their explicit register operands.
-bool writes_only_operands(asmjit::InstId id) {
-  switch (id) {
-    case Inst::kIdAdd: case Inst::kIdSub: case Inst::kIdAnd: case Inst::kIdOr: case Inst::kIdXor:
-    case Inst::kIdAdc: case Inst::kIdSbb: case Inst::kIdInc: case Inst::kIdDec: case Inst::kIdNeg:
-    case Inst::kIdNot: case Inst::kIdShl: case Inst::kIdShr: case Inst::kIdSar: case Inst::kIdRol:
-    case Inst::kIdRor: case Inst::kIdLea: case Inst::kIdMov: case Inst::kIdMovzx: case Inst::kIdMovsx:
-    case Inst::kIdMovsxd: case Inst::kIdCmp: case Inst::kIdTest: case Inst::kIdNop: case Inst::kIdXchg:
-    case Inst::kIdBswap: case Inst::kIdJmp:
-      return true;
-    default:
-      return (id >= Inst::kIdJa && id <= Inst::kIdJz) || (id >= Inst::kIdCmova && id <= Inst::kIdCmovz) ||
-             (id >= Inst::kIdSeta && id <= Inst::kIdSetz);
-  }
-}
-
-// Forgets what `item` may change: its register operands, or everything for any other instruction.
-void forget_writes(State& state, const TextItem& item) {
-  if (item.inst_id == Inst::kIdImul && !item.operands[1].isNone()) {
-    // two- and three-operand imul write only their first operand
-  } else if (!writes_only_operands(item.inst_id)) {
+// Forgets what an instruction may change, as its effects say (lib/effects.cpp): memory written
+// anywhere may be the stack.
+void forget_writes(State& state, const Effects& effects) {
+  if (!effects.registers_known) {
     state.forget_all();
     return;
   }
-  asmjit::InstRWInfo rw;
-  std::size_t count = 0;
-  while (count < 6 && !item.operands[count].isNone()) ++count;
-  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, asmjit::BaseInst(item.inst_id, item.options, item.extra_reg),
-                                   item.operands, count, &rw) != asmjit::kErrorOk) {
-    state.forget_all();
-    return;
-  }
-  for (std::size_t i = 0; i < count; ++i) {
-    const asmjit::Operand_& op = item.operands[i];
-    if (op.isMem() && op.as<x86::Mem>().hasBaseReg() && op.as<x86::Mem>().baseId() == kRsp) state.forget_stack();
-    const auto reg = gp(op);
-    if (!reg || !rw.operand(i).isWrite()) continue;
-    state.regs[reg->first] = std::nullopt;
-    if (reg->first == kRsp) state.forget_stack();
-  }
+  for (std::uint32_t reg = 0; reg < state.regs.size(); ++reg)
+    if ((effects.writes >> reg) & 1) state.regs[reg] = std::nullopt;
+  if ((effects.writes & (kRspBit | kStackBit | kMemoryBit)) != 0) state.forget_stack();
 }
 
 // r's value after `mov r, imm` of this width.
@@ -145,6 +115,7 @@ std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>
       const std::uint64_t value = moved_value(dst->second, ops[1].as<asmjit::Imm>());
       rewrites[u] = set_register(state, dst->first, value, units[u].size);
       state.regs[dst->first] = value;
+      if (dst->first == kRsp) state.forget_stack();
     } else if (item.inst_id == Inst::kIdPush && ops[0].isImm() && u + 1 < units.size() && units[u + 1].inst &&
                !units[u + 1].has_binding && units[u + 1].inst->inst_id == Inst::kIdPop &&
                gp(units[u + 1].inst->operands[0]) && gp(units[u + 1].inst->operands[0])->second == 64) {
@@ -159,6 +130,7 @@ std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>
       if (state.regs[dst->first] == std::uint64_t{0} && units[u].flags_dead_after)
         rewrites[u].kind = Rewrite::Kind::kDrop;
       state.regs[dst->first] = 0;
+      if (dst->first == kRsp) state.forget_stack();
     } else if (item.inst_id == Inst::kIdMov && dst && dst->second >= 32 && gp(ops[1])) {
       const Known source = state.regs[gp(ops[1])->first];
       state.regs[dst->first] = source && dst->second == 32 ? Known(*source & 0xFFFFFFFF) : source;
@@ -177,11 +149,8 @@ std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>
         state.forget_stack();
       }
       state.regs[dst->first] = value;
-    } else if (item.inst_id == Inst::kIdSyscall) {
-      // The kernel returns the result in rax and clobbers rcx (return address) and r11 (rflags).
-      state.regs[0] = state.regs[1] = state.regs[11] = std::nullopt;
     } else {
-      forget_writes(state, item);
+      forget_writes(state, units[u].effects);
     }
   }
   return rewrites;

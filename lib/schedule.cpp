@@ -1,90 +1,32 @@
-// schedule_orders: the effects of each instruction as sets of resources (16 general registers, the
-// status flags, the stack), the "must stay before" relation they imply, then its topological
-// orders, found depth first so that program order comes first.
-#include <asmjit/x86.h>
-
+// schedule_orders: the resources each instruction reads and writes (lib/effects_p.hpp), the "must
+// stay before" relation they imply, then its topological orders, found depth first so that
+// program order comes first.
 #include "schedule_p.hpp"
 
 namespace tinyelf::detail {
 
 namespace {
 
-namespace x86 = asmjit::x86;
-namespace Inst = x86::Inst;
-
-constexpr std::uint32_t kFlags = 1u << 16;
-constexpr std::uint32_t kStack = 1u << 17;  // the memory at and above rsp
-constexpr std::uint32_t kRsp = 1u << 4;
-constexpr std::uint32_t kEverything = ~0u;
-
-struct Effects {
-  std::uint32_t reads = kEverything;
-  std::uint32_t writes = kEverything;  // the default: a barrier nothing moves past
+// What a unit reads and writes, as the scheduler sees it: its effects (lib/effects.cpp) when the
+// unit may move, else every resource, a barrier nothing moves past.
+struct Resources {
+  std::uint32_t reads = kEveryResource;
+  std::uint32_t writes = kEveryResource;
 };
 
-bool conflict(const Effects& a, const Effects& b) {
+bool conflict(const Resources& a, const Resources& b) {
   return (a.writes & (b.reads | b.writes)) != 0 || (b.writes & a.reads) != 0;
 }
 
-std::uint32_t bit(const asmjit::Operand_& gp) { return 1u << gp.id(); }
-
-// Writing the low 8 or 16 bits of a register keeps the rest (SDM vol. 1, 3.4.1.1): a read too.
-std::uint32_t partial(const asmjit::Operand_& gp) { return gp.as<x86::Gp>().size() < 4 ? bit(gp) : 0; }
-
-Effects effects_of(const InstUnit& unit) {
-  if (unit.has_binding || unit.inst == nullptr) return {};
-  const TextItem& item = *unit.inst;
-  if (item.options != asmjit::InstOptions::kNone || item.extra_reg.isReg()) return {};
-  const asmjit::Operand_* op = item.operands;
-  std::size_t count = 0;
-  while (count < 6 && !op[count].isNone()) ++count;
-  const bool reg0 = count >= 1 && x86::Reg::isGp(op[0]) && op[0].id() < 16;
-  const bool reg_or_imm1 =
-      count == 2 && (op[1].isImm() || (x86::Reg::isGp(op[1]) && op[1].id() < 16));
-  const std::uint32_t src = count == 2 && op[1].isReg() ? bit(op[1]) : 0;
-
-  switch (item.inst_id) {
-    case Inst::kIdMov:
-      if (!reg0 || !reg_or_imm1) return {};
-      return {src | partial(op[0]), bit(op[0])};
-    case Inst::kIdLea: {
-      if (!reg0 || count != 2 || !op[1].isMem()) return {};
-      const x86::Mem& mem = op[1].as<x86::Mem>();
-      if (mem.hasSegment() || mem.isAbs()) return {};
-      std::uint32_t reads = partial(op[0]);
-      if (mem.hasBaseReg()) {
-        if (!x86::Reg::isGp(mem.baseReg()) || mem.baseId() >= 16) return {};  // rip: fixed to its place
-        reads |= 1u << mem.baseId();
-      }
-      if (mem.hasIndex()) {
-        if (!x86::Reg::isGp(mem.indexReg()) || mem.indexId() >= 16) return {};
-        reads |= 1u << mem.indexId();
-      }
-      return {reads, bit(op[0])};
-    }
-    case Inst::kIdPush:
-      if (count != 1 || !(op[0].isImm() || (reg0 && op[0].as<x86::Gp>().size() == 8))) return {};
-      return {kRsp | (op[0].isReg() ? bit(op[0]) : 0), kRsp | kStack};
-    case Inst::kIdPop:
-      if (count != 1 || !reg0 || op[0].as<x86::Gp>().size() != 8) return {};
-      return {kRsp | kStack, kRsp | bit(op[0])};
-    case Inst::kIdAdd: case Inst::kIdSub: case Inst::kIdAnd: case Inst::kIdOr: case Inst::kIdXor:
-      if (!reg0 || !reg_or_imm1) return {};
-      return {bit(op[0]) | src, bit(op[0]) | kFlags};
-    case Inst::kIdAdc: case Inst::kIdSbb:
-      if (!reg0 || !reg_or_imm1) return {};
-      return {bit(op[0]) | src | kFlags, bit(op[0]) | kFlags};
-    case Inst::kIdCmp: case Inst::kIdTest:
-      if (!reg0 || !reg_or_imm1) return {};
-      return {bit(op[0]) | src, kFlags};
-    case Inst::kIdInc: case Inst::kIdDec: case Inst::kIdNeg: case Inst::kIdNot:
-      // inc and dec leave CF as it was, not leaves every flag: counting them as writers of all
-      // the flags keeps every flag reader and writer in program order, which is what matters.
-      if (count != 1 || !reg0) return {};
-      return {bit(op[0]), bit(op[0]) | kFlags};
-    default:
-      return {};
-  }
+// A unit moves when it is an instruction alone (no label bound before it: other paths arrive
+// there), whose every effect is known, that goes on to the next instruction and reaches no memory
+// but the stack.
+Resources resources_of(const InstUnit& unit) {
+  const Effects& effects = unit.effects;
+  if (unit.has_binding || unit.inst == nullptr || !effects.registers_known || effects.transfers_control() ||
+      ((effects.reads | effects.writes) & kMemoryBit) != 0)
+    return {};
+  return {effects.reads, effects.writes};
 }
 
 // At most this many units move, so that a set of them fits in a 64-bit mask.
@@ -98,15 +40,15 @@ class Enumerator {
         order_(memory) {
     // before_[u]: the units ahead of u that must stay ahead of it, directly or through others.
     const std::size_t limit = units.size() < kMaxMovable ? units.size() : kMaxMovable;
-    std::pmr::vector<Effects> effects(memory);
-    effects.reserve(limit);
+    std::pmr::vector<Resources> resources(memory);
+    resources.reserve(limit);
     before_.reserve(limit);
     sizes_.reserve(limit);
     for (std::size_t u = 0; u < limit; ++u) {
-      effects.push_back(effects_of(units[u]));
+      resources.push_back(resources_of(units[u]));
       std::uint64_t before = 0;
       for (std::size_t earlier = 0; earlier < u; ++earlier)
-        if (conflict(effects[earlier], effects[u])) before |= before_[earlier] | std::uint64_t{1} << earlier;
+        if (conflict(resources[earlier], resources[u])) before |= before_[earlier] | std::uint64_t{1} << earlier;
       std::uint32_t reach = units[u].size;
       for (std::size_t earlier = 0; earlier < u; ++earlier)
         if ((before >> earlier) & 1) reach += units[earlier].size;

@@ -31,10 +31,10 @@ class OrderVisitor {
 
 // The orders of `units` that keep the program's meaning, program order first, at most
 // `max_orders` of them. An instruction moves past another only when neither writes a general
-// register, the status flags or the stack that the other reads or writes. What stays in place:
-// label bindings, and every instruction but mov, lea, push, pop and add, sub, and, or, xor, adc,
-// sbb, cmp, test, inc, dec, neg, not between registers and immediates (branches, calls, syscall,
-// memory operands other than push/pop and lea, prefixes). Only the start of the program moves,
+// register, the status flags or the stack that the other reads or writes (lib/effects_p.hpp).
+// What stays in place: label bindings, and every instruction whose effects are not all known,
+// that may go elsewhere (branches, calls) or that reaches memory other than the stack (syscall
+// among them). Only the start of the program moves,
 // as far as its units could reach the holes: while each unit, with all that must come before it,
 // fits in `capacity` bytes.
 // visit_orders() shows them to `visitor` as they are found, and returns how many units may move

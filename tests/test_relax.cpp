@@ -56,6 +56,9 @@ TEST_CASE("relax shortens what the entry state proves, and forgets what it canno
     {"call forgets everything",                    [](A& a) { const asmjit::Label l = a.newLabel(); a.call(l); a.mov(x86::ecx, 1); a.bind(l); a.ret(); }, true, "kkk"},
     {"mov edi, eax copies the known value",        [](A& a) { a.mov(x86::eax, 1); a.mov(x86::edi, x86::eax); a.mov(x86::edi, 1); }, true, "bkd"},
     {"push rax; pop rdi: the value goes along",    [](A& a) { a.push(x86::rax); a.pop(x86::rdi); a.mov(x86::edi, 0); }, true, "kkd"},
+    {"a store anywhere may be to the stack",      [](A& a) { a.push(5); a.mov(x86::qword_ptr(x86::rbx), x86::rax); a.pop(x86::rdi); a.mov(x86::edi, 5); }, true, "kkkk"},
+    {"syscall may write the stack (read)",         [](A& a) { a.push(5); a.syscall(); a.pop(x86::rdi); a.mov(x86::edi, 5); }, true, "kkkk"},
+    {"a push survives a register-only write",      [](A& a) { a.push(5); a.add(x86::ecx, 1); a.pop(x86::rdi); a.mov(x86::edi, 5); }, true, "kkkd"},
   };
   // clang-format on
   for (const Case& c : cases) {
