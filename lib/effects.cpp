@@ -103,6 +103,16 @@ Effects barrier(Control control) {
 
 }  // namespace
 
+Control control_of(std::uint32_t id) {
+  if (id == Inst::kIdJmp) return Control::kJump;
+  if (id == Inst::kIdRet) return Control::kReturn;
+  if (id == Inst::kIdCall) return Control::kCall;
+  if ((id >= Inst::kIdJa && id <= Inst::kIdJz) || id == Inst::kIdLoop || id == Inst::kIdLoope || id == Inst::kIdLoopne ||
+      id == Inst::kIdJecxz)
+    return Control::kBranch;
+  return Control::kNext;
+}
+
 Effects effects_of(const TextItem& item) {
   const asmjit::InstId id = item.inst_id;
   const asmjit::Operand_* ops = item.operands;
@@ -110,12 +120,7 @@ Effects effects_of(const TextItem& item) {
   while (count < 6 && !ops[count].isNone()) ++count;
 
   Effects effects;
-  if (id == Inst::kIdJmp) effects.control = Control::kJump;
-  else if (id == Inst::kIdRet) effects.control = Control::kReturn;
-  else if (id == Inst::kIdCall) effects.control = Control::kCall;
-  else if ((id >= Inst::kIdJa && id <= Inst::kIdJz) || id == Inst::kIdLoop || id == Inst::kIdLoope ||
-           id == Inst::kIdLoopne || id == Inst::kIdJecxz)
-    effects.control = Control::kBranch;
+  effects.control = control_of(id);
   // A prefix (rep, lock) or a {k} register changes what the instruction does.
   if (item.options != asmjit::InstOptions::kNone || item.extra_reg.isReg()) return barrier(effects.control);
 

@@ -27,6 +27,8 @@ enum class Control : std::uint8_t {
   kReturn,  // to an address on the stack (ret)
 };
 
+inline bool falls_through(Control control) noexcept { return control != Control::kJump && control != Control::kReturn; }
+
 struct Effects {
   // Resources the instruction may read and write. A write of the low 8 or 16 bits of a register
   // keeps the rest (Intel SDM vol. 1, 3.4.1.1), so it reads the register too.
@@ -38,11 +40,14 @@ struct Effects {
 
   // An instruction that may leave the straight line, so its flags may be read where it goes.
   bool transfers_control() const noexcept { return control != Control::kNext; }
-  bool falls_through() const noexcept { return control != Control::kJump && control != Control::kReturn; }
+  bool falls_through() const noexcept { return detail::falls_through(control); }
 };
 
 // The effects of a recorded instruction (not a label binding).
 Effects effects_of(const TextItem& item);
+
+// Where execution goes after an instruction: effects_of(item).control, without the query.
+Control control_of(std::uint32_t inst_id);
 
 // What an instruction does to the liveness of the status flags, looking backwards.
 enum class FlagsEffect : std::uint8_t {

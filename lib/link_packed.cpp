@@ -140,7 +140,7 @@ std::optional<PackedText> cut_units(const PackSource& source, bool short_address
     CodeUnit& code = text.input.code.emplace_back(CodeUnit{unit.size, true, false});
     if (unit.inst == nullptr) continue;  // bindings at the very end
     const TextItem& item = *unit.inst;
-    code.falls_through = unit.effects.falls_through();
+    code.falls_through = falls_through(control_of(item.inst_id));
     if (!find_label_reference(item, bytes + item.start, unit)) return std::nullopt;
     if (short_addresses && is_label_lea(item)) {
       const Rewrite rewrite{Rewrite::Kind::kMoveAddress, static_cast<std::uint8_t>(item.operands[0].id()), 0};
@@ -198,7 +198,8 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
              std::uint64_t base, PackedText& text, std::pmr::memory_resource* memory) {
   const std::size_t count = text.units.size();
 
-  if (options.assume_zeroed_registers || can_swallow(layout)) {  // only they need the flags' liveness
+  // Only they need the flags' liveness; units whose effects were not found keep the flags live.
+  if (options.assume_zeroed_registers || can_swallow(layout)) {
     bool dead = true;  // after the last instruction nothing runs that the program controls
     for (std::size_t u = count; u-- > 0;) {
       const Unit& unit = text.units[u];  // bindings alone, at the end, pass them
@@ -375,10 +376,14 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
       decided.type == ET_EXEC && plain_memory_end(source, plain_size, base) <= k32BitAddresses;
   std::optional<PackedText> text = cut_units(source, short_addresses, &memory);
   if (!text) return std::nullopt;
+  // Code that fits in one hole needs no connector, so neither the flags' liveness nor another
+  // order: the effects are found only for the other orders, connectors and rewrites.
+  const bool fits = fits_in_one_hole(text->input, layout);
+  if (!fits || options.assume_zeroed_registers) find_effects(text->units);
   // Program order as cut, kept for trying other orders unless all the code fits in one hole,
   // where no order can do better.
   std::optional<PackedText> cut;
-  if (!fits_in_one_hole(text->input, layout)) {
+  if (!fits) {
     // Copied member by member: a copied pmr::vector would take the default resource, the heap.
     cut.emplace(&memory);
     cut->units.assign(text->units.begin(), text->units.end());

@@ -21,11 +21,11 @@ struct InstUnit {
   bool has_binding = false;        // a label is bound before it: other paths may arrive here
   bool flags_dead_after = false;   // no instruction after it reads the status flags before writing them
   std::uint32_t size = 0;          // bytes it takes
-  Effects effects;                 // of its instruction; a barrier for bindings alone
+  Effects effects;                 // of its instruction once find_effects() ran; until then, and for
+                                   // bindings alone, a barrier
 };
 
-// Cuts `items` into units, bindings going with the next instruction, sized as recorded and with
-// their effects (lib/effects.cpp); false
+// Cuts `items` into units, bindings going with the next instruction, sized as recorded; false
 // when the items do not cover text's `text_size` bytes one after the other (bytes from
 // elsewhere: align, embedded data, a Builder or Compiler) or hold no instruction. `Unit` is
 // InstUnit or a type that extends it (the packer's), its other members value-initialized.
@@ -40,15 +40,21 @@ bool cut_into_units(const std::vector<TextItem>& items, std::size_t text_size, s
     if (item.start != covered) return false;
     covered = item.end;
     if (item.inst_id == asmjit::x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
-    static_cast<InstUnit&>(units.emplace_back()) = {first, i + 1, &item, first != i, false, item.end - item.start,
-                                                    effects_of(item)};
+    static_cast<InstUnit&>(units.emplace_back()) = {first, i + 1, &item, first != i, false, item.end - item.start, {}};
     first = i + 1;
   }
   if (covered != text_size || units.empty()) return false;
   if (first != items.size())  // bindings at the very end
-    static_cast<InstUnit&>(units.emplace_back()) = {first, static_cast<std::uint32_t>(items.size()), nullptr, true,
-                                                    false, 0, Effects{}};
+    static_cast<InstUnit&>(units.emplace_back()) = {first, static_cast<std::uint32_t>(items.size()), nullptr, true, false, 0, {}};
   return true;
+}
+
+// Fills in the effects of the units' instructions (lib/effects.cpp): a query per instruction, so
+// the packer calls it only when something will read them.
+template <typename Unit>
+void find_effects(std::pmr::vector<Unit>& units) {
+  for (Unit& unit : units)
+    if (unit.inst != nullptr) unit.effects = effects_of(*unit.inst);
 }
 
 }  // namespace tinyelf::detail

@@ -1,5 +1,5 @@
 // A few instructions recorded with the assembler Program::text() uses and cut into units as the
-// packer cuts them (lib/units_p.hpp), for the tests of the scheduler and of the relaxation.
+// packer cuts them (lib/units_p.hpp), with their effects, for the tests of the scheduler and of the relaxation.
 #pragma once
 
 #include <functional>
@@ -17,6 +17,7 @@ struct RecordedUnits {
     code.attach(&assembler);
     emit(assembler);
     REQUIRE(tinyelf::detail::cut_into_units(assembler.items(), code.textSection()->bufferSize(), units));
+    tinyelf::detail::find_effects(units);
   }
 
   asmjit::CodeHolder code;
