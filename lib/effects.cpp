@@ -103,26 +103,16 @@ Effects barrier(Control control) {
 
 }  // namespace
 
-Control control_of(std::uint32_t id) {
-  if (id == Inst::kIdJmp) return Control::kJump;
-  if (id == Inst::kIdRet) return Control::kReturn;
-  if (id == Inst::kIdCall) return Control::kCall;
-  if ((id >= Inst::kIdJa && id <= Inst::kIdJz) || id == Inst::kIdLoop || id == Inst::kIdLoope || id == Inst::kIdLoopne ||
-      id == Inst::kIdJecxz)
-    return Control::kBranch;
-  return Control::kNext;
-}
-
 Effects effects_of(const TextItem& item) {
   const asmjit::InstId id = item.inst_id;
   const asmjit::Operand_* ops = item.operands;
   std::size_t count = 0;
-  while (count < 6 && !ops[count].isNone()) ++count;
+  while (count < TextItem::kMaxOperands && !ops[count].isNone()) ++count;
 
   Effects effects;
   effects.control = control_of(id);
-  // A prefix (rep, lock) or a {k} register changes what the instruction does.
-  if (item.options != asmjit::InstOptions::kNone || item.extra_reg.isReg()) return barrier(effects.control);
+  // A prefix (rep, lock) changes what the instruction does.
+  if (item.options != asmjit::InstOptions::kNone) return barrier(effects.control);
 
   if (id == Inst::kIdSyscall) {
     // Linux: the number in rax, arguments in rdi, rsi, rdx, r10, r8, r9, the result in rax; rcx
@@ -135,7 +125,7 @@ Effects effects_of(const TextItem& item) {
   }
 
   asmjit::InstRWInfo rw;
-  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, asmjit::BaseInst(id, item.options, item.extra_reg), ops, count,
+  if (asmjit::InstAPI::queryRWInfo(asmjit::Arch::kX64, asmjit::BaseInst(id, item.options), ops, count,
                                    &rw) != asmjit::kErrorOk)
     return barrier(effects.control);
   const std::uint32_t flags_read = (rw.readFlags() & kStatusFlags) != CpuRWFlags::kNone ? kStatusFlagsBit : 0;

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include <asmjit/x86.h>
+
 namespace tinyelf::detail {
 
 struct TextItem;
@@ -46,8 +48,18 @@ struct Effects {
 // The effects of a recorded instruction (not a label binding).
 Effects effects_of(const TextItem& item);
 
-// Where execution goes after an instruction: effects_of(item).control, without the query.
-Control control_of(std::uint32_t inst_id);
+// Where execution goes after an instruction: effects_of(item).control, without the query (the
+// packer asks it of every instruction).
+inline Control control_of(asmjit::InstId id) noexcept {
+  namespace Inst = asmjit::x86::Inst;
+  switch (id) {
+    case Inst::kIdJmp: return Control::kJump;  // within [kIdJa, kIdJz]: the ids are in alphabetical order
+    case Inst::kIdRet: return Control::kReturn;
+    case Inst::kIdCall: return Control::kCall;
+    case Inst::kIdLoop: case Inst::kIdLoope: case Inst::kIdLoopne: case Inst::kIdJecxz: return Control::kBranch;
+    default: return id >= Inst::kIdJa && id <= Inst::kIdJz ? Control::kBranch : Control::kNext;
+  }
+}
 
 // What an instruction does to the liveness of the status flags, looking backwards.
 enum class FlagsEffect : std::uint8_t {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <span>
 #include <vector>
 
 #include <tinyelf/image.hpp>
@@ -40,7 +41,7 @@ struct LinkedFile {
 // What the packed path reads from the Program.
 struct PackSource {
   asmjit::CodeHolder& code;
-  const std::vector<TextItem>& items;
+  std::span<const TextItem> items;
   const std::vector<DataItem>& data;
   const asmjit::Section* rodata;  // rodata, data and bss are null until the program uses them
   const asmjit::Section* data_section;

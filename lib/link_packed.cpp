@@ -188,6 +188,7 @@ void reorder(const PackedText& cut, const std::uint32_t* order, std::size_t orde
     text.units.push_back(cut.units[from]);
     text.input.code.push_back(cut.input.code[from]);
   }
+  text.effects_found = cut.effects_found;
 }
 
 // Completes units in their final order for the planner: the flags each connector may clobber,
@@ -198,8 +199,8 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
              std::uint64_t base, PackedText& text, std::pmr::memory_resource* memory) {
   const std::size_t count = text.units.size();
 
-  // Only they need the flags' liveness; units whose effects were not found keep the flags live.
-  if (options.assume_zeroed_registers || can_swallow(layout)) {
+  // Only they need the flags' liveness; without the units' effects the flags stay live.
+  if (text.effects_found && (options.assume_zeroed_registers || can_swallow(layout))) {
     bool dead = true;  // after the last instruction nothing runs that the program controls
     for (std::size_t u = count; u-- > 0;) {
       const Unit& unit = text.units[u];  // bindings alone, at the end, pass them
@@ -379,7 +380,10 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
   // Code that fits in one hole needs no connector, so neither the flags' liveness nor another
   // order: the effects are found only for the other orders, connectors and rewrites.
   const bool fits = fits_in_one_hole(text->input, layout);
-  if (!fits || options.assume_zeroed_registers) find_effects(text->units);
+  if (!fits || options.assume_zeroed_registers) {
+    find_effects(text->units);
+    text->effects_found = true;
+  }
   // Program order as cut, kept for trying other orders unless all the code fits in one hole,
   // where no order can do better.
   std::optional<PackedText> cut;
@@ -388,6 +392,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
     cut.emplace(&memory);
     cut->units.assign(text->units.begin(), text->units.end());
     cut->input.code.assign(text->input.code.begin(), text->input.code.end());
+    cut->effects_found = text->effects_found;
   }
   arrange(source, layout, options, program_entry, base, *text, &memory);
   PackPlanner planner(&memory);

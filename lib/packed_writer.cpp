@@ -105,7 +105,7 @@ class PackedWriter {
       for (std::uint32_t u = chunk.first; u < chunk.end; ++u) {
         const Unit& unit = text_.units[u];
         for (std::uint32_t i = unit.first_item; i < unit.end_item; ++i)
-          if (source_.items[i].inst_id == x86::Inst::kIdNone) label_at_[source_.items[i].label_id] = at;
+          if (source_.items[i].inst_id == x86::Inst::kIdNone) label_at_[source_.items[i].label_id()] = at;
         at += text_.input.code[u].size;
       }
     }

@@ -39,6 +39,7 @@ struct PackedText {
   explicit PackedText(std::pmr::memory_resource* memory) : units(memory), input(memory) {}
   std::pmr::vector<Unit> units;
   PlanInput input;
+  bool effects_found = false;  // find_effects() ran on the units
 };
 
 // The file `plan` describes for `text`, or nothing when it cannot be written as planned (a rel8

@@ -2,6 +2,8 @@
 #include <tinyelf/program.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <new>
 
 #include <fmt/format.h>
 
@@ -19,9 +21,6 @@ using detail::align_up;
 using detail::check_asmjit;
 
 namespace {
-
-// Zero bytes to pad data up to an alignment; alignments are capped at one page.
-constexpr std::uint8_t kZeros[detail::kPageSize] = {};
 
 // Data alignment holds for virtual addresses, so it cannot exceed the page alignment the base
 // address is guaranteed to have.
@@ -43,16 +42,20 @@ void detail::ThrowOnAsmJitError::handleError(asmjit::Error, const char* message,
   throw Error(ErrorCode::kEmitFailed, fmt::format("cannot emit: {}", message));
 }
 
+void* detail::ZoneMemory::do_allocate(std::size_t bytes, std::size_t alignment) {
+  void* memory = code_._zone.alloc(bytes, alignment);
+  if (memory == nullptr) throw std::bad_alloc();
+  return memory;
+}
+
 bool detail::RecordingAssembler::keep_recording() noexcept {
-  if (complete_ && items_.size() >= kMaxItems) {
-    complete_ = false;  // too big to pack: stop recording, and free what was kept
-    items_ = {};
-  }
+  if (complete_ && items_.size() >= kMaxItems) complete_ = false;  // too big to pack: stop recording
   return complete_;
 }
 
 void detail::RecordingAssembler::clear_items() noexcept {
-  items_.clear();
+  // The zone the items were in was reset: start from no memory at all.
+  std::pmr::vector<TextItem>(items_.get_allocator()).swap(items_);
   complete_ = true;
 }
 
@@ -71,20 +74,17 @@ asmjit::Error detail::RecordingAssembler::_emit(asmjit::InstId inst_id, const as
                                                                            const asmjit::Operand_& o2,
                                                                            const asmjit::Operand_* o_ext) {
   if (!keep_recording()) return x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
-  if (items_.empty()) items_.reserve(8);  // one small allocation for typical small programs
-  TextItem item;
-  item.start = static_cast<std::uint32_t>(offset());
-  item.inst_id = inst_id;
-  item.options = instOptions();  // consumed by the emit below
-  item.extra_reg = extraReg();
-  item.operands[0] = o0;
-  item.operands[1] = o1;
-  item.operands[2] = o2;
-  if (o_ext != nullptr) std::copy(o_ext, o_ext + 3, item.operands + 3);
+  if (extraReg().isReg() || (o_ext != nullptr && !o_ext[0].isNone())) {
+    complete_ = false;  // not recorded (TextItem::kMaxOperands): the program cannot be packed
+    return x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
+  }
+  if (items_.empty()) items_.reserve(16);  // typical small programs
+  // Taken before the emit, which consumes the options.
+  const TextItem item{static_cast<std::uint32_t>(offset()), 0, instOptions(), inst_id, {o0, o1, o2}};
   const asmjit::Error err = x86::Assembler::_emit(inst_id, o0, o1, o2, o_ext);
   if (err == asmjit::kErrorOk) {
-    item.end = static_cast<std::uint32_t>(offset());
     items_.push_back(item);
+    items_.back().end = static_cast<std::uint32_t>(offset());
   }
   return err;
 }
@@ -92,10 +92,8 @@ asmjit::Error detail::RecordingAssembler::_emit(asmjit::InstId inst_id, const as
 asmjit::Error detail::RecordingAssembler::bind(const asmjit::Label& label) {
   const asmjit::Error err = x86::Assembler::bind(label);
   if (err == asmjit::kErrorOk && keep_recording()) {
-    TextItem item;
-    item.start = item.end = static_cast<std::uint32_t>(offset());
-    item.label_id = label.id();
-    items_.push_back(item);
+    const auto at = static_cast<std::uint32_t>(offset());
+    items_.push_back({at, at, asmjit::InstOptions::kNone, x86::Inst::kIdNone, {label}});
   }
   return err;
 }
@@ -160,16 +158,28 @@ Label Program::data(const void* bytes, std::size_t size, std::size_t align) {
 
 Label detail::ProgramState::append(Section* section, const void* bytes, std::size_t size, std::size_t align) {
   check_alignment(align);
-  // Attached on first use: most small programs have no data, and attaching costs.
-  if (data_writer_.code() == nullptr) check_asmjit(code_.attach(&data_writer_), "attach the data writer");
-  data_writer_.section(section);
-  const std::size_t offset = data_writer_.offset();
-  if (const std::size_t padding = align_up(offset, align) - offset) data_writer_.embed(kZeros, padding);
-  Label label = data_writer_.newLabel();
-  data_writer_.bind(label);
-  if (size != 0) data_writer_.embed(bytes, size);
+  // Copied straight into the section's buffer: an emitter attached for data would cost more than
+  // the copy.
+  asmjit::CodeBuffer& buffer = section->buffer();
+  const std::size_t offset = align_up(buffer.size(), align);
+  if (size > detail::kUserAddressEnd - offset)
+    throw Error(ErrorCode::kImageTooLarge,
+                fmt::format("{} of {} bytes does not fit in the user address space", section->name(), size));
+  check_asmjit(code_.growBuffer(&buffer, offset + size - buffer.size()), [&] { return fmt::format("grow {}", section->name()); });
+  std::memset(buffer.data() + buffer.size(), 0, offset - buffer.size());
+  if (size != 0) std::memcpy(buffer.data() + offset, bytes, size);
+  buffer._size = offset + size;
   raise_alignment(section, align);
-  data_items_.push_back({section, label.id(), align_up(offset, align), size, align});
+  const Label label = new_label_at(section, offset);
+  data_items_.push_back({section, label.id(), offset, size, align});
+  return label;
+}
+
+Label detail::ProgramState::new_label_at(Section* section, std::uint64_t offset) {
+  asmjit::LabelEntry* entry = nullptr;
+  check_asmjit(code_.newLabelEntry(&entry), "create a label");
+  const Label label(entry->id());
+  check_asmjit(code_.bindLabel(label, section->id(), offset), "bind a label");
   return label;
 }
 
@@ -183,10 +193,7 @@ Label detail::ProgramState::bss(std::size_t size, std::size_t align) {
     throw Error(ErrorCode::kImageTooLarge,
                 fmt::format("bss of {} bytes does not fit in the user address space ({} bytes reserved already)",
                             size, offset));
-  asmjit::LabelEntry* entry = nullptr;
-  check_asmjit(code_.newLabelEntry(&entry), "create a bss label");
-  const Label label(entry->id());
-  check_asmjit(code_.bindLabel(label, bss->id(), offset), "bind a bss label");
+  const Label label = new_label_at(bss, offset);
   bss->setVirtualSize(offset + size);
   raise_alignment(bss, align);
   return label;

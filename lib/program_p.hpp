@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory_resource>
+#include <span>
 #include <vector>
 
 #include <asmjit/x86.h>
@@ -22,26 +24,50 @@ class ThrowOnAsmJitError final : public asmjit::ErrorHandler {
 
 // One instruction, or one label binding, emitted through Program::text(): enough to move its bytes
 // to another address and to know what it reads and writes, which is how link() packs a small
-// program into free header bytes.
+// program into free header bytes. 64 bytes, so that the 16 items of a typical small program take
+// one small heap block.
 struct TextItem {
-  // Offsets in text, modulo 2^32 (a text that long is never packed): 8 items fit in one small
-  // heap block.
-  std::uint32_t start = 0;           // where it was emitted
-  std::uint32_t end = 0;             // just past it (== start for a binding)
-  asmjit::InstId inst_id = 0;        // x86::Inst::kIdNone for a label binding
+  // An instruction with more operands, or with an extra register (an AVX-512 {k} mask, a rep
+  // prefix's counter), is not recorded: its program is laid out plainly.
+  static constexpr std::size_t kMaxOperands = 3;
+
+  // Offsets in text, modulo 2^32 (a text that long is never packed).
+  std::uint32_t start = 0;  // where it was emitted
+  std::uint32_t end = 0;    // just past it (== start for a binding)
   asmjit::InstOptions options = asmjit::InstOptions::kNone;
-  asmjit::RegOnly extra_reg;
-  asmjit::Operand_ operands[6] = {};
-  std::uint32_t label_id = 0;        // the label bound, for a binding
+  asmjit::InstId inst_id = 0;  // x86::Inst::kIdNone for a label binding
+  asmjit::Operand_ operands[kMaxOperands] = {};  // a binding: the label bound
+
+  std::uint32_t label_id() const noexcept { return operands[0].id(); }  // of a binding
+};
+static_assert(sizeof(TextItem) == 64);
+
+// Memory from a CodeHolder's zone: a bump allocation, all of it given back when the CodeHolder is
+// reset, so that recording a small program costs no heap allocation. What is freed before stays
+// in the zone until then.
+class ZoneMemory final : public std::pmr::memory_resource {
+ public:
+  explicit ZoneMemory(asmjit::CodeHolder& code) noexcept : code_(code) {}
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override;
+  void do_deallocate(void*, std::size_t, std::size_t) override {}
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override { return this == &other; }
+
+  asmjit::CodeHolder& code_;
 };
 
 // The assembler behind Program::text(): records what it emits while the program is small enough
 // to be packed, and only counts beyond that, so big programs pay one branch per instruction.
 class RecordingAssembler final : public asmjit::x86::Assembler {
  public:
+  // `memory` (a ZoneMemory of the CodeHolder it is attached to) holds the items: clear_items()
+  // must run whenever that CodeHolder is reset.
+  explicit RecordingAssembler(std::pmr::memory_resource* memory) : items_(memory) {}
+
   static constexpr std::size_t kMaxItems = 128;
 
-  const std::vector<TextItem>& items() const noexcept { return items_; }
+  std::span<const TextItem> items() const noexcept { return items_; }
   // True while every instruction and binding emitted through this assembler is in items().
   bool complete() const noexcept { return complete_; }
   void clear_items() noexcept;
@@ -55,7 +81,7 @@ class RecordingAssembler final : public asmjit::x86::Assembler {
   asmjit::Error record_and_emit(asmjit::InstId inst_id, const asmjit::Operand_& o0, const asmjit::Operand_& o1,
                                 const asmjit::Operand_& o2, const asmjit::Operand_* o_ext);
 
-  std::vector<TextItem> items_;
+  std::pmr::vector<TextItem> items_;
   bool complete_ = true;
 };
 
@@ -85,12 +111,13 @@ struct ProgramState {
   asmjit::Section* bss_section();
   asmjit::Label append(asmjit::Section* section, const void* bytes, std::size_t size, std::size_t align);
   asmjit::Label bss(std::size_t size, std::size_t align);
+  asmjit::Label new_label_at(asmjit::Section* section, std::uint64_t offset);  // bound there
   Image link(const LinkOptions& options);  // lib/link.cpp
 
   asmjit::CodeHolder code_;
   ThrowOnAsmJitError error_handler_;
-  RecordingAssembler text_;
-  asmjit::x86::Assembler data_writer_;  // appends to rodata and data, never to text; attached on first use
+  ZoneMemory zone_memory_{code_};
+  RecordingAssembler text_{&zone_memory_};
   asmjit::Section* rodata_ = nullptr;  // each created on first use, else null
   asmjit::Section* data_ = nullptr;
   asmjit::Section* bss_ = nullptr;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory_resource>
+#include <span>
 #include <vector>
 
 #include "effects_p.hpp"
@@ -30,7 +31,7 @@ struct InstUnit {
 // elsewhere: align, embedded data, a Builder or Compiler) or hold no instruction. `Unit` is
 // InstUnit or a type that extends it (the packer's), its other members value-initialized.
 template <typename Unit>
-bool cut_into_units(const std::vector<TextItem>& items, std::size_t text_size, std::pmr::vector<Unit>& units) {
+bool cut_into_units(std::span<const TextItem> items, std::size_t text_size, std::pmr::vector<Unit>& units) {
   units.clear();
   units.reserve(items.size() + 1);
   std::size_t covered = 0;

@@ -21,6 +21,7 @@ struct RecordedUnits {
   }
 
   asmjit::CodeHolder code;
-  tinyelf::detail::RecordingAssembler assembler;
+  tinyelf::detail::ZoneMemory memory{code};
+  tinyelf::detail::RecordingAssembler assembler{&memory};
   std::pmr::vector<tinyelf::detail::InstUnit> units;  // point into assembler.items()
 };

@@ -271,6 +271,27 @@ TEST_CASE("compact programs with bss keep the headers apart and still pack") {
   CHECK(h.phdr.p_memsz > h.phdr.p_filesz);
 }
 
+TEST_CASE("an instruction with four operands or an extra register is not recorded: plain layout") {
+  // The packer records three operands and no extra register (TextItem::kMaxOperands). The
+  // instructions come after the exit, so that the test runs on CPUs without AVX or AVX-512.
+  const Build four_operands = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    a.mov(x86::edi, 7);
+    emit_exit_with_edi(a);
+    a.vblendvps(x86::xmm0, x86::xmm1, x86::xmm2, x86::xmm3);
+  };
+  const Build mask_register = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    a.mov(x86::edi, 7);
+    emit_exit_with_edi(a);
+    a.k(x86::k1).vaddps(x86::zmm0, x86::zmm1, x86::zmm2);
+  };
+  for (const Build& build : {four_operands, mask_register}) {
+    const std::vector<std::size_t> sizes = check_everywhere(build, 7, "");
+    CHECK(sizes[1] == sizes[0]);
+  }
+}
+
 TEST_CASE("code that was not emitted through text() is not packed but links in both layouts") {
   const Build build = [](tinyelf::Program& p) {
     x86::Builder b(&p.code());
