@@ -300,7 +300,14 @@ RunResult run(std::span<const std::uint8_t> file, const RunOptions& options) {
       fail("poll", errno);
     }
     if (fds[0].revents != 0) feed(in.parent, input);
-    if (fds[1].revents != 0) drain(out.parent, result.out);
+    if (fds[1].revents != 0) {
+      drain(out.parent, result.out);
+      if (options.max_output != 0 && result.out.size() >= options.max_output) {
+        result.output_limited = true;
+        child.kill_group();
+        break;
+      }
+    }
     if (fds[2].revents != 0) drain(err.parent, result.err);
     if (fds[3].revents != 0) {
       child.kill_group();  // the exited program itself is a zombie until child.wait(): no pid reuse

@@ -198,6 +198,37 @@ TEST_CASE("the timeout kills a program that never ends") {
   CHECK(r.term_signal == SIGKILL);
 }
 
+TEST_CASE("max_output stops a program that prints forever once it printed that much") {
+  tinyelf::Program program;
+  x86::Assembler& a = program.text();
+  const Label line = program.rodata("y\n");
+  Label forever = a.newLabel();
+  a.bind(forever);
+  a.mov(x86::eax, 1);  // write(1, "y\n", 2)
+  a.mov(x86::edi, 1);
+  a.lea(x86::rsi, x86::ptr(line));
+  a.mov(x86::edx, 2);
+  a.syscall();
+  a.jmp(forever);
+  const tinyelf::Image image = program.link();
+
+  const tinyelf::RunResult r = tinyelf::run(image, {.timeout = std::chrono::seconds(60), .max_output = 1000});
+  CHECK(r.output_limited);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.term_signal == SIGKILL);
+  REQUIRE(r.out.size() >= 1000);
+  CHECK(r.out.substr(0, 6) == "y\ny\ny\n");
+
+  // A program that exits before printing that much is not limited.
+  tinyelf::Program quiet;
+  quiet.text().mov(x86::edi, 3);
+  quiet.text().mov(x86::eax, 60);
+  quiet.text().syscall();
+  const tinyelf::RunResult q = tinyelf::run(quiet.link(), {.max_output = 1});
+  CHECK_FALSE(q.output_limited);
+  CHECK(q.exit_code == 3);
+}
+
 TEST_CASE("a file the kernel refuses is an error naming errno, not an exit status") {
   tinyelf::Program program;
   program.text().ret();

@@ -18,6 +18,7 @@ struct RunResult {
   std::string out;         // everything written to stdout
   std::string err;         // everything written to stderr
   bool timed_out = false;  // true if the timeout expired and the program was killed (SIGKILL)
+  bool output_limited = false;  // true if it printed RunOptions::max_output bytes and was killed (SIGKILL)
 };
 
 // How run() runs a file. Designated initializers name what differs from the defaults:
@@ -28,14 +29,18 @@ struct RunOptions {
   std::vector<std::string> args = {};  // argv is {"tinyelf", args...}
   std::string_view input = {};         // fed on stdin, then end of file; read during run() only
   std::chrono::milliseconds timeout = std::chrono::seconds(10);  // then the process group gets SIGKILL
+  // Once stdout holds at least this many bytes, the process group gets SIGKILL: a program that
+  // prints forever is stopped as soon as it printed what the caller wants to see. `out` keeps
+  // every byte read, which may be more. 0: no limit.
+  std::size_t max_output = 0;
 
   // Runs the program the way systemd's MemoryDenyWriteExecute=yes does: the child calls
   // prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN) before execve. The kernel then refuses every
   // mapping that is writable and executable, and every mapping that becomes executable later
   // (map_deny_write_exec(), include/linux/mman.h), for the program and everything it starts: the
-  // flag survives execve and fork and cannot be cleared. A file whose segment is R|W|X (link()'s
-  // output for a program with data() or bss()) is then killed with SIGSEGV during execve; R|X
-  // files run. Needs Linux 6.3 or later, else run() throws Error(kRunFailed). The child is started
+  // flag survives execve and fork and cannot be cleared. A file with an R|W|X segment that has
+  // file bytes (LinkOptions::single_segment, Layout::kCompact with data) is then killed with
+  // SIGSEGV during execve; link()'s default output runs. Needs Linux 6.3 or later, else run() throws Error(kRunFailed). The child is started
   // with fork instead of vfork (which costs copying the caller's page tables), because the flag
   // belongs to the address space and a vfork child shares the caller's.
   bool deny_write_execute = false;
