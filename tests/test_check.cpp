@@ -951,28 +951,37 @@ std::string describe(const tinyelf::CheckOptions& o) {
                      kernel_has_mdwe() ? "available" : "missing", o.deny_write_execute ? " and set" : "");
 }
 
-// The whole mutant set runs twice: as this process's children run (the machine's facts), then
-// under PR_SET_MDWE set in each child before execve, where a W+X segment is killed.
+// The whole mutant set runs twice, as two tests that ctest can run side by side: as this
+// process's children run (the machine's facts), then under PR_SET_MDWE set in each child before
+// execve, where a W+X segment is killed.
+std::vector<TestProgram> mutated_programs() {
+  return {exit42_program(),
+          hello_program(),
+          bss_program(),
+          exit42_program(tinyelf::Layout::kCompact),
+          hello_program(tinyelf::Layout::kCompact),
+          compact_program()};
+}
+
 TEST_CASE("check() agrees with the kernel on thousands of header mutants", "[check][kernel]") {
   const tinyelf::CheckOptions options = machine_options();
-  const std::vector<TestProgram> programs = {exit42_program(),
-                                             hello_program(),
-                                             bss_program(),
-                                             exit42_program(tinyelf::Layout::kCompact),
-                                             hello_program(tinyelf::Layout::kCompact),
-                                             compact_program()};
   const std::string facts = "machine facts assumed: " + describe(options);
   std::cout << facts << "\n";
   WARN(facts);
+  report(run_mutants(mutated_programs(), options, Mdwe::kInherited), "as this machine runs them");
+}
 
-  report(run_mutants(programs, options, Mdwe::kInherited), "as this machine runs them");
+TEST_CASE("check() agrees with the kernel on thousands of header mutants under PR_SET_MDWE", "[check][kernel]") {
   if (!kernel_has_mdwe()) {
     WARN("Linux " << kernel_release() << " has no PR_SET_MDWE (it came in 6.3): the pass under MDWE did NOT run");
     return;
   }
-  tinyelf::CheckOptions mdwe_options = options;
-  mdwe_options.deny_write_execute = true;
-  report(run_mutants(programs, mdwe_options, Mdwe::kSet), "under PR_SET_MDWE");
+  tinyelf::CheckOptions options = machine_options();
+  options.deny_write_execute = true;
+  const std::string facts = "machine facts assumed: " + describe(options);
+  std::cout << facts << "\n";
+  WARN(facts);
+  report(run_mutants(mutated_programs(), options, Mdwe::kSet), "under PR_SET_MDWE");
 }
 
 #ifdef TINYELF_CHECK_BINARY
