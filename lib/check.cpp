@@ -8,7 +8,9 @@
 //   2. begin_new_exec() is the point of no return: from there a failure kills the process with
 //      SIGSEGV and execve "succeeds" (exec.c: force_fatal_sig(SIGSEGV)). The segments are mapped
 //      by elf_load() / elf_map() (vm_mmap, vm_brk_flags), then the entry point is checked only to
-//      be below TASK_SIZE; the CPU finds out the rest at the first instruction.
+//      be below TASK_SIZE; the CPU finds out the rest at the first instruction;
+//   3. with a PT_INTERP, the dynamic loader runs first: what glibc's ld.so does with the program's
+//      headers and dynamic section before it jumps to the entry is in lib/check_loader.cpp.
 //
 // The model is deliberately page-granular: the kernel maps whole pages, so an entry point before
 // p_vaddr but in the same page (the compact layout's) runs, and a read-only segment keeps the file
@@ -42,14 +44,22 @@
 
 #include <tinyelf/check.hpp>
 
-#include "mdwe_p.hpp"
+#include "check_p.hpp"
 #include "elf_p.hpp"
+#include "mdwe_p.hpp"
 
 namespace tinyelf {
 
 namespace {
 
+using detail::is_executable;
+using detail::is_writable;
 using detail::kPageSize;
+using detail::Mapping;
+using detail::page_align;
+using detail::page_offset;
+using detail::page_start;
+using detail::Report;
 
 constexpr std::uint64_t kTaskSize = detail::kUserAddressEnd;  // TASK_SIZE_MAX, 4-level paging
 constexpr std::uint64_t kPathMax = 4096;                      // PATH_MAX (include/uapi/linux/limits.h)
@@ -57,24 +67,6 @@ constexpr std::uint64_t kPathMax = 4096;                      // PATH_MAX (inclu
 constexpr std::uint64_t kMaxFileOffset = INT64_MAX;
 constexpr std::uint16_t kShdrSize = 64;  // sizeof(Elf64_Shdr)
 constexpr std::uint16_t kPhdrSize = 56;
-
-constexpr std::uint64_t page_start(std::uint64_t v) { return v & ~(kPageSize - 1); }  // ELF_PAGESTART
-constexpr std::uint64_t page_offset(std::uint64_t v) { return v & (kPageSize - 1); }  // ELF_PAGEOFFSET
-constexpr std::uint64_t page_align(std::uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }  // ELF_PAGEALIGN (wraps like it)
-
-class Report {
- public:
-  void add(std::string_view id, Severity severity, std::string message) {
-    findings_.push_back(Finding{std::string(id), severity, std::move(message)});
-  }
-  bool has(Severity severity) const {
-    return std::any_of(findings_.begin(), findings_.end(), [&](const Finding& f) { return f.severity == severity; });
-  }
-  std::vector<Finding> take() { return std::move(findings_); }
-
- private:
-  std::vector<Finding> findings_;
-};
 
 std::string type_name(std::uint16_t type) {
   switch (type) {
@@ -84,21 +76,6 @@ std::string type_name(std::uint16_t type) {
     default: return "unknown";
   }
 }
-
-// How the kernel maps one PT_LOAD, in the addresses of the file (for ET_DYN the kernel adds one
-// load bias to all of them, which changes no comparison made here).
-struct Mapping {
-  std::size_t index = 0;         // in the program header table
-  const ProgramHeader* phdr = nullptr;
-  std::uint64_t start = 0;       // first mapped page
-  std::uint64_t file_end = 0;    // end of the pages mapped from the file
-  std::uint64_t end = 0;         // end of all mapped pages, zero-fill included
-  std::uint64_t file_base = 0;   // file offset mapped at `start`
-  bool valid = false;            // the kernel mapped it (no crash finding for it)
-};
-
-bool is_writable(const ProgramHeader& p) { return (p.p_flags & detail::PF_W) != 0; }
-bool is_executable(const ProgramHeader& p) { return (p.p_flags & detail::PF_X) != 0; }
 
 // Printable form of a path read from a file: anything unusual as \xNN.
 std::string printable(std::string_view text) {
@@ -426,6 +403,13 @@ void check_tooling(const ElfView& view, Report& report) {
   }
   for (std::size_t i = 0; i < view.program_headers.size(); ++i) {
     const ProgramHeader& p = view.program_headers[i];
+    // ld.so reads the dynamic section in memory, readelf in the file.
+    if (p.p_type == detail::PT_DYNAMIC && (p.p_offset > view.file_size || view.file_size - p.p_offset < p.p_filesz))
+      report.add("dynamic-segment-outside-file", Severity::kTooling,
+                 fmt::format("program header {}: PT_DYNAMIC's bytes (p_offset {:#x}, p_filesz {:#x}) are not wholly "
+                             "inside the file ({} bytes): ld.so reads the dynamic section in memory, but readelf "
+                             "reports an error",
+                             i, p.p_offset, p.p_filesz, view.file_size));
     if (p.p_type != detail::PT_LOAD) continue;
     if (p.p_align > 1 && (!std::has_single_bit(p.p_align) || p.p_offset % p.p_align != p.p_vaddr % p.p_align))
       report.add("bad-align", Severity::kTooling,
@@ -603,8 +587,11 @@ std::vector<Finding> check(std::span<const std::uint8_t> file, const CheckOption
         }
         const bool all_mapped =
             std::all_of(mappings.begin(), mappings.end(), [](const Mapping& m) { return m.valid; });
-        // With an interpreter the kernel starts the interpreter, not e_entry.
-        if (all_mapped && !interpreter) check_entry(h, mappings, view.file_size, dyn, report);
+        // With an interpreter the kernel starts the interpreter, which jumps to e_entry once it
+        // has loaded the libraries and relocated the program, if nothing stopped it.
+        if (all_mapped && interpreter) detail::check_dynamic_loader(view, file, mappings, options, report);
+        if (all_mapped && !report.has(Severity::kCrashesAfterExec))
+          check_entry(h, mappings, view.file_size, dyn, report);
         if (all_mapped) check_execute_only(mappings, options, report);
       }
     }

@@ -1,4 +1,4 @@
-// ELF-64 structures and constants, as far as an executable with one segment needs them.
+// ELF-64 structures and constants, as far as an executable and its dynamic section need them.
 // Names and field order follow the System V gABI ("ELF-64 Object File Format", version 1.5) and
 // the x86-64 psABI. Headers are built as values and memcpy'ed into the file; x86-64 is little
 // endian, like the host these structs are laid out on.
@@ -23,7 +23,9 @@ inline constexpr std::uint16_t EM_X86_64 = 62;  // e_machine: AMD x86-64
 inline constexpr std::uint16_t ET_DYN = 3;      // e_type: shared object (also static PIE)
 
 inline constexpr std::uint32_t PT_LOAD = 1;  // p_type: loadable segment
+inline constexpr std::uint32_t PT_DYNAMIC = 2;  // p_type: the dynamic section
 inline constexpr std::uint32_t PT_INTERP = 3;  // p_type: path of the program interpreter
+inline constexpr std::uint32_t PT_GNU_STACK = 0x6474e551;  // p_type: stack permissions (GNU extension)
 inline constexpr std::uint32_t PF_X = 1;     // p_flags: execute
 inline constexpr std::uint32_t PF_W = 2;     // p_flags: write
 inline constexpr std::uint32_t PF_R = 4;     // p_flags: read
@@ -57,6 +59,47 @@ struct Elf64_Phdr {
   std::uint64_t p_align;   // alignment: p_offset and p_vaddr are congruent modulo it
 };
 static_assert(sizeof(Elf64_Phdr) == 56);  // the kernel requires e_phentsize == 56 (fs/binfmt_elf.c)
+
+// The dynamic section: an array of tagged values, ending with DT_NULL (gABI "Dynamic Section").
+struct Elf64_Dyn {
+  std::int64_t d_tag;   // what the entry is (DT_*)
+  std::uint64_t d_val;  // an integer or an address (d_un)
+};
+static_assert(sizeof(Elf64_Dyn) == 16);
+
+inline constexpr std::int64_t DT_NULL = 0;      // end of the array
+inline constexpr std::int64_t DT_NEEDED = 1;    // string table offset of a needed library's name
+inline constexpr std::int64_t DT_STRTAB = 5;    // address of the string table
+inline constexpr std::int64_t DT_SYMTAB = 6;    // address of the symbol table
+inline constexpr std::int64_t DT_RELA = 7;      // address of the relocations with addends
+inline constexpr std::int64_t DT_RELASZ = 8;    // their total size in bytes
+inline constexpr std::int64_t DT_RELAENT = 9;   // size of one (24)
+inline constexpr std::int64_t DT_STRSZ = 10;    // size of the string table
+inline constexpr std::int64_t DT_SYMENT = 11;   // size of one symbol (24)
+inline constexpr std::int64_t DT_DEBUG = 21;    // ld.so stores its struct r_debug here (gdb reads it)
+
+struct Elf64_Sym {
+  std::uint32_t st_name;   // string table offset of the name
+  unsigned char st_info;   // binding << 4 | type
+  unsigned char st_other;  // visibility
+  std::uint16_t st_shndx;  // section index (SHN_UNDEF 0: defined elsewhere)
+  std::uint64_t st_value;  // address (0 when undefined)
+  std::uint64_t st_size;   // size of the object
+};
+static_assert(sizeof(Elf64_Sym) == 24);
+
+inline constexpr unsigned char STB_GLOBAL = 1;  // st_info binding
+inline constexpr unsigned char STT_NOTYPE = 0;  // st_info type: a function or data, whichever it is
+
+struct Elf64_Rela {
+  std::uint64_t r_offset;  // address of the word to relocate
+  std::uint64_t r_info;    // symbol index << 32 | type
+  std::int64_t r_addend;   // added to the symbol's address
+};
+static_assert(sizeof(Elf64_Rela) == 24);
+
+// x86-64 psABI: set a GOT entry to the symbol's address (S).
+inline constexpr std::uint32_t R_X86_64_GLOB_DAT = 6;
 
 // x86-64 Linux uses 4 KiB pages; the kernel maps a segment from the page holding p_offset to the
 // page holding p_vaddr, so both must agree modulo this (fs/binfmt_elf.c, elf_map()).

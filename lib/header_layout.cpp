@@ -52,6 +52,23 @@ constexpr Region kTwoSegmentFields[] = {field(88, 8, "p_paddr"), field(144, 8, "
 const HeaderLayout kTwoSegmentLayout = layout(HeaderKind::kConformant, 2, kEhdrSize + 2 * kPhdrSize,
                                               kEhdrSize + 2 * kPhdrSize, false, kTwoSegmentHeaders, kTwoSegmentFields);
 
+// A program with imports: the W^X segments between the program headers ld.so and the kernel need
+// (elf/rtld.c: PT_INTERP names ld.so, PT_DYNAMIC leads it to the needed libraries and the
+// relocations; fs/binfmt_elf.c: PT_GNU_STACK RW keeps the stack non-executable, and glibc maps
+// thread stacks RWX without it). Each p_paddr is free, as in kConformant.
+constexpr std::uint32_t kDynamicHeaderSize = kEhdrSize + 5 * kPhdrSize;  // 344
+constexpr Region kDynamicHeaders[] = {header(0, kEhdrSize, "ELF header"),
+                                      header(kEhdrSize, kPhdrSize, "program header (PT_INTERP)"),
+                                      header(kEhdrSize + kPhdrSize, kPhdrSize, "program header (R+X)"),
+                                      header(kEhdrSize + 2 * kPhdrSize, kPhdrSize, "program header (R+W)"),
+                                      header(kEhdrSize + 3 * kPhdrSize, kPhdrSize, "program header (PT_DYNAMIC)"),
+                                      header(kEhdrSize + 4 * kPhdrSize, kPhdrSize, "program header (PT_GNU_STACK)")};
+constexpr Region kDynamicFields[] = {field(88, 8, "p_paddr (PT_INTERP)"), field(144, 8, "p_paddr (R+X)"),
+                                     field(200, 8, "p_paddr (R+W)"), field(256, 8, "p_paddr (PT_DYNAMIC)"),
+                                     field(312, 8, "p_paddr (PT_GNU_STACK)")};
+const HeaderLayout kDynamicLayout = layout(HeaderKind::kConformant, 5, kDynamicHeaderSize, kDynamicHeaderSize, false,
+                                           kDynamicHeaders, kDynamicFields);
+
 // Program header at file offset 24 (GUIDE: the only offset that works): e_entry is p_type and
 // p_flags, e_phoff is p_offset (24), e_shoff is p_vaddr, e_flags/e_ehsize/e_phentsize are p_paddr
 // (whose bytes 6-7 must read 56 as e_phentsize), e_phnum/e_shentsize/e_shnum/e_shstrndx are
@@ -86,10 +103,12 @@ const HeaderLayout& header_layout(Layout layout, bool has_bss, bool two_segments
   return has_bss ? kSeparateLayout : kOverlappedLayout;
 }
 
+const HeaderLayout& dynamic_header_layout() noexcept { return kDynamicLayout; }
+
 SegmentPlan plan_segments(const HeaderLayout& layout, const FileShape& shape) noexcept {
   SegmentPlan plan;
   const bool writable = shape.has_data || shape.bss_size != 0;
-  if (layout.program_headers == 1) {
+  if (layout.program_headers == 1) {  // else two PT_LOADs, R+X and R+W
     plan.bss_at = align_up(shape.file_size, shape.bss_align);
     plan.memory_end = shape.bss_size != 0 ? plan.bss_at + shape.bss_size : shape.file_size;
     plan.segments[0] = {PF_R | PF_X | (writable ? PF_W : 0), 0, 0, shape.file_size, plan.memory_end};
@@ -142,25 +161,44 @@ void write_header(const HeaderLayout& layout, const HeaderValues& values, std::u
   ehdr.e_phoff = kEhdrSize;
   ehdr.e_ehsize = kEhdrSize;
   ehdr.e_phentsize = kPhdrSize;
-  ehdr.e_phnum = static_cast<std::uint16_t>(plan.count);  // no section headers: e_sh* stay 0
+  ehdr.e_phnum = static_cast<std::uint16_t>(layout.program_headers);  // no section headers: e_sh* stay 0
 
-  Elf64_Phdr phdrs[2]{};
+  Elf64_Phdr phdrs[kMaxProgramHeaders]{};
+  std::uint32_t count = 0;
+  auto add = [&](std::uint32_t type, std::uint32_t flags, std::uint64_t offset, std::uint64_t address,
+                 std::uint64_t file_size, std::uint64_t memory_size, std::uint64_t align) {
+    Elf64_Phdr& phdr = phdrs[count++];
+    phdr.p_type = type;
+    phdr.p_flags = flags;
+    phdr.p_offset = offset;
+    phdr.p_vaddr = address;
+    phdr.p_paddr = address;
+    phdr.p_filesz = file_size;
+    phdr.p_memsz = memory_size;
+    phdr.p_align = align;
+  };
+  const DynamicPieces* dynamic = values.dynamic;
+  // The path, read by the kernel (no alignment needed).
+  if (dynamic != nullptr)
+    add(PT_INTERP, PF_R, dynamic->interpreter.offset, values.base + dynamic->interpreter.address,
+        dynamic->interpreter.size, dynamic->interpreter.size, 1);
   for (std::uint32_t i = 0; i < plan.count; ++i) {
     const Segment& segment = plan.segments[i];
-    Elf64_Phdr& phdr = phdrs[i];
-    phdr.p_type = PT_LOAD;
-    phdr.p_flags = segment.flags;
-    phdr.p_offset = segment.offset;
-    phdr.p_vaddr = values.base + segment.address;
-    phdr.p_paddr = phdr.p_vaddr;
-    phdr.p_filesz = segment.file_size;
-    phdr.p_memsz = segment.memory_size;
-    phdr.p_align = kPageSize;
+    add(PT_LOAD, segment.flags, segment.offset, values.base + segment.address, segment.file_size, segment.memory_size,
+        kPageSize);
+  }
+  if (dynamic != nullptr) {
+    // ld.so writes DT_DEBUG's value (elf/rtld.c), so the dynamic section is in the R+W segment;
+    // its entries are 8-byte words.
+    add(PT_DYNAMIC, PF_R | PF_W, dynamic->dynamic.offset, values.base + dynamic->dynamic.address,
+        dynamic->dynamic.size, dynamic->dynamic.size, 8);
+    // No file bytes and no address: only its flags count (GNU ld writes the same, p_align 16).
+    add(PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 16);
   }
 
   if (layout.kind != HeaderKind::kOverlapped) {
     std::memcpy(out, &ehdr, sizeof(ehdr));
-    std::memcpy(out + kEhdrSize, phdrs, plan.count * sizeof(Elf64_Phdr));
+    std::memcpy(out + kEhdrSize, phdrs, count * sizeof(Elf64_Phdr));
     return;
   }
 
@@ -184,7 +222,7 @@ void write_header(const HeaderLayout& layout, const HeaderValues& values, std::u
 
 void write_headers(std::uint8_t* file, const HeaderLayout& layout, const HeaderValues& values,
                    const std::vector<Region>& contents) {
-  std::uint8_t header[sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr)];
+  std::uint8_t header[sizeof(Elf64_Ehdr) + kMaxProgramHeaders * sizeof(Elf64_Phdr)];
   write_header(layout, values, header);
   std::uint64_t at = 0;
   auto header_up_to = [&](std::uint64_t end) {

@@ -29,12 +29,16 @@ enum class HeaderKind {
   kSeparate,    // compact with bss: headers as in kConformant, every ignored field a hole
 };
 
-// No layout has more holes than this (kSeparate has 5).
+// No layout has more holes than this (kSeparate and the dynamic layout have 5).
 inline constexpr std::size_t kMaxHoles = 5;
+
+// The most program headers a layout has: the dynamic layout's PT_INTERP, two PT_LOADs, PT_DYNAMIC
+// and PT_GNU_STACK.
+inline constexpr std::size_t kMaxProgramHeaders = 5;
 
 struct HeaderLayout {
   HeaderKind kind;
-  std::uint32_t program_headers;  // 1: one PT_LOAD; 2: R+X and R+W (W^X)
+  std::uint32_t program_headers;  // 1: one PT_LOAD; 2: R+X and R+W (W^X); 5: dynamic (see below)
   std::uint32_t header_size;      // bytes the headers occupy; the file is never shorter
   std::uint32_t tail_start;       // where code and data go when no hole takes them
   std::vector<Hole> holes;        // ascending, none reaching tail_start: the reusable fields before it
@@ -58,6 +62,10 @@ struct HeaderLayout {
 // conformant program with writable data gets two segments unless `single_segment`. See
 // lib/header_layout.cpp.
 const HeaderLayout& header_layout(Layout layout, bool has_bss, bool two_segments) noexcept;
+
+// The layout of a program with imports (Program::import): PT_INTERP, the R+X and R+W PT_LOADs,
+// PT_DYNAMIC and PT_GNU_STACK, in that order (the gABI wants PT_INTERP before any PT_LOAD).
+const HeaderLayout& dynamic_header_layout() noexcept;
 
 // One PT_LOAD, in offsets from the base address.
 struct Segment {
@@ -92,12 +100,26 @@ struct SegmentPlan {
 // the kernel requires): no file byte is added. bss follows the writable bytes in memory.
 SegmentPlan plan_segments(const HeaderLayout& layout, const FileShape& shape) noexcept;
 
+// A piece of the file the dynamic layout's extra program headers point at.
+struct FilePiece {
+  std::uint64_t offset = 0;   // p_offset
+  std::uint64_t address = 0;  // p_vaddr minus the base address
+  std::uint64_t size = 0;     // p_filesz and p_memsz
+};
+
+// Where the interpreter's path and the dynamic section are, for PT_INTERP and PT_DYNAMIC.
+struct DynamicPieces {
+  FilePiece interpreter;
+  FilePiece dynamic;
+};
+
 // What the header fields say; link() fills it in once the layout is final.
 struct HeaderValues {
   std::uint16_t type = 0;     // e_type: ET_EXEC, or ET_DYN for a position-independent file
   std::uint64_t base = 0;     // virtual address of file offset 0
   std::uint64_t entry = 0;    // e_entry (ignored by kOverlapped: it is fixed)
   const SegmentPlan* segments = nullptr;
+  const DynamicPieces* dynamic = nullptr;  // set for the dynamic layout only
 };
 
 // The base address kOverlapped forces: e_entry = p_type | p_flags << 32 must land on file offset

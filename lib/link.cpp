@@ -78,6 +78,24 @@ void check_options(const LinkOptions& options) {
                             detail::kUserAddressEnd));
 }
 
+// What a program with imports cannot be: ld.so relocates a position-independent executable by its
+// load address, which the tables do not allow for yet; the compact layouts keep code where the
+// program headers ld.so reads would be; and its data must not be executable (W^X).
+void check_import_options(const LinkOptions& options) {
+  if (options.layout != Layout::kConformant)
+    throw Error(ErrorCode::kUnsupportedLayout,
+                "a program with imports (Program::import) needs Layout::kConformant: the compact layouts cannot "
+                "carry the program headers ld.so reads yet");
+  if (options.position_independent)
+    throw Error(ErrorCode::kUnsupportedLayout,
+                "a program with imports (Program::import) cannot be position-independent yet: leave "
+                "LinkOptions::position_independent false");
+  if (options.single_segment)
+    throw Error(ErrorCode::kUnsupportedLayout,
+                "a program with imports (Program::import) always has R+X and R+W segments (ld.so writes the slots "
+                "and the dynamic section): leave LinkOptions::single_segment false");
+}
+
 std::string label_name(const asmjit::LabelEntry& label) {
   if (label.hasName()) return fmt::format("label \"{}\"", label.name());
   return fmt::format("anonymous label #{}", label.id());
@@ -223,6 +241,15 @@ Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, s
   return placement;
 }
 
+// Where a label of a placed section is, in the file and in memory (from the base address).
+detail::FilePiece piece_at(const asmjit::CodeHolder& code, const Placement& placement, Label label, std::uint64_t size) {
+  const asmjit::LabelEntry* entry = code.labelEntry(label);
+  for (const Placement::FileSection& placed : placement.file_sections)
+    if (placed.section == entry->section())
+      return {placed.file_offset + entry->offset(), placed.section->offset() + entry->offset(), size};
+  return {};  // unreachable: the tables are in rodata and data, which are in the file
+}
+
 // Resolves and relocates `code` as placed, copies its file sections into the file and writes the
 // headers.
 std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& placement, const HeaderLayout& layout,
@@ -241,7 +268,8 @@ std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& 
 
 }  // namespace
 
-detail::LinkDecisions detail::decide(const asmjit::CodeHolder& code, const LinkOptions& options) {
+detail::LinkDecisions detail::decide(const asmjit::CodeHolder& code, const LinkOptions& options, bool dynamic) {
+  if (dynamic) return {dynamic_header_layout(), options.base_address, ET_EXEC};
   const bool writable =
       std::any_of(code.sections().begin(), code.sections().end(), [](const Section* s) { return is_writable(*s); });
   const bool two_segments = options.layout == Layout::kConformant && writable && !options.single_segment;
@@ -261,7 +289,12 @@ Image detail::ProgramState::link(const LinkOptions& options) {
   check_labels_bound(code_);
   const std::uint64_t entry = entry_offset(code_, entry_);  // before placement moves the sections
   if (options.position_independent) check_position_independent(code_);
-  const detail::LinkDecisions decided = detail::decide(code_, options);
+  const detail::DynamicTables* dynamic = nullptr;
+  if (!imports_.symbols.empty()) {
+    check_import_options(options);
+    dynamic = &dynamic_tables(options.interpreter);  // data with embedded addresses: never packed
+  }
+  const detail::LinkDecisions decided = detail::decide(code_, options, dynamic != nullptr);
   const HeaderLayout& layout = decided.layout;
   const auto image = [&](std::vector<std::uint8_t> bytes, std::uint64_t entry_address, std::vector<Region> contents) {
     return verified(Image(std::move(bytes), entry_address, std::move(contents), layout.header_regions,
@@ -279,7 +312,12 @@ Image detail::ProgramState::link(const LinkOptions& options) {
 
   const Placement placement = place_sections(code_, layout, decided.base, options);
   const std::uint64_t text_offset = code_.textSection()->offset();
-  const detail::HeaderValues values{decided.type, decided.base, decided.base + text_offset + entry, &placement.segments};
+  detail::DynamicPieces pieces;
+  if (dynamic != nullptr)
+    pieces = {piece_at(code_, placement, dynamic->interpreter, dynamic->interpreter_size),
+              piece_at(code_, placement, dynamic->dynamic, dynamic->dynamic_size)};
+  const detail::HeaderValues values{decided.type, decided.base, decided.base + text_offset + entry, &placement.segments,
+                                    dynamic != nullptr ? &pieces : nullptr};
   std::vector<Region> contents;
   for (const Placement::FileSection& placed : placement.file_sections) {
     if (placed.section->realSize() == 0) continue;

@@ -23,7 +23,8 @@ struct LinkDecisions {
   std::uint16_t type;  // e_type
 };
 
-LinkDecisions decide(const asmjit::CodeHolder& code, const LinkOptions& options);
+// `dynamic`: the program imports symbols (Program::import), which takes the dynamic layout.
+LinkDecisions decide(const asmjit::CodeHolder& code, const LinkOptions& options, bool dynamic = false);
 
 // Region::what for a section (static storage, unlike Section::name()).
 inline std::string_view region_name(const asmjit::Section* section, const asmjit::Section* rodata,

@@ -124,6 +124,9 @@ void detail::ProgramState::init_sections() {
   rodata_ = data_ = bss_ = nullptr;  // created on first use: see section()
   text_.clear_items();
   data_items_.clear();
+  imports_.libraries.clear();
+  imports_.symbols.clear();
+  dynamic_.reset();
   entry_ = Label();
   linked_ = false;
 }
@@ -184,6 +187,8 @@ Label detail::ProgramState::new_label_at(Section* section, std::uint64_t offset)
 }
 
 Label Program::bss(std::size_t size, std::size_t align) { return state_->bss(size, align); }
+
+Label Program::import(std::string_view library, std::string_view symbol) { return state_->import(library, symbol); }
 
 Label detail::ProgramState::bss(std::size_t size, std::size_t align) {
   check_alignment(align);

@@ -5,7 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory_resource>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <asmjit/x86.h>
@@ -94,6 +97,27 @@ struct DataItem {
   std::size_t align = 1;
 };
 
+// One symbol of Program::import: its name and the slot ld.so fills with its address.
+struct Import {
+  std::string symbol;
+  asmjit::Label slot;  // 8 bytes of bss
+};
+
+// What Program::import collected: the libraries to load (DT_NEEDED, in the order first named)
+// and the symbols, each once.
+struct Imports {
+  std::vector<std::string> libraries;
+  std::vector<Import> symbols;
+};
+
+// Labels on the tables a program with imports gets (lib/dynamic.cpp), with the sizes of the two
+// the program headers point at.
+struct DynamicTables {
+  asmjit::Label interpreter;  // the NUL-terminated path, in rodata
+  std::size_t interpreter_size = 0;
+  asmjit::Label dynamic;  // the dynamic section, in data (ld.so writes DT_DEBUG's value)
+  std::size_t dynamic_size = 0;
+};
 
 // Everything a Program owns. The CodeHolder and the emitters attached to it point at each other,
 // and the emitters at error_handler_, so none of them can move: the state lives on the heap and
@@ -112,6 +136,9 @@ struct ProgramState {
   asmjit::Label append(asmjit::Section* section, const void* bytes, std::size_t size, std::size_t align);
   asmjit::Label bss(std::size_t size, std::size_t align);
   asmjit::Label new_label_at(asmjit::Section* section, std::uint64_t offset);  // bound there
+  asmjit::Label import(std::string_view library, std::string_view symbol);  // lib/dynamic.cpp
+  // The tables of a program with imports, emitted on the first call (lib/dynamic.cpp).
+  const DynamicTables& dynamic_tables(std::string_view interpreter);
   Image link(const LinkOptions& options);  // lib/link.cpp
 
   asmjit::CodeHolder code_;
@@ -122,6 +149,8 @@ struct ProgramState {
   asmjit::Section* data_ = nullptr;
   asmjit::Section* bss_ = nullptr;
   std::vector<DataItem> data_items_;
+  Imports imports_;
+  std::optional<DynamicTables> dynamic_;  // emitted by the first link() of a program with imports
   asmjit::Label entry_;
   bool linked_ = false;
 };

@@ -16,7 +16,11 @@ namespace tinyelf {
 void detail::verify_linked(std::span<const std::uint8_t> file, bool conformant) noexcept {
   std::vector<Finding> findings;
   try {
-    findings = check(file);  // the default options: the file must run anywhere, not just here
+    // The default options: the file must run anywhere, not just here; and whether the interpreter
+    // the user named exists is a fact of the machine that will run it, not of this one.
+    CheckOptions options;
+    options.resolve_interpreter = false;
+    findings = check(file, options);
   } catch (...) {
     return;  // out of memory while checking: nothing learned about the file
   }

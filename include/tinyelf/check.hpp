@@ -69,8 +69,9 @@ enum class Severity {
   kDependsOnCode,     // execve succeeds and the first instruction runs, but the kernel maps memory in a
                       // way that breaks programs whose code does something the headers cannot show
                       // (reads an execute-only segment); check() cannot tell which kind this one is
-  kCrashesAfterExec,  // execve succeeds, then the kernel kills the process (SIGSEGV, SIGBUS) before
-                      // its first instruction does anything useful
+  kCrashesAfterExec,  // execve succeeds, then the process dies before its first instruction does
+                      // anything useful: the kernel kills it (SIGSEGV, SIGBUS), or the dynamic
+                      // loader (PT_INTERP) crashes or stops it with a message and status 127
   kRefused,           // execve fails (ENOEXEC, ...), the caller gets an errno
 };
 
@@ -124,7 +125,11 @@ struct CheckOptions {
 
 // Judges `file` as execve on x86-64 Linux would, without running it. Findings come in the order
 // the kernel meets the problems; the worst severity decides what execve does. With a PT_INTERP
-// the kernel starts the interpreter, whose own loading check() does not model beyond its headers.
+// the kernel starts the interpreter: check() then also judges what glibc's ld.so does with the
+// program before its entry (the program headers it reads through AT_PHDR, PT_DYNAMIC, the
+// dynamic section's entries it reads unchecked, where the relocations write), but it does not
+// look the needed libraries or their symbols up: a missing one makes ld.so stop the program with
+// status 127.
 // The entry point is assumed to hold the program's code: check() cannot tell whether it is the
 // *right* code.
 //

@@ -23,6 +23,7 @@ enum class ErrorCode {
   kExecRefused,         // the kernel refused to execute the image (execve failed; errno named)
   kRunFailed,           // a system call needed to run the image failed (pipe, vfork, poll, prctl, ...)
   kNotPositionIndependent,  // position_independent, but the program needs an absolute address
+  kInvalidImport,       // Program::import or LinkOptions::interpreter got an empty name or one with a NUL
 };
 
 // A short, stable name for `code`, e.g. "unbound-label".

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace tinyelf {
 
@@ -61,6 +62,11 @@ struct LinkOptions {
   // Error(kNotPositionIndependent), and the packer no longer turns `lea reg, [label]` into
   // `mov r32, imm32`. Needs Layout::kConformant and the default base_address.
   bool position_independent = false;
+
+  // The program interpreter (PT_INTERP) of a program that imports symbols (Program::import): the
+  // dynamic loader the kernel starts first. Ignored by programs without imports. The string must
+  // stay valid until link() returns; it must not be empty nor contain a NUL byte.
+  std::string_view interpreter = "/lib64/ld-linux-x86-64.so.2";
 
   // Largest file link() will produce, in bytes (1 GiB by default). The memory image (file plus
   // bss) must in any case end below the top of the 47-bit user address space.

@@ -71,6 +71,20 @@ class Program {
   // segment's memory size (p_memsz) beyond its file size (p_filesz).
   asmjit::Label bss(std::size_t size, std::size_t align = 16);
 
+  // A pointer-sized slot that the system's dynamic loader (ld.so) fills, before the entry runs,
+  // with the address of `symbol` from the shared library `library` (its DT_NEEDED name, e.g.
+  // "libc.so.6"). Call a function through it, or read a data symbol's address from it:
+  //
+  //   asmjit::Label puts = program.import("libc.so.6", "puts");
+  //   a.lea(x86::rdi, x86::ptr(message));
+  //   a.call(x86::qword_ptr(puts));  // call [rip + slot]; rsp must be 16-byte aligned here
+  //
+  // The same library twice is needed once; the same symbol twice gives the same slot. The slot is
+  // zero-filled writable memory (no file bytes). A program with imports starts after ld.so has
+  // loaded the libraries and initialised libc (README: "Calling shared libraries"). Throws
+  // Error(kInvalidImport) for an empty name or one containing a NUL byte.
+  asmjit::Label import(std::string_view library, std::string_view symbol);
+
   // Execution starts at `label`, which must be bound in text by link(). Default: the first byte
   // of text.
   void set_entry(asmjit::Label label) noexcept;

@@ -1,0 +1,147 @@
+// Imports: Program::import, and the tables through which the system's dynamic loader fills the
+// import slots before the entry runs.
+//
+// What ld.so needs, and nothing more (glibc 2.36: elf/rtld.c, elf/dl-deps.c, elf/do-rel.h,
+// elf/get-dynamic-info.h, elf/dl-setup_hash.c): DT_NEEDED names each library, DT_STRTAB is read
+// unchecked as soon as there is one, DT_SYMTAB always (_dl_relocate_object), DT_RELA with
+// DT_RELASZ and DT_RELAENT = 24. No hash table (only a library's own symbols are looked up through
+// one) and no PLT: every slot gets one R_X86_64_GLOB_DAT in DT_RELA, which ld.so applies before it
+// jumps to the entry, so a missing symbol stops the program at start, never halfway. DT_STRSZ and
+// DT_SYMENT are for readelf and dladdr, DT_DEBUG for gdb (it finds the libraries through the
+// r_debug ld.so stores there).
+//
+// The tables are ordinary program data, built with labels: AsmJit writes their addresses when
+// link() relocates the program, like any embedded label.
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "asmjit_p.hpp"
+#include "elf_p.hpp"
+#include "program_p.hpp"
+
+namespace tinyelf::detail {
+
+namespace x86 = asmjit::x86;
+using asmjit::Label;
+
+namespace {
+
+void check_name(std::string_view name, std::string_view what) {
+  if (name.empty()) throw Error(ErrorCode::kInvalidImport, fmt::format("the {} name is empty", what));
+  if (name.find('\0') != std::string_view::npos)
+    throw Error(ErrorCode::kInvalidImport,
+                fmt::format("the {} name \"{}\" contains a NUL byte at {}: ELF names end at the first NUL", what,
+                            std::string_view(name.data(), name.find('\0')), name.find('\0')));
+}
+
+}  // namespace
+
+Label ProgramState::import(std::string_view library, std::string_view symbol) {
+  check_name(library, "library");
+  check_name(symbol, "symbol");
+  // The tables are emitted by the first link() that gets that far: a later import could not be in
+  // them.
+  if (linked_ || dynamic_)
+    throw Error(ErrorCode::kAlreadyLinked, "import() after link(): call reset() to build the next program");
+  if (std::find(imports_.libraries.begin(), imports_.libraries.end(), library) == imports_.libraries.end())
+    imports_.libraries.emplace_back(library);
+  // ld.so looks every symbol up in all the needed libraries in order (the global scope), so a
+  // name has one address whichever library it was asked from: one slot per name.
+  for (const Import& known : imports_.symbols)
+    if (known.symbol == symbol) return known.slot;
+  imports_.symbols.push_back({std::string(symbol), bss(8, 8)});
+  return imports_.symbols.back().slot;
+}
+
+const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter) {
+  if (dynamic_) return *dynamic_;
+  check_name(interpreter, "interpreter");
+  DynamicTables tables;
+  std::string path(interpreter);
+  path += '\0';
+  tables.interpreter = append(rodata_section(), path.data(), path.size(), 1);
+  tables.interpreter_size = path.size();
+
+  // The string table: a NUL first (offset 0 is the empty name), then the names.
+  std::string strings(1, '\0');
+  auto add_string = [&](const std::string& name) {
+    const auto offset = static_cast<std::uint32_t>(strings.size());
+    strings += name;
+    strings += '\0';
+    return offset;
+  };
+  std::vector<std::uint32_t> needed;
+  for (const std::string& library : imports_.libraries) needed.push_back(add_string(library));
+  std::vector<Elf64_Sym> symbols(imports_.symbols.size(), Elf64_Sym{});
+  for (std::size_t i = 0; i < imports_.symbols.size(); ++i) {
+    symbols[i].st_name = add_string(imports_.symbols[i].symbol);
+    symbols[i].st_info = STB_GLOBAL << 4 | STT_NOTYPE;  // undefined: st_shndx SHN_UNDEF (0)
+  }
+
+  // One block of data, 8-byte aligned: the dynamic section, the symbols, the relocations, the
+  // strings. The symbol table's first entry, the null symbol (24 zero bytes), is the dynamic
+  // section's last 24 bytes: DT_DEBUG's value and DT_NULL, zero in the file. ld.so writes
+  // DT_DEBUG's value at start, and nothing reads symbol 0 after that (without a hash table the
+  // program's own symbols are never looked up). Writable memory suits ld.so, which reads the
+  // tables once before the entry runs (no lazy binding). The block is built here and embedded at
+  // once; its addresses are AsmJit relocations, written when link() relocates the program.
+  const std::size_t dynamic_entries = needed.size() + 9;
+  const std::size_t symtab_at = dynamic_entries * sizeof(Elf64_Dyn) - sizeof(Elf64_Sym);
+  const std::size_t rela_at = symtab_at + (1 + symbols.size()) * sizeof(Elf64_Sym);
+  const std::size_t strtab_at = rela_at + imports_.symbols.size() * sizeof(Elf64_Rela);
+  std::vector<std::uint8_t> block(strtab_at + strings.size());
+  struct Address {
+    std::size_t at;             // in the block
+    const asmjit::Section* to;  // what it points at: a section and an offset in it
+    std::uint64_t offset;
+  };
+  std::vector<Address> addresses;
+  std::size_t at = 0;
+  auto put = [&](const auto& value) {
+    std::memcpy(block.data() + at, &value, sizeof value);
+    at += sizeof value;
+  };
+  auto entry = [&](std::int64_t tag, std::uint64_t value) { put(Elf64_Dyn{tag, value}); };
+  asmjit::Section* const data = data_section();
+  auto address = [&](std::int64_t tag, std::size_t in_block) {
+    addresses.push_back({at + 8, data, in_block});  // completed below with the block's offset
+    entry(tag, 0);
+  };
+  for (const std::uint32_t name : needed) entry(DT_NEEDED, name);
+  address(DT_STRTAB, strtab_at);
+  entry(DT_STRSZ, strings.size());
+  address(DT_SYMTAB, symtab_at);
+  entry(DT_SYMENT, sizeof(Elf64_Sym));
+  address(DT_RELA, rela_at);
+  entry(DT_RELASZ, imports_.symbols.size() * sizeof(Elf64_Rela));
+  entry(DT_RELAENT, sizeof(Elf64_Rela));
+  entry(DT_DEBUG, 0);  // its value and DT_NULL are the null symbol
+  entry(DT_NULL, 0);
+  for (const Elf64_Sym& symbol : symbols) put(symbol);
+  for (std::size_t i = 0; i < imports_.symbols.size(); ++i) {
+    const asmjit::LabelEntry* slot = code_.labelEntry(imports_.symbols[i].slot);
+    addresses.push_back({at, slot->section(), slot->offset()});
+    put(Elf64_Rela{0, std::uint64_t{i + 1} << 32 | R_X86_64_GLOB_DAT, 0});  // r_offset: the slot
+  }
+  std::memcpy(block.data() + at, strings.data(), strings.size());
+
+  tables.dynamic = append(data, block.data(), block.size(), 8);
+  const std::size_t block_offset = data_items_.back().offset;
+  for (const Address& a : addresses) {
+    // What Assembler::embedLabel records: an absolute 64-bit address of a section offset.
+    asmjit::RelocEntry* relocation = nullptr;
+    check_asmjit(code_.newRelocEntry(&relocation, asmjit::RelocType::kRelToAbs), "record an address");
+    relocation->_format.resetToSimpleValue(asmjit::OffsetType::kUnsignedOffset, 8);
+    relocation->_sourceSectionId = data->id();
+    relocation->_sourceOffset = block_offset + a.at;
+    relocation->_targetSectionId = a.to->id();
+    relocation->_payload = a.to == data ? block_offset + a.offset : a.offset;
+  }
+  tables.dynamic_size = dynamic_entries * sizeof(Elf64_Dyn);
+  dynamic_ = tables;
+  return *dynamic_;
+}
+
+}  // namespace tinyelf::detail
