@@ -95,6 +95,21 @@ TestProgram hello_program(tinyelf::Layout layout = tinyelf::Layout::kConformant)
               std::string(kMessage), Reads::kSystemCall, kPfX);
 }
 
+// puts("Hello, world!") and exit(42) through libc: ld.so maps libc and fills the two slots
+// before the entry runs, so the oracle is the kernel and ld.so together.
+TestProgram dynamic_hello_program() {
+  tinyelf::Program program;
+  const Label message = program.rodata("Hello, world!\0");
+  const Label puts = program.import("libc.so.6", "puts");
+  const Label exit = program.import("libc.so.6", "exit");
+  x86::Assembler& a = program.text();
+  a.lea(x86::rdi, x86::ptr(message));
+  a.call(x86::qword_ptr(puts));
+  a.mov(x86::edi, 42);
+  a.call(x86::qword_ptr(exit));
+  return make("dynamic-hello", program.link(), "Hello, world!\n");
+}
+
 // A writable segment with data in the file and 16 KiB of bss past it (anonymous pages from
 // vm_brk): exits with data (40) + a byte stored far into bss and read back (2).
 TestProgram bss_program() {
@@ -387,7 +402,9 @@ bool did_its_work(const TestProgram& program, const Outcome& o) {
 bool agrees(Verdict verdict, const TestProgram& program, const Outcome& o) {
   switch (verdict) {
     case Verdict::kRefused: return o.exec_errno != 0;
-    case Verdict::kCrashesAfterExec: return o.exec_errno == 0 && o.signal != 0 && !o.timed_out();
+    // Killed by the kernel or the CPU, or stopped by ld.so before the program ran (status 127).
+    case Verdict::kCrashesAfterExec:
+      return o.exec_errno == 0 && ((o.signal != 0 && !o.timed_out()) || (o.signal == 0 && o.status == 127 && o.out.empty()));
     case Verdict::kRuns: return did_its_work(program, o);
   }
   return false;
@@ -485,6 +502,42 @@ TEST_CASE("what we link has no findings but hardening ones, the compact file onl
   CHECK(has_finding(findings, "ei-class"));
 }
 
+// A file made to have one finding: its id, and the severity check() must give it.
+struct FindingCase {
+  std::string id;
+  tinyelf::Severity severity;
+  Bytes file;
+};
+
+// Runs each case's file (as `name` in the exec folder) and checks that check() finds its id at its
+// severity, as the worst finding, and predicts what the run did; a case `allowed` on this machine
+// must run without the finding. Returns the ids seen.
+std::set<std::string> confirm_findings(const std::vector<FindingCase>& cases, const TestProgram& reference,
+                                       const std::string& name,
+                                       const std::function<bool(const std::string&)>& allowed = {}) {
+  const tinyelf::CheckOptions options = machine_options();
+  const fs::path path = exec_folder() / name;
+  std::set<std::string> ids;
+  for (const FindingCase& c : cases) {
+    const auto findings = tinyelf::check(c.file, options);
+    write_executable(path, c.file);
+    const Outcome outcome = execute(path);
+    INFO(c.id << ": " << describe(outcome) << describe(findings));
+    CHECK(agrees(predicted(findings), reference, outcome));
+    ids.insert(c.id);
+    if (allowed && allowed(c.id)) {
+      CHECK_FALSE(has_finding(findings, c.id));
+      continue;
+    }
+    const auto it = std::find_if(findings.begin(), findings.end(), [&](const auto& f) { return f.id == c.id; });
+    REQUIRE(it != findings.end());
+    CHECK(it->severity == c.severity);
+    CHECK_FALSE(it->message.empty());
+    CHECK(tinyelf::worst_severity(findings) == c.severity);
+  }
+  return ids;
+}
+
 TEST_CASE("every finding id on a hand-made header, confirmed by running the file", "[check]") {
   const TestProgram reference = exit42_program();
   const Bytes exit42 = reference.bytes;  // base 0x400000, p_offset 0, p_filesz = p_memsz = file size, R+X
@@ -508,11 +561,6 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
   const std::uint64_t huge = std::uint64_t{1} << 44;  // 16 TiB: past RAM + swap, inside the 47-bit space
 
   using S = tinyelf::Severity;
-  struct Case {
-    std::string id;
-    tinyelf::Severity severity;
-    Bytes file;
-  };
   // Three facts depend on the machine: with vm.mmap_min_addr = 0 a segment at 0 maps, with
   // vm.overcommit_memory = 1 any size is committed, and without protection keys PF_X alone is
   // readable. There the finding is rightly absent, and the file must run.
@@ -524,7 +572,7 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
            (id == "execute-only-segment" && !options.protection_keys) ||
            ((id == "segment-too-large" || id == "bss-too-large") && options.commit_limit == UINT64_MAX);
   };
-  const std::vector<Case> cases = {
+  const std::vector<FindingCase> cases = {
       {"bad-magic", S::kRefused, with(exit42, 0, std::uint8_t{0})},
       {"bad-type", S::kRefused, with(exit42, kType, std::uint16_t{1})},
       {"bad-machine", S::kRefused, with(exit42, kMachine, std::uint16_t{3})},
@@ -572,28 +620,65 @@ TEST_CASE("every finding id on a hand-made header, confirmed by running the file
       {"execute-only-segment", S::kDependsOnCode, with(exit42, kPFlags, std::uint32_t{1})},  // reads nothing: runs
   };
 
-  const fs::path path = exec_folder() / "handmade";
-  std::set<std::string> ids;
-  for (const Case& c : cases) {
-    const auto findings = tinyelf::check(c.file, options);
-    write_executable(path, c.file);
-    const Outcome outcome = execute(path);
-    INFO(c.id << ": " << describe(outcome) << describe(findings));
-    CHECK(agrees(predicted(findings), reference, outcome));
-    ids.insert(c.id);
-    if (machine_allows(c.id)) {
-      CHECK_FALSE(has_finding(findings, c.id));
-      continue;
-    }
-    const auto it = std::find_if(findings.begin(), findings.end(), [&](const auto& f) { return f.id == c.id; });
-    REQUIRE(it != findings.end());
-    CHECK(it->severity == c.severity);
-    CHECK_FALSE(it->message.empty());
-    CHECK(tinyelf::worst_severity(findings) == c.severity);
-  }
-  // Every finding id check() has: 10 refused, 15 crashes after exec, 1 depends on the code,
-  // 6 tooling, 1 hardening.
+  const std::set<std::string> ids = confirm_findings(cases, reference, "handmade", machine_allows);
+  // Every finding id of the kernel's part: 10 refused, 15 crashes after exec, 1 depends on the
+  // code, 6 tooling, 1 hardening (the dynamic files' findings are confirmed below).
   CHECK(ids.size() == 33);
+}
+
+// Each finding about dynamic files (lib/check_loader.cpp, and readelf's PT_DYNAMIC) on the
+// dynamic hello with one change, run for real: ld.so crashes (SIGSEGV) or stops it (status 127)
+// as predicted, or it runs.
+TEST_CASE("every ld.so finding on a changed dynamic hello, confirmed by running the file", "[check][imports]") {
+  const TestProgram reference = dynamic_hello_program();
+  const Bytes& hello = reference.bytes;
+  const tinyelf::ElfView view = tinyelf::inspect(hello);
+  REQUIRE(view.program_headers.size() == 5);  // PT_INTERP, R+X, R+W, PT_DYNAMIC, PT_GNU_STACK
+  auto phdr_field = [](std::size_t index, std::size_t field) { return 64 + 56 * index + field; };
+  const std::uint64_t base = view.program_headers[1].p_vaddr;
+  // The dynamic section's entries, in the file: the offset of the one with `tag`.
+  const tinyelf::ProgramHeader& dynamic = view.program_headers[3];
+  auto entry_of = [&](std::int64_t tag) {
+    for (std::uint64_t at = dynamic.p_offset; at < dynamic.p_offset + dynamic.p_filesz; at += 16) {
+      std::int64_t found;
+      std::memcpy(&found, hello.data() + at, 8);
+      if (found == tag) return static_cast<std::size_t>(at);
+    }
+    FAIL("no dynamic entry " << tag);
+    return std::size_t{0};
+  };
+  auto value_of = [&](std::int64_t tag) {
+    std::uint64_t value;
+    std::memcpy(&value, hello.data() + entry_of(tag) + 8, 8);
+    return value;
+  };
+  constexpr std::int64_t kIgnoredTag = 0x1000;  // in no range elf_get_dynamic_info keeps
+  constexpr std::uint64_t kUnmapped = 0x10000000;
+  auto without = [&](std::int64_t tag) { return with(hello, entry_of(tag), kIgnoredTag); };
+  const tinyelf::ProgramHeader& rw = view.program_headers[2];  // the tables are in the R+W segment
+  const std::size_t first_rela = value_of(DT_RELA) - rw.p_vaddr + rw.p_offset;
+
+  using S = tinyelf::Severity;
+  const std::vector<FindingCase> cases = {
+      {"program-headers-not-mapped", S::kCrashesAfterExec, with(hello, phdr_field(1, 32), std::uint64_t{0x10})},
+      {"dynamic-without-phdr", S::kCrashesAfterExec, with(hello, kType, std::uint16_t{3})},
+      {"no-dynamic-segment", S::kCrashesAfterExec, with(hello, phdr_field(3, 0), std::uint32_t{0})},
+      {"dynamic-section-unreadable", S::kCrashesAfterExec, with(hello, phdr_field(3, 16), kUnmapped)},
+      {"bad-relaent", S::kCrashesAfterExec, with(hello, entry_of(DT_RELAENT) + 8, std::uint64_t{16})},
+      {"bad-relaent", S::kCrashesAfterExec, without(DT_RELAENT)},
+      {"dynamic-section-read-only", S::kCrashesAfterExec, with(hello, phdr_field(2, 4), std::uint32_t{4})},
+      {"needed-without-strtab", S::kCrashesAfterExec, without(DT_STRTAB)},
+      {"bad-needed-name", S::kCrashesAfterExec, with(hello, entry_of(DT_NEEDED) + 8, std::uint64_t{0x7fff0000})},
+      {"interpreter-name-not-mapped", S::kCrashesAfterExec, with(hello, phdr_field(0, 16), kUnmapped)},
+      {"no-symtab", S::kCrashesAfterExec, without(DT_SYMTAB)},
+      {"rela-without-relasz", S::kCrashesAfterExec, without(DT_RELASZ)},
+      {"relocations-unreadable", S::kCrashesAfterExec, with(hello, entry_of(DT_RELA) + 8, kUnmapped)},
+      {"relocation-not-writable", S::kCrashesAfterExec, with(hello, first_rela, base)},
+      {"no-gnu-stack", S::kHardening, with(hello, phdr_field(4, 0), std::uint32_t{0})},
+      {"dynamic-segment-outside-file", S::kTooling, with(hello, phdr_field(3, 8), std::uint64_t{0x10000})},
+  };
+  const std::set<std::string> ids = confirm_findings(cases, reference, "handmade-dynamic");
+  CHECK(ids.size() == 15);
 }
 
 // PR_SET_MDWE refuses a mapping both writable and executable (map_deny_write_exec() in
@@ -792,6 +877,13 @@ bool changes_program(const tinyelf::ElfView& view, const tinyelf::ElfView& origi
   if (view.header.e_entry != original.header.e_entry) return true;
   const std::size_t count = std::max(view.program_headers.size(), original.program_headers.size());
   for (std::size_t i = 0; i < count; ++i) {
+    // What ld.so reads from the headers: a PT_INTERP or PT_DYNAMIC that appears, goes, or points
+    // at other bytes (ld.so reads the interpreter's name and the dynamic section from memory).
+    for (const std::uint32_t type : {3u, 2u}) {  // PT_INTERP, PT_DYNAMIC
+      const bool was = i < original.program_headers.size() && original.program_headers[i].p_type == type;
+      const bool is = i < view.program_headers.size() && view.program_headers[i].p_type == type;
+      if (was != is || (is && view.program_headers[i].p_vaddr != original.program_headers[i].p_vaddr)) return true;
+    }
     const bool was_load = i < original.program_headers.size() && original.program_headers[i].p_type == 1;
     const bool is_load = i < view.program_headers.size() && view.program_headers[i].p_type == 1;
     if (was_load != is_load) return true;
@@ -958,6 +1050,7 @@ std::vector<TestProgram> mutated_programs() {
   return {exit42_program(),
           hello_program(),
           bss_program(),
+          dynamic_hello_program(),
           exit42_program(tinyelf::Layout::kCompact),
           hello_program(tinyelf::Layout::kCompact),
           compact_program()};
