@@ -16,6 +16,37 @@ tinyelf::Image tinyelf_hello(tinyelf::Program& program) {
   return program.link();
 }
 
+namespace {
+
+// lea rdi, [message]; call [puts]; xor edi, edi; call [exit]
+void emit_libc_hello(asmjit::x86::Assembler& a, asmjit::Label message, asmjit::Label puts, asmjit::Label exit) {
+  namespace x86 = asmjit::x86;
+  a.lea(x86::rdi, x86::ptr(message));
+  a.call(x86::qword_ptr(puts));
+  a.xor_(x86::edi, x86::edi);
+  a.call(x86::qword_ptr(exit));
+}
+
+}  // namespace
+
+tinyelf::Image tinyelf_libc_hello(tinyelf::Program& program) {
+  const asmjit::Label message = program.rodata("Hello, world!\0");
+  emit_libc_hello(program.text(), message, program.import("libc.so.6", "puts"), program.import("libc.so.6", "exit"));
+  return program.link();
+}
+
+tinyelf::Image tinyelf_libc_hello_bss(tinyelf::Program& program) {
+  const asmjit::Label message = program.rodata("Hello, world!\0");
+  emit_libc_hello(program.text(), message, program.bss(8, 8), program.bss(8, 8));
+  return program.link();
+}
+
+tinyelf::Image tinyelf_libc_hello_bss_unpacked(tinyelf::Program& program) {
+  const asmjit::Label message = program.rodata("Hello, world!\0");
+  emit_libc_hello(program.text(), message, program.bss(8, 8), program.bss(8, 8));
+  return program.link({.pack = false});
+}
+
 tinyelf::Image tinyelf_exit42_unpacked(tinyelf::Program& program) {
   emit_exit42(program.text());
   return program.link({.pack = false});

@@ -22,6 +22,11 @@ tinyelf::Image tinyelf_hello_unpacked(tinyelf::Program& program);
 // The loop program (generator.hpp, emit_loop), packed and with pack = false.
 tinyelf::Image tinyelf_loop(tinyelf::Program& program);
 tinyelf::Image tinyelf_loop_unpacked(tinyelf::Program& program);
+// puts(message) and exit(0) through libc (Program::import), and the same instructions calling
+// through slots in bss instead of imports, packed (the default) and with pack = false.
+tinyelf::Image tinyelf_libc_hello(tinyelf::Program& program);
+tinyelf::Image tinyelf_libc_hello_bss(tinyelf::Program& program);
+tinyelf::Image tinyelf_libc_hello_bss_unpacked(tinyelf::Program& program);
 // `count` mixed instructions (generator.hpp) in a new Program, linked with `options`.
 tinyelf::Image tinyelf_large(std::size_t count, const tinyelf::LinkOptions& options = {});
 

@@ -36,6 +36,9 @@ constexpr std::pair<std::string_view, SmallBuild> kSmallCases[] = {
     {"exit42-unpacked", tinyelf_exit42_unpacked},
     {"hello-unpacked", tinyelf_hello_unpacked},
     {"loop-unpacked", tinyelf_loop_unpacked},
+    {"libc-hello", tinyelf_libc_hello},
+    {"libc-hello-bss", tinyelf_libc_hello_bss},
+    {"libc-hello-bss-unpacked", tinyelf_libc_hello_bss_unpacked},
 };
 constexpr std::pair<std::string_view, RawSmallBuild> kRawSmallCases[] = {
     {"exit42", raw_exit42},

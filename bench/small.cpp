@@ -45,5 +45,8 @@ BENCHMARK(fresh<bench::tinyelf_hello_unpacked>)->Name("tinyelf/hello-unpacked/fr
 BENCHMARK(reused<bench::tinyelf_hello_unpacked>)->Name("tinyelf/hello-unpacked/reset");
 BENCHMARK(fresh<bench::tinyelf_loop_unpacked>)->Name("tinyelf/loop-unpacked/fresh");
 BENCHMARK(reused<bench::tinyelf_loop_unpacked>)->Name("tinyelf/loop-unpacked/reset");
+BENCHMARK(fresh<bench::tinyelf_libc_hello>)->Name("tinyelf/libc-hello/fresh");
+BENCHMARK(fresh<bench::tinyelf_libc_hello_bss>)->Name("tinyelf/libc-hello-bss/fresh");
+BENCHMARK(fresh<bench::tinyelf_libc_hello_bss_unpacked>)->Name("tinyelf/libc-hello-bss-unpacked/fresh");
 
 }  // namespace
