@@ -58,6 +58,43 @@ struct Elf64_Phdr {
 };
 static_assert(sizeof(Elf64_Phdr) == 56);  // the kernel requires e_phentsize == 56 (fs/binfmt_elf.c)
 
+// Section headers and symbols, which only tools read (LinkOptions::debug_info).
+struct Elf64_Shdr {
+  std::uint32_t sh_name;       // offset of its name in the section name table
+  std::uint32_t sh_type;       // SHT_*
+  std::uint64_t sh_flags;      // SHF_*
+  std::uint64_t sh_addr;       // virtual address, for sections in memory
+  std::uint64_t sh_offset;     // file offset
+  std::uint64_t sh_size;       // bytes (in memory only for SHT_NOBITS)
+  std::uint32_t sh_link;       // for .symtab: its string table
+  std::uint32_t sh_info;       // for .symtab: index of the first non-local symbol
+  std::uint64_t sh_addralign;  // alignment of sh_addr
+  std::uint64_t sh_entsize;    // size of one entry, for tables
+};
+static_assert(sizeof(Elf64_Shdr) == 64);
+
+struct Elf64_Sym {
+  std::uint32_t st_name;   // offset of its name in the string table
+  unsigned char st_info;   // binding << 4 | type
+  unsigned char st_other;  // visibility (STV_DEFAULT 0)
+  std::uint16_t st_shndx;  // section it is in
+  std::uint64_t st_value;  // address
+  std::uint64_t st_size;   // bytes
+};
+static_assert(sizeof(Elf64_Sym) == 24);
+
+inline constexpr std::uint32_t SHT_PROGBITS = 1;  // sh_type: bytes of the file
+inline constexpr std::uint32_t SHT_SYMTAB = 2;    // sh_type: symbol table
+inline constexpr std::uint32_t SHT_STRTAB = 3;    // sh_type: string table
+inline constexpr std::uint32_t SHT_NOBITS = 8;    // sh_type: zero-filled memory, no file bytes
+inline constexpr std::uint64_t SHF_WRITE = 1;     // sh_flags: writable at run time
+inline constexpr std::uint64_t SHF_ALLOC = 2;     // sh_flags: in memory at run time
+inline constexpr std::uint64_t SHF_EXECINSTR = 4;  // sh_flags: instructions
+inline constexpr std::uint16_t SHN_ABS = 0xfff1;  // st_shndx: an absolute value, in no section
+inline constexpr unsigned char STB_GLOBAL = 1;    // st_info binding
+inline constexpr unsigned char STT_OBJECT = 1;    // st_info type: data
+inline constexpr unsigned char STT_FUNC = 2;      // st_info type: code
+
 // x86-64 Linux uses 4 KiB pages; the kernel maps a segment from the page holding p_offset to the
 // page holding p_vaddr, so both must agree modulo this (fs/binfmt_elf.c, elf_map()).
 inline constexpr std::uint64_t kPageSize = 0x1000;

@@ -19,6 +19,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::kExecRefused: return "exec-refused";
     case ErrorCode::kRunFailed: return "run-failed";
     case ErrorCode::kNotPositionIndependent: return "not-position-independent";
+    case ErrorCode::kInvalidDebugInfo: return "invalid-debug-info";
   }
   return "unknown";
 }

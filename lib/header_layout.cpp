@@ -142,7 +142,13 @@ void write_header(const HeaderLayout& layout, const HeaderValues& values, std::u
   ehdr.e_phoff = kEhdrSize;
   ehdr.e_ehsize = kEhdrSize;
   ehdr.e_phentsize = kPhdrSize;
-  ehdr.e_phnum = static_cast<std::uint16_t>(plan.count);  // no section headers: e_sh* stay 0
+  ehdr.e_phnum = static_cast<std::uint16_t>(plan.count);
+  if (values.sections.count != 0) {  // else no section headers: e_sh* stay 0
+    ehdr.e_shoff = values.sections.offset;
+    ehdr.e_shentsize = sizeof(Elf64_Shdr);
+    ehdr.e_shnum = values.sections.count;
+    ehdr.e_shstrndx = values.sections.names;
+  }
 
   Elf64_Phdr phdrs[2]{};
   for (std::uint32_t i = 0; i < plan.count; ++i) {

@@ -92,12 +92,20 @@ struct SegmentPlan {
 // the kernel requires): no file byte is added. bss follows the writable bytes in memory.
 SegmentPlan plan_segments(const HeaderLayout& layout, const FileShape& shape) noexcept;
 
+// The section header table, which only tools read (LinkOptions::debug_info); count 0: none.
+struct SectionTable {
+  std::uint64_t offset = 0;  // e_shoff
+  std::uint16_t count = 0;   // e_shnum
+  std::uint16_t names = 0;   // e_shstrndx
+};
+
 // What the header fields say; link() fills it in once the layout is final.
 struct HeaderValues {
   std::uint16_t type = 0;     // e_type: ET_EXEC, or ET_DYN for a position-independent file
   std::uint64_t base = 0;     // virtual address of file offset 0
   std::uint64_t entry = 0;    // e_entry (ignored by kOverlapped: it is fixed)
   const SegmentPlan* segments = nullptr;
+  SectionTable sections = {};
 };
 
 // The base address kOverlapped forces: e_entry = p_type | p_flags << 32 must land on file offset

@@ -14,6 +14,8 @@
 #include <tinyelf/link_options.hpp>
 #include <tinyelf/program.hpp>
 
+#include "debug_info_p.hpp"
+
 namespace tinyelf::detail {
 
 // Turns every error AsmJit reports into a tinyelf::Error, at the call that caused it.
@@ -112,6 +114,7 @@ struct ProgramState {
   asmjit::Label append(asmjit::Section* section, const void* bytes, std::size_t size, std::size_t align);
   asmjit::Label bss(std::size_t size, std::size_t align);
   asmjit::Label new_label_at(asmjit::Section* section, std::uint64_t offset);  // bound there
+  void symbol(asmjit::Label label, std::string_view name, SymbolKind kind, bool sized, std::uint64_t size);
   Image link(const LinkOptions& options);  // lib/link.cpp
 
   asmjit::CodeHolder code_;
@@ -122,6 +125,7 @@ struct ProgramState {
   asmjit::Section* data_ = nullptr;
   asmjit::Section* bss_ = nullptr;
   std::vector<DataItem> data_items_;
+  DebugMarks debug_;  // Program::symbol() and Program::line()
   asmjit::Label entry_;
   bool linked_ = false;
 };

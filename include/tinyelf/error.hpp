@@ -23,6 +23,7 @@ enum class ErrorCode {
   kExecRefused,         // the kernel refused to execute the image (execve failed; errno named)
   kRunFailed,           // a system call needed to run the image failed (pipe, vfork, poll, prctl, ...)
   kNotPositionIndependent,  // position_independent, but the program needs an absolute address
+  kInvalidDebugInfo,    // a symbol or line mark that cannot be written, or a bad LinkOptions::debug_info
 };
 
 // A short, stable name for `code`, e.g. "unbound-label".
