@@ -142,14 +142,35 @@ void write_debug_line(const DebugMarks& marks, const std::vector<DebugMarks::Lin
   out.u8(0);
   out.patch_u32(header_length_at, static_cast<std::uint32_t>(out.size() - header_length_at - 4));
 
-  // The state machine starts at file 1, line 1, column 0 (section 6.2.2).
-  std::uint64_t address = text_address + rows.front().text_offset;
+  // One sequence for each run of code with source lines: a mark of line 0 ends it, and code in no
+  // sequence has no line (gdb 13 ignores rows of line 0 instead, which would stretch the line
+  // before over that code). Each sequence starts at file 1, line 1, column 0 (section 6.2.2).
+  bool in_sequence = false;
+  std::uint64_t address = 0;
   std::uint32_t file = 0, line = 1, column = 0;
-  out.u8(0);  // extended opcode: its length, then the opcode
-  out.uleb(9);
-  out.u8(DW_LNE_set_address);
-  out.put<std::uint64_t>(address);
+  const auto end_sequence = [&](std::uint64_t at) {
+    out.u8(DW_LNS_advance_pc);
+    out.uleb(at - address);
+    out.u8(0);  // extended opcode: its length, then the opcode
+    out.uleb(1);
+    out.u8(DW_LNE_end_sequence);
+    in_sequence = false;
+  };
   for (const DebugMarks::Line& row : rows) {
+    const std::uint64_t row_address = text_address + row.text_offset;
+    if (row.line == 0) {
+      if (in_sequence) end_sequence(row_address);
+      continue;
+    }
+    if (!in_sequence) {
+      out.u8(0);
+      out.uleb(9);
+      out.u8(DW_LNE_set_address);
+      out.put<std::uint64_t>(row_address);
+      in_sequence = true;
+      address = row_address;
+      file = 0, line = 1, column = 0;
+    }
     if (row.file != file) {
       out.u8(DW_LNS_set_file);
       out.uleb(row.file + 1);  // file names count from 1
@@ -161,7 +182,7 @@ void write_debug_line(const DebugMarks& marks, const std::vector<DebugMarks::Lin
       column = row.column;
     }
     std::int64_t line_step = std::int64_t{row.line} - line;
-    const std::uint64_t address_step = text_address + row.text_offset - address;
+    const std::uint64_t address_step = row_address - address;
     if (line_step < kLineBase || line_step >= kLineBase + kLineRange) {
       out.u8(DW_LNS_advance_line);
       out.sleb(line_step);
@@ -175,14 +196,10 @@ void write_debug_line(const DebugMarks& marks, const std::vector<DebugMarks::Lin
       special += kLineRange * address_step;
     }
     out.u8(static_cast<std::uint8_t>(special));  // appends a row
-    address = text_address + row.text_offset;
+    address = row_address;
     line = row.line;
   }
-  out.u8(DW_LNS_advance_pc);
-  out.uleb(text_address + text_size - address);
-  out.u8(0);
-  out.uleb(1);
-  out.u8(DW_LNE_end_sequence);
+  if (in_sequence) end_sequence(text_address + text_size);
   out.patch_u32(unit_start, static_cast<std::uint32_t>(out.size() - unit_start - 4));
 }
 
