@@ -279,7 +279,8 @@ void DebugMarks::clear() noexcept {
 }
 
 DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::CodeHolder& code,
-                     std::span<const PlacedSection> sections, std::uint64_t base, std::uint64_t start) {
+                     std::span<const PlacedSection> sections, std::uint64_t base, std::uint64_t start,
+                     std::uint64_t not_before) {
   DebugTail tail;
   const Section* text = code.textSection();
   const std::uint64_t text_address = base + text->offset();
@@ -297,16 +298,24 @@ DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::Cod
   };
   std::vector<std::uint16_t> index_of(code.sectionCount(), SHN_ABS);  // by section id
   for (const PlacedSection& placed : sections) {
+    Elf64_Shdr header{};
+    header.sh_addr = base + placed.address;
+    header.sh_offset = placed.file_offset;
+    if (placed.section == nullptr) {  // the empty .data
+      header.sh_name = name(".data");
+      header.sh_type = SHT_PROGBITS;
+      header.sh_flags = SHF_ALLOC | SHF_WRITE;
+      header.sh_addralign = 1;
+      headers.push_back(header);
+      continue;
+    }
     const Section& section = *placed.section;
     if (section.realSize() == 0) continue;
     const bool nobits = section.hasFlag(SectionFlags::kZeroInitialized);
-    Elf64_Shdr header{};
     header.sh_name = name(section.name());
     header.sh_type = nobits ? SHT_NOBITS : SHT_PROGBITS;
     header.sh_flags = SHF_ALLOC | (section.hasFlag(SectionFlags::kExecutable) ? SHF_EXECINSTR : 0) |
                       (is_writable(section) ? SHF_WRITE : 0);
-    header.sh_addr = base + section.offset();
-    header.sh_offset = placed.file_offset;
     header.sh_size = section.realSize();
     header.sh_addralign = std::max<std::uint32_t>(section.alignment(), 1);
     index_of[section.id()] = static_cast<std::uint16_t>(headers.size());
@@ -365,7 +374,7 @@ DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::Cod
   }
 
   std::vector<std::uint8_t>& out = tail.bytes;
-  const std::uint64_t symtab_at = align_up(start, 8);
+  const std::uint64_t symtab_at = align_up(std::max(start, not_before), 8);
   out.resize(symtab_at - start);
   const auto append = [&](std::string_view what, const void* bytes, std::size_t size) {
     const std::uint64_t at = start + out.size();

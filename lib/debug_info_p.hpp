@@ -56,8 +56,11 @@ class DebugMarks {
 
 // A section of the program as link() placed it: the section header it gets.
 struct PlacedSection {
+  // Null for an empty .data, which marks a segment of bss alone writable for eu-elflint: it
+  // counts only writable sections with file bytes (elflint.c, check_sections).
   const asmjit::Section* section;
   std::uint64_t file_offset;  // for zero-initialized sections: where they would be in the file
+  std::uint64_t address;      // from the base address
 };
 
 // The bytes appended after the loaded part of the file, and what the ELF header says of them.
@@ -70,10 +73,11 @@ struct DebugTail {
 };
 
 // The debug information `level` asks for, to be written at file offset `start` (the end of the
-// loaded bytes) of a file whose sections are `sections` (in file order, addresses set: their
+// loaded bytes; zeros up to `not_before`, at least) of a file whose sections are `sections` (in file order, addresses set: their
 // Section::offset() is their address from `base`). Throws Error(kUnboundLabel) for a symbol on a
 // label never bound, Error(kImageTooLarge) past 65,280 sections.
 DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::CodeHolder& code,
-                     std::span<const PlacedSection> sections, std::uint64_t base, std::uint64_t start);
+                     std::span<const PlacedSection> sections, std::uint64_t base, std::uint64_t start,
+                     std::uint64_t not_before);
 
 }  // namespace tinyelf::detail

@@ -76,6 +76,9 @@ struct FileShape {
   bool has_data = false;
   std::uint64_t bss_size = 0;
   std::uint64_t bss_align = 1;
+  // Section headers will describe the file (LinkOptions::debug_info): a writable segment of bss
+  // alone then gets a p_offset where its bss would be in the file (see plan_segments()).
+  bool has_section_headers = false;
 };
 
 struct SegmentPlan {

@@ -199,6 +199,7 @@ Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, s
     shape.has_data = true;
   }
   placement.loaded_size = shape.file_size = std::max<std::uint64_t>(offset, layout.header_size);
+  shape.has_section_headers = options.debug_info != DebugInfo::kNone;
   // bss as one block, aligned for its most aligned section.
   std::uint64_t bss_size = 0;
   for (const Section* section : code.sectionsByOrder()) {
@@ -232,12 +233,20 @@ Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, s
   if (options.debug_info != DebugInfo::kNone) {
     std::vector<detail::PlacedSection> sections;
     for (const Placement::FileSection& placed : placement.file_sections)
-      sections.push_back({placed.section, placed.file_offset});
-    // bss where the last segment would hold it in the file, had it file bytes.
+      sections.push_back({placed.section, placed.file_offset, placed.section->offset()});
+    // bss where the last segment would hold it in the file, had it file bytes; a segment of bss
+    // alone gets an empty .data where its file bytes would start.
     const detail::Segment& last = placement.segments.segments[placement.segments.count - 1];
+    if (!shape.has_data && shape.bss_size != 0)
+      sections.push_back({nullptr, last.offset + last.file_size, last.address + last.file_size});
     for (const Section* section : code.sectionsByOrder())
-      if (is_bss(section)) sections.push_back({section, last.offset + section->offset() - last.address});
-    placement.debug = detail::debug_tail(options.debug_info, marks, code, sections, base, placement.loaded_size);
+      if (is_bss(section))
+        sections.push_back({section, last.offset + section->offset() - last.address, section->offset()});
+    // The tail starts no earlier than the last segment's p_offset: a segment of bss alone has it
+    // past the loaded bytes (plan_segments()), and BFD warns of a section (the empty .data)
+    // that starts past the end of the file.
+    placement.debug =
+        detail::debug_tail(options.debug_info, marks, code, sections, base, placement.loaded_size, last.offset);
     placement.file_size += placement.debug.bytes.size();
   }
 

@@ -201,6 +201,29 @@ TEST_CASE("kSymbols costs what the README's formula says", "[debug]") {
   const tinyelf::Image one_segment = calls_program({.single_segment = true, .debug_info = DebugInfo::kSymbols}, true);
   CHECK(one_segment.size() == calls.size() - 56);  // one program header less, nothing else changes
 
+  // bss alone: an empty .data marks its segment writable for eu-elflint; with two segments that
+  // segment's p_offset, and so the debug information, starts on the page after the loaded bytes.
+  for (const bool single_segment : {false, true}) {
+    INFO("single_segment " << single_segment);
+    tinyelf::Program cat;
+    test::emit_cat(cat, 64);
+    const Label start = cat.text().newLabel();  // a label bound at the end of text names nothing
+    cat.symbol(start, "end");
+    cat.text().bind(start);
+    const tinyelf::LinkOptions options{.pack = false, .single_segment = single_segment};
+    const std::uint64_t loaded = [&] {
+      tinyelf::Program plain;
+      test::emit_cat(plain, 64);
+      return plain.link(options).size();
+    }();
+    tinyelf::LinkOptions with_symbols = options;
+    with_symbols.debug_info = DebugInfo::kSymbols;
+    const tinyelf::Image image = cat.link(with_symbols);
+    CHECK(image.size() == symbols_file_size(single_segment ? loaded : 4096, {"end"}, {".text", ".data", ".bss"}));
+    CHECK(tinyelf::run(image, {.input = "meow"}).out == "meow");
+    test::check_with_elf_tools(image, "cat");
+  }
+
   // A program without symbols still gets its sections: objdump -d can then disassemble it.
   tinyelf::Program anonymous;
   anonymous.text().ret();
