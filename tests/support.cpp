@@ -87,6 +87,16 @@ Process spawn(const std::vector<std::string>& argv) {
   return process;
 }
 
+Process gdb_batch(const fs::path& file, const std::vector<std::string>& commands) {
+  std::vector<std::string> argv = {"gdb", "-nx", "-batch", "-ex", "set startup-with-shell off"};
+  for (const std::string& command : commands) {
+    argv.push_back("-ex");
+    argv.push_back(command);
+  }
+  argv.push_back(file.string());
+  return spawn(argv);
+}
+
 unsigned current_umask() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {

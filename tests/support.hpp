@@ -24,6 +24,10 @@ struct Process {
 // Starts argv[0] (looked up in PATH) with posix_spawnp, no shell; stdout and stderr captured.
 Process spawn(const std::vector<std::string>& argv);
 
+// gdb -nx -batch on `file`, running `commands` (-ex) in order; `run` starts the program with
+// execve, not through a shell (startup-with-shell off).
+Process gdb_batch(const std::filesystem::path& file, const std::vector<std::string>& commands);
+
 // True if `program` is found in PATH.
 bool have_tool(const std::string& program);
 

@@ -89,17 +89,6 @@ fs::path write(const tinyelf::Image& image, const std::string& name) {
   return path;
 }
 
-// gdb -batch on `file` with `commands`; the program is started with execve, not through a shell.
-test::Process gdb(const fs::path& file, const std::vector<std::string>& commands) {
-  std::vector<std::string> argv = {"gdb", "-nx", "-batch", "-ex", "set startup-with-shell off"};
-  for (const std::string& command : commands) {
-    argv.push_back("-ex");
-    argv.push_back(command);
-  }
-  argv.push_back(file.string());
-  return test::spawn(argv);
-}
-
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 template <typename T>
@@ -290,7 +279,7 @@ TEST_CASE("gdb: break NAME, run, bt", "[debug]") {
   REQUIRE(test::have_tool("gdb"));  // scripts/install-deps.sh test installs it
   for (const DebugInfo level : {DebugInfo::kSymbols, DebugInfo::kLines}) {
     const fs::path file = write(calls_program({.debug_info = level}), "calls");
-    const test::Process session = gdb(file, {"break inner", "run", "bt", "continue"});
+    const test::Process session = test::gdb_batch(file, {"break inner", "run", "bt", "continue"});
     INFO(session.out << session.err);
     CHECK(session.exit_code == 0);
     const std::string bt = session.out.substr(session.out.find("#0"));
@@ -317,7 +306,7 @@ TEST_CASE("gdb: break FILE:LINE, list, info line and step on a program with line
   const std::string source = source_file().string();
   const fs::path file = write(calls_program({.debug_info = DebugInfo::kLines}), "calls");
   const test::Process session =
-      gdb(file, {"break calls.src:1", fmt::format("info line {}:3", source), "list calls.src:5,5", "run", "step",
+      test::gdb_batch(file, {"break calls.src:1", fmt::format("info line {}:3", source), "list calls.src:5,5", "run", "step",
                  "step", "step", "step", "step", "step"});
   INFO(session.out << session.err);
   CHECK(session.exit_code == 0);
