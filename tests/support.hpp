@@ -28,6 +28,10 @@ Process spawn(const std::vector<std::string>& argv);
 // execve, not through a shell (startup-with-shell off).
 Process gdb_batch(const std::filesystem::path& file, const std::vector<std::string>& commands);
 
+// perf record of `file` (run with execve), then perf report --stdio --sort symbol: the report, or
+// nothing when this machine refuses perf_event_open, which the first such call says with WARN.
+std::optional<Process> perf_report(const std::filesystem::path& file);
+
 // True if `program` is found in PATH.
 bool have_tool(const std::string& program);
 
