@@ -175,6 +175,10 @@ class Emitter {
   void mark_no_source() {
     if (source_ != nullptr) program_.line(file_, 0);
   }
+  // Where a loop's jump back comes from: its ']', or its '[' for a loop a pass made.
+  static std::size_t closing(const Node& loop) {
+    return loop.end_offset > loop.source_offset ? loop.end_offset : loop.source_offset;
+  }
   // bfc -g: binds `label` here, if it is new, and names the code from here.
   void name(Label label, std::string_view symbol) {
     if (source_ == nullptr) return;
@@ -203,11 +207,11 @@ class Emitter {
       emit_block(body, *step);
       mark(body[*step].source_offset);
       a_.add(cell(0), byte(body[*step].amount));
-      mark(loop.end_offset > loop.source_offset ? loop.end_offset : loop.source_offset);
+      mark(closing(loop));
       a_.jnz(top);
     } else {
       emit_block(body);
-      mark(loop.end_offset > loop.source_offset ? loop.end_offset : loop.source_offset);
+      mark(closing(loop));
       a_.cmp(cell(0), 0);
       a_.jne(top);
     }
