@@ -400,6 +400,14 @@ void check_tooling(const ElfView& view, Report& report) {
                              "64-byte entries inside the file: the kernel ignores it, readelf reports an error and objdump does "
                              "not recognize the file",
                              h.e_shoff, h.e_shnum, h.e_shentsize));
+    // gABI: e_shstrndx is SHN_UNDEF (0) when no section names the others, or SHN_XINDEX
+    // (0xffff) when the index is in the first section header's sh_link.
+    constexpr std::uint16_t kShnXindex = 0xffff;
+    if (h.e_shnum > 1 && h.e_shstrndx != kShnXindex && (h.e_shstrndx == 0 || h.e_shstrndx >= h.e_shnum))
+      report.add("bad-shstrndx", Severity::kTooling,
+                 fmt::format("e_shstrndx is {} for {} section headers: no section names the others, so readelf and "
+                             "objdump print no names and gdb reports a corrupt string table and ignores the symbols",
+                             h.e_shstrndx, h.e_shnum));
   }
   for (std::size_t i = 0; i < view.program_headers.size(); ++i) {
     const ProgramHeader& p = view.program_headers[i];

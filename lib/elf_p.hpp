@@ -101,6 +101,33 @@ static_assert(sizeof(Elf64_Rela) == 24);
 // x86-64 psABI: set a GOT entry to the symbol's address (S).
 inline constexpr std::uint32_t R_X86_64_GLOB_DAT = 6;
 
+// Section headers and symbols, which only tools read (LinkOptions::debug_info).
+struct Elf64_Shdr {
+  std::uint32_t sh_name;       // offset of its name in the section name table
+  std::uint32_t sh_type;       // SHT_*
+  std::uint64_t sh_flags;      // SHF_*
+  std::uint64_t sh_addr;       // virtual address, for sections in memory
+  std::uint64_t sh_offset;     // file offset
+  std::uint64_t sh_size;       // bytes (in memory only for SHT_NOBITS)
+  std::uint32_t sh_link;       // for .symtab: its string table
+  std::uint32_t sh_info;       // for .symtab: index of the first non-local symbol
+  std::uint64_t sh_addralign;  // alignment of sh_addr
+  std::uint64_t sh_entsize;    // size of one entry, for tables
+};
+static_assert(sizeof(Elf64_Shdr) == 64);
+
+
+inline constexpr std::uint32_t SHT_PROGBITS = 1;  // sh_type: bytes of the file
+inline constexpr std::uint32_t SHT_SYMTAB = 2;    // sh_type: symbol table
+inline constexpr std::uint32_t SHT_STRTAB = 3;    // sh_type: string table
+inline constexpr std::uint32_t SHT_NOBITS = 8;    // sh_type: zero-filled memory, no file bytes
+inline constexpr std::uint64_t SHF_WRITE = 1;     // sh_flags: writable at run time
+inline constexpr std::uint64_t SHF_ALLOC = 2;     // sh_flags: in memory at run time
+inline constexpr std::uint64_t SHF_EXECINSTR = 4;  // sh_flags: instructions
+inline constexpr std::uint16_t SHN_ABS = 0xfff1;  // st_shndx: an absolute value, in no section
+inline constexpr unsigned char STT_OBJECT = 1;    // st_info type: data
+inline constexpr unsigned char STT_FUNC = 2;      // st_info type: code
+
 // x86-64 Linux uses 4 KiB pages; the kernel maps a segment from the page holding p_offset to the
 // page holding p_vaddr, so both must agree modulo this (fs/binfmt_elf.c, elf_map()).
 inline constexpr std::uint64_t kPageSize = 0x1000;

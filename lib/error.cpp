@@ -20,6 +20,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::kRunFailed: return "run-failed";
     case ErrorCode::kNotPositionIndependent: return "not-position-independent";
     case ErrorCode::kInvalidImport: return "invalid-import";
+    case ErrorCode::kInvalidDebugInfo: return "invalid-debug-info";
   }
   return "unknown";
 }

@@ -132,6 +132,10 @@ SegmentPlan plan_segments(const HeaderLayout& layout, const FileShape& shape) no
     rw.file_size = shape.file_size - shape.writable_start;
   } else {
     rw.address = first_free_page;
+    // The kernel ignores p_offset without file bytes (elf_load() maps anonymous memory), but
+    // eu-elflint finds a section's segment by file offset: with section headers, .bss must lie at
+    // or past p_offset and past the read-only segment's bytes. Else it stays 0, as it always was.
+    if (shape.has_section_headers) rw.offset = first_free_page;
   }
   plan.bss_at = align_up(rw.address + rw.file_size, shape.bss_align);
   plan.memory_end = shape.bss_size != 0 ? plan.bss_at + shape.bss_size : rw.address + rw.file_size;
@@ -161,7 +165,13 @@ void write_header(const HeaderLayout& layout, const HeaderValues& values, std::u
   ehdr.e_phoff = kEhdrSize;
   ehdr.e_ehsize = kEhdrSize;
   ehdr.e_phentsize = kPhdrSize;
-  ehdr.e_phnum = static_cast<std::uint16_t>(layout.program_headers);  // no section headers: e_sh* stay 0
+  ehdr.e_phnum = static_cast<std::uint16_t>(layout.program_headers);
+  if (values.sections.count != 0) {  // else no section headers: e_sh* stay 0
+    ehdr.e_shoff = values.sections.offset;
+    ehdr.e_shentsize = sizeof(Elf64_Shdr);
+    ehdr.e_shnum = values.sections.count;
+    ehdr.e_shstrndx = values.sections.names;
+  }
 
   Elf64_Phdr phdrs[kMaxProgramHeaders]{};
   std::uint32_t count = 0;

@@ -84,6 +84,9 @@ struct FileShape {
   bool has_data = false;
   std::uint64_t bss_size = 0;
   std::uint64_t bss_align = 1;
+  // Section headers will describe the file (LinkOptions::debug_info): a writable segment of bss
+  // alone then gets a p_offset where its bss would be in the file (see plan_segments()).
+  bool has_section_headers = false;
 };
 
 struct SegmentPlan {
@@ -113,6 +116,13 @@ struct DynamicPieces {
   FilePiece dynamic;
 };
 
+// The section header table, which only tools read (LinkOptions::debug_info); count 0: none.
+struct SectionTable {
+  std::uint64_t offset = 0;  // e_shoff
+  std::uint16_t count = 0;   // e_shnum
+  std::uint16_t names = 0;   // e_shstrndx
+};
+
 // What the header fields say; link() fills it in once the layout is final.
 struct HeaderValues {
   std::uint16_t type = 0;     // e_type: ET_EXEC, or ET_DYN for a position-independent file
@@ -120,6 +130,7 @@ struct HeaderValues {
   std::uint64_t entry = 0;    // e_entry (ignored by kOverlapped: it is fixed)
   const SegmentPlan* segments = nullptr;
   const DynamicPieces* dynamic = nullptr;  // set for the dynamic layout only
+  SectionTable sections = {};
 };
 
 // The base address kOverlapped forces: e_entry = p_type | p_flags << 32 must land on file offset

@@ -20,6 +20,7 @@
 #include <tinyelf/program.hpp>
 
 #include "asmjit_p.hpp"
+#include "debug_info_p.hpp"
 #include "verify_link_p.hpp"
 #include "elf_p.hpp"
 #include "header_layout_p.hpp"
@@ -47,6 +48,15 @@ void check_options(const LinkOptions& options) {
     throw Error(ErrorCode::kUnsupportedLayout,
                 fmt::format("layout {} is not a tinyelf::Layout: use Layout::kConformant or Layout::kCompact",
                             static_cast<int>(options.layout)));
+  if (options.debug_info != DebugInfo::kNone && options.debug_info != DebugInfo::kSymbols &&
+      options.debug_info != DebugInfo::kLines)
+    throw Error(ErrorCode::kInvalidDebugInfo,
+                fmt::format("debug_info {} is not a tinyelf::DebugInfo: use kNone, kSymbols or kLines",
+                            static_cast<int>(options.debug_info)));
+  if (options.debug_info != DebugInfo::kNone && options.layout != Layout::kConformant)
+    throw Error(ErrorCode::kUnsupportedLayout,
+                "LinkOptions::debug_info needs Layout::kConformant: gdb, objdump, perf and readelf cannot read "
+                "compact files, whose headers overlap");
   const std::uint64_t base = options.base_address;
   if (options.position_independent) {
     if (options.layout != Layout::kConformant)
@@ -80,7 +90,8 @@ void check_options(const LinkOptions& options) {
 
 // What a program with imports cannot be: ld.so relocates a position-independent executable by its
 // load address, which the tables do not allow for yet; the compact layouts keep code where the
-// program headers ld.so reads would be; and its data must not be executable (W^X).
+// program headers ld.so reads would be; its data must not be executable (W^X); and section
+// headers would have to name the dynamic tables.
 void check_import_options(const LinkOptions& options) {
   if (options.layout != Layout::kConformant)
     throw Error(ErrorCode::kUnsupportedLayout,
@@ -94,6 +105,12 @@ void check_import_options(const LinkOptions& options) {
     throw Error(ErrorCode::kUnsupportedLayout,
                 "a program with imports (Program::import) always has R+X and R+W segments (ld.so writes the slots "
                 "and the dynamic section): leave LinkOptions::single_segment false");
+  // With section headers, readelf and eu-elflint look for .interp and .dynamic sections, which the
+  // section table does not describe yet.
+  if (options.debug_info != DebugInfo::kNone)
+    throw Error(ErrorCode::kUnsupportedLayout,
+                "a program with imports (Program::import) cannot have debug_info yet: the section headers do not "
+                "describe the dynamic tables; leave LinkOptions::debug_info kNone");
 }
 
 std::string label_name(const asmjit::LabelEntry& label) {
@@ -174,15 +191,17 @@ struct Placement {
   };
   std::vector<FileSection> file_sections;  // in file order, text first
   detail::SegmentPlan segments;
+  std::uint64_t loaded_size = 0;  // the bytes the segments map
+  detail::DebugTail debug;        // after them, with LinkOptions::debug_info
   std::uint64_t file_size = 0;
 };
 
 // Gives every section its file offset and its address: text at `text_offset`, then the other
 // read-only sections, then the writable ones, then the zero-initialized ones after the end of the
-// file (in memory only), each group in AsmJit's order. Throws Error(kImageTooLarge) past the
-// limits.
+// file (in memory only), each group in AsmJit's order; then the debug information options ask
+// for, after the loaded bytes. Throws Error(kImageTooLarge) past the limits.
 Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, std::uint64_t base,
-                         const LinkOptions& options) {
+                         const LinkOptions& options, const detail::DebugMarks& marks) {
   Placement placement;
   placement.file_sections.reserve(code.sectionCount());
   std::uint64_t offset = layout.tail_start;
@@ -204,7 +223,8 @@ Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, s
     if (!shape.has_data) shape.writable_start = placement.file_sections.back().file_offset;
     shape.has_data = true;
   }
-  placement.file_size = shape.file_size = std::max<std::uint64_t>(offset, layout.header_size);
+  placement.loaded_size = shape.file_size = std::max<std::uint64_t>(offset, layout.header_size);
+  shape.has_section_headers = options.debug_info != DebugInfo::kNone;
   // bss as one block, aligned for its most aligned section.
   std::uint64_t bss_size = 0;
   for (const Section* section : code.sectionsByOrder()) {
@@ -232,6 +252,27 @@ Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, s
     bss_at = align_up(bss_at, std::max<std::uint64_t>(section->alignment(), 1));
     set_address(section, bss_at);
     bss_at += section->realSize();
+  }
+
+  placement.file_size = placement.loaded_size;
+  if (options.debug_info != DebugInfo::kNone) {
+    std::vector<detail::PlacedSection> sections;
+    for (const Placement::FileSection& placed : placement.file_sections)
+      sections.push_back({placed.section, placed.file_offset, placed.section->offset()});
+    // bss where the last segment would hold it in the file, had it file bytes; a segment of bss
+    // alone gets an empty .data where its file bytes would start.
+    const detail::Segment& last = placement.segments.segments[placement.segments.count - 1];
+    if (!shape.has_data && shape.bss_size != 0)
+      sections.push_back({nullptr, last.offset + last.file_size, last.address + last.file_size});
+    for (const Section* section : code.sectionsByOrder())
+      if (is_bss(section))
+        sections.push_back({section, last.offset + section->offset() - last.address, section->offset()});
+    // The tail starts no earlier than the last segment's p_offset: a segment of bss alone has it
+    // past the loaded bytes (plan_segments()), and BFD warns of a section (the empty .data)
+    // that starts past the end of the file.
+    placement.debug =
+        detail::debug_tail(options.debug_info, marks, code, sections, base, placement.loaded_size, last.offset);
+    placement.file_size += placement.debug.bytes.size();
   }
 
   if (placement.file_size > options.max_file_size)
@@ -262,6 +303,7 @@ std::vector<std::uint8_t> build_file(asmjit::CodeHolder& code, const Placement& 
                                       placed.section->id()),
                  [&] { return fmt::format("copy section {}", placed.section->name()); });
   }
+  std::copy(placement.debug.bytes.begin(), placement.debug.bytes.end(), file.begin() + placement.loaded_size);
   detail::write_headers(file.data(), layout, values, contents);
   return file;
 }
@@ -302,7 +344,7 @@ Image detail::ProgramState::link(const LinkOptions& options) {
                     options.layout);
   };
 
-  if (options.pack && text_.complete()) {
+  if (options.pack && options.debug_info == DebugInfo::kNone && text_.complete()) {
     const detail::PackSource source{code_, text_.items(), data_items_, rodata_, data_, bss_, entry_};
     if (std::optional<detail::LinkedFile> file = detail::link_packed(source, decided, options, entry)) {
       linked_ = true;
@@ -310,14 +352,19 @@ Image detail::ProgramState::link(const LinkOptions& options) {
     }
   }
 
-  const Placement placement = place_sections(code_, layout, decided.base, options);
+  const Placement placement = place_sections(code_, layout, decided.base, options, debug_);
   const std::uint64_t text_offset = code_.textSection()->offset();
   detail::DynamicPieces pieces;
   if (dynamic != nullptr)
     pieces = {piece_at(code_, placement, dynamic->interpreter, dynamic->interpreter_size),
               piece_at(code_, placement, dynamic->dynamic, dynamic->dynamic_size)};
-  const detail::HeaderValues values{decided.type, decided.base, decided.base + text_offset + entry, &placement.segments,
-                                    dynamic != nullptr ? &pieces : nullptr};
+  const detail::HeaderValues values{decided.type,
+                                    decided.base,
+                                    decided.base + text_offset + entry,
+                                    &placement.segments,
+                                    dynamic != nullptr ? &pieces : nullptr,
+                                    {placement.debug.section_headers, placement.debug.section_count,
+                                     placement.debug.section_names}};
   std::vector<Region> contents;
   for (const Placement::FileSection& placed : placement.file_sections) {
     if (placed.section->realSize() == 0) continue;
@@ -330,6 +377,7 @@ Image detail::ProgramState::link(const LinkOptions& options) {
     contents.push_back({layout.holes.front().start, detail::kJmpRel32Size, RegionKind::kCode, "jump to the entry", {}});
   }
   std::sort(contents.begin(), contents.end(), [](const Region& x, const Region& y) { return x.offset < y.offset; });
+  contents.insert(contents.end(), placement.debug.regions.begin(), placement.debug.regions.end());
   linked_ = true;  // relocation below changes code_ for good
   std::vector<std::uint8_t> file = build_file(code_, placement, layout, values, contents);
   if (layout.entry_is_fixed) {

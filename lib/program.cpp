@@ -127,6 +127,7 @@ void detail::ProgramState::init_sections() {
   imports_.libraries.clear();
   imports_.symbols.clear();
   dynamic_.reset();
+  debug_.clear();
   entry_ = Label();
   linked_ = false;
 }
@@ -184,6 +185,24 @@ Label detail::ProgramState::new_label_at(Section* section, std::uint64_t offset)
   const Label label(entry->id());
   check_asmjit(code_.bindLabel(label, section->id(), offset), "bind a label");
   return label;
+}
+
+void Program::symbol(Label label, std::string_view name, SymbolKind kind) {
+  state_->symbol(label, name, kind, false, 0);
+}
+void Program::symbol(Label label, std::string_view name, SymbolKind kind, std::uint64_t size) {
+  state_->symbol(label, name, kind, true, size);
+}
+
+void detail::ProgramState::symbol(Label label, std::string_view name, SymbolKind kind, bool sized, std::uint64_t size) {
+  if (!code_.isLabelValid(label))
+    throw Error(ErrorCode::kInvalidDebugInfo,
+                fmt::format("symbol \"{}\": label #{} does not belong to this program", name, label.id()));
+  debug_.add_symbol(label.id(), name, kind, sized, size);
+}
+
+void Program::line(std::string_view file, std::uint32_t line, std::uint32_t column) {
+  state_->debug_.add_line(state_->code_.textSection()->bufferSize(), file, line, column);
 }
 
 Label Program::bss(std::size_t size, std::size_t align) { return state_->bss(size, align); }

@@ -17,6 +17,8 @@
 #include <tinyelf/link_options.hpp>
 #include <tinyelf/program.hpp>
 
+#include "debug_info_p.hpp"
+
 namespace tinyelf::detail {
 
 // Turns every error AsmJit reports into a tinyelf::Error, at the call that caused it.
@@ -139,6 +141,7 @@ struct ProgramState {
   asmjit::Label import(std::string_view library, std::string_view symbol);  // lib/dynamic.cpp
   // The tables of a program with imports, emitted on the first call (lib/dynamic.cpp).
   const DynamicTables& dynamic_tables(std::string_view interpreter);
+  void symbol(asmjit::Label label, std::string_view name, SymbolKind kind, bool sized, std::uint64_t size);
   Image link(const LinkOptions& options);  // lib/link.cpp
 
   asmjit::CodeHolder code_;
@@ -151,6 +154,7 @@ struct ProgramState {
   std::vector<DataItem> data_items_;
   Imports imports_;
   std::optional<DynamicTables> dynamic_;  // emitted by the first link() of a program with imports
+  DebugMarks debug_;  // Program::symbol() and Program::line()
   asmjit::Label entry_;
   bool linked_ = false;
 };

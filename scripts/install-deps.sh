@@ -16,7 +16,7 @@ set -euo pipefail
 
 build=(cmake ninja-build g++ libasmjit-dev libfmt-dev)
 demo=("${build[@]}" nasm binutils python3)
-test=("${build[@]}" catch2 elfutils binutils file pkg-config)
+test=("${build[@]}" catch2 elfutils binutils file pkg-config gdb linux-perf)
 bench=("${build[@]}" libbenchmark-dev nasm binutils python3 valgrind)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 asan=("${test[@]}" clang libclang-rt-14-dev libbenchmark-dev nasm)

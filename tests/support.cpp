@@ -87,6 +87,29 @@ Process spawn(const std::vector<std::string>& argv) {
   return process;
 }
 
+Process gdb_batch(const fs::path& file, const std::vector<std::string>& commands) {
+  std::vector<std::string> argv = {"gdb", "-nx", "-batch", "-ex", "set startup-with-shell off"};
+  for (const std::string& command : commands) {
+    argv.push_back("-ex");
+    argv.push_back(command);
+  }
+  argv.push_back(file.string());
+  return spawn(argv);
+}
+
+std::optional<Process> perf_report(const fs::path& file) {
+  const fs::path data = file.string() + ".perf.data";
+  const Process record = spawn({"perf", "record", "-q", "-N", "-o", data.string(), "--", file.string()});
+  const auto refused = [&](const char* part) { return record.err.find(part) != std::string::npos; };
+  if (record.exit_code != 0 && (refused("perf_event_open") || refused("paranoid") || refused("ermission"))) {
+    WARN("perf_event_open is refused on this machine, the perf part is not tested:\n" << record.err);
+    return std::nullopt;
+  }
+  INFO("perf record: " << record.out << record.err);
+  REQUIRE(record.exit_code == 0);
+  return spawn({"perf", "report", "-i", data.string(), "--stdio", "--sort", "symbol"});
+}
+
 unsigned current_umask() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {

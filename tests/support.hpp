@@ -24,6 +24,14 @@ struct Process {
 // Starts argv[0] (looked up in PATH) with posix_spawnp, no shell; stdout and stderr captured.
 Process spawn(const std::vector<std::string>& argv);
 
+// gdb -nx -batch on `file`, running `commands` (-ex) in order; `run` starts the program with
+// execve, not through a shell (startup-with-shell off).
+Process gdb_batch(const std::filesystem::path& file, const std::vector<std::string>& commands);
+
+// perf record of `file` (run with execve), then perf report --stdio --sort symbol: the report, or
+// nothing when this machine refuses perf_event_open, which the first such call says with WARN.
+std::optional<Process> perf_report(const std::filesystem::path& file);
+
 // True if `program` is found in PATH.
 bool have_tool(const std::string& program);
 

@@ -239,7 +239,7 @@ TEST_CASE("a Program links once and reset() starts the next one") {
 
 TEST_CASE("every error code has a distinct stable name") {
   std::set<std::string_view> names;
-  for (int code = 1; code <= static_cast<int>(Code::kInvalidImport); ++code) {
+  for (int code = 1; code <= static_cast<int>(Code::kInvalidDebugInfo); ++code) {
     const std::string_view name = tinyelf::to_string(static_cast<Code>(code));
     CHECK(name != "unknown");
     CHECK(names.insert(name).second);

@@ -359,6 +359,9 @@ TEST_CASE("import() and link() refuse what a program with imports cannot be", "[
   refused([&] { program.link({.single_segment = true}); }, tinyelf::ErrorCode::kUnsupportedLayout,
           "a program with imports (Program::import) always has R+X and R+W segments (ld.so writes the slots and the "
           "dynamic section): leave LinkOptions::single_segment false");
+  refused([&] { program.link({.debug_info = tinyelf::DebugInfo::kSymbols}); }, tinyelf::ErrorCode::kUnsupportedLayout,
+          "a program with imports (Program::import) cannot have debug_info yet: the section headers do not "
+          "describe the dynamic tables; leave LinkOptions::debug_info kNone");
   refused([&] { program.link({.interpreter = ""}); }, tinyelf::ErrorCode::kInvalidImport,
           "the interpreter name is empty");
   refused([&] { program.link({.interpreter = std::string_view("/lib64/ld\0x", 11)}); },

@@ -463,6 +463,7 @@ const char* kind_name(tinyelf::RegionKind kind) {
     case tinyelf::RegionKind::kCode: return "code";
     case tinyelf::RegionKind::kData: return "data";
     case tinyelf::RegionKind::kPadding: return "padding";
+    case tinyelf::RegionKind::kDebugInfo: return "debug info";
   }
   return "?";
 }

@@ -10,7 +10,8 @@ namespace bfc {
 tinyelf::Image compile(const Source& source, const Options& options) {
   const Block program = optimize(parse(source), options.passes);  // parse.cpp, optimize.cpp
   tinyelf::Program executable;
-  emit_x86(program, options.emit, executable);                      // emit_x86.cpp
+  const bool lines = options.link.debug_info == tinyelf::DebugInfo::kLines;  // bfc -g
+  emit_x86(program, options.emit, executable, lines ? &source : nullptr);  // emit_x86.cpp
   return executable.link(options.link);                             // tinyelf: headers + layout
 }
 

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -90,8 +91,13 @@ bool uses(const Block& block, Op op) {
 
 class Emitter {
  public:
-  Emitter(const EmitOptions& options, tinyelf::Program& program)
-      : options_(options), program_(program), a_(program.text()) {}
+  Emitter(const EmitOptions& options, tinyelf::Program& program, const Source* source)
+      : options_(options), program_(program), a_(program.text()), source_(source) {
+    if (source_ == nullptr) return;
+    file_ = std::filesystem::absolute(source_->path).lexically_normal().string();  // gdb finds it from anywhere
+    for (std::size_t i = 0; i < source_->text.size(); ++i)
+      if (source_->text[i] == '\n') line_starts_.push_back(i + 1);
+  }
 
   void emit_program(const Block& program) {
     const std::size_t tape = tape_ = tape_size(options_.tape_cells);
@@ -105,8 +111,10 @@ class Emitter {
     on_segv_ = a_.newLabel();
     no_tape_ = a_.newLabel();
 
+    if (source_ != nullptr) name(a_.newLabel(), "_start");
     emit_start(tape, guard, buffer);
     emit_block(program);
+    mark_no_source();
     a_.call(flush_);
     emit_exit(0);
     emit_runtime(program);
@@ -155,6 +163,29 @@ class Emitter {
     a_.mov(r15, r14);                      // no input read yet
   }
 
+  // bfc -g: the code emitted from here comes from the command at `offset` in the source, at the
+  // line and column (in bytes, as diagnostics count them) tinyelf writes into the line table.
+  void mark(std::size_t offset) {
+    if (source_ == nullptr) return;
+    const auto line = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) - line_starts_.begin();
+    program_.line(file_, static_cast<std::uint32_t>(line),
+                  static_cast<std::uint32_t>(offset - line_starts_[line - 1] + 1));
+  }
+  // ... from no command: start-up and runtime code, which debuggers step over.
+  void mark_no_source() {
+    if (source_ != nullptr) program_.line(file_, 0);
+  }
+  // Where a loop's jump back comes from: its ']', or its '[' for a loop a pass made.
+  static std::size_t closing(const Node& loop) {
+    return loop.end_offset > loop.source_offset ? loop.end_offset : loop.source_offset;
+  }
+  // bfc -g: binds `label` here, if it is new, and names the code from here.
+  void name(Label label, std::string_view symbol) {
+    if (source_ == nullptr) return;
+    if (!a_.code()->isLabelBound(label)) a_.bind(label);
+    program_.symbol(label, symbol);
+  }
+
   static x86::Mem cell(std::int64_t offset) { return x86::byte_ptr(x86::rbx, static_cast<std::int32_t>(offset)); }
   static std::int32_t byte(std::int64_t amount) { return static_cast<std::int32_t>(wrap(amount)); }
 
@@ -163,8 +194,9 @@ class Emitter {
   //   so it needs no test at the end;
   // - if the body's last change to p[0] is an add and nothing after it reads p[0] or moves the
   //   pointer, that add is emitted last and the test reuses its flags (add sets ZF).
-  void emit_loop(const Block& body) {
+  void emit_loop(const Node& loop) {
     using namespace x86;
+    const Block& body = loop.body;
     const Label top = a_.newLabel(), end = a_.newLabel();
     a_.cmp(cell(0), 0);
     a_.je(end);
@@ -173,10 +205,13 @@ class Emitter {
       emit_block(body);
     } else if (const std::optional<std::size_t> step = last_step(body)) {
       emit_block(body, *step);
+      mark(body[*step].source_offset);
       a_.add(cell(0), byte(body[*step].amount));
+      mark(closing(loop));
       a_.jnz(top);
     } else {
       emit_block(body);
+      mark(closing(loop));
       a_.cmp(cell(0), 0);
       a_.jne(top);
     }
@@ -202,6 +237,7 @@ class Emitter {
     for (std::size_t i = 0; i < block.size(); ++i) {
       if (i == skip) continue;
       const Node& node = block[i];
+      mark(node.source_offset);
       switch (node.op) {
         case Op::kAdd: a_.add(cell(node.offset), byte(node.amount)); break;
         case Op::kSet: a_.mov(cell(node.offset), byte(node.amount)); break;
@@ -215,7 +251,7 @@ class Emitter {
           a_.call(get_byte_);
           a_.mov(cell(node.offset), al);
           break;
-        case Op::kLoop: emit_loop(node.body); break;
+        case Op::kLoop: emit_loop(node); break;
         case Op::kScan: {
           const Label top = a_.newLabel(), end = a_.newLabel();
           a_.cmp(cell(0), 0);
@@ -309,6 +345,7 @@ class Emitter {
     // put_byte: appends al to the output buffer, flushing it when full.
     if (uses(program, Op::kOutput)) {
       a_.bind(put_byte_);
+      name(put_byte_, "put_byte");
       a_.mov(ptr(r12), al);
       a_.inc(r12);
       a_.cmp(r12, r13);
@@ -319,6 +356,7 @@ class Emitter {
     // flush: writes the buffer out (write may take only part of it) and empties it.
     const Label next = a_.newLabel(), done = a_.newLabel(), failed = a_.newLabel();
     a_.bind(flush_);
+    name(flush_, "flush");
     a_.lea(rsi, ptr(out_buffer_));
     a_.bind(next);
     a_.mov(rdx, r12);
@@ -342,6 +380,7 @@ class Emitter {
     if (uses(program, Op::kInput)) {
       const Label have = a_.newLabel(), eof = a_.newLabel();
       a_.bind(get_byte_);
+      name(get_byte_, "get_byte");
       a_.cmp(r14, r15);
       a_.jb(have);
       a_.push(rax);
@@ -370,6 +409,7 @@ class Emitter {
     // The multiplies' slow path near the ends of the tape: skip the terms if the count is 0.
     for (const EdgeCheck& check : edge_checks_) {
       a_.bind(check.entry);
+      if (&check == &edge_checks_.front()) name(check.entry, "tape_edge_checks");
       a_.test(eax, eax);
       a_.jz(check.end);
       a_.jmp(check.resume);
@@ -378,17 +418,22 @@ class Emitter {
     // on_segv(signal, info, ucontext): only a tape access can fault, so the pointer left the
     // tape. Flush what the program printed so far (r12 as it was at the fault), then report.
     a_.bind(on_segv_);
+    name(on_segv_, "on_segv");
     a_.mov(r12, ptr(rdx, kUcontextR12));
     a_.call(flush_);
     emit_message_and_exit(kOffTapeMessage, kExitOffTape);
 
     a_.bind(no_tape_);
+    name(no_tape_, "no_tape");
     emit_message_and_exit(kNoTapeMessage, kExitNoTape);
   }
 
   const EmitOptions& options_;
   tinyelf::Program& program_;
   x86::Assembler& a_;
+  const Source* source_;            // bfc -g: mark lines and name routines
+  std::string file_;                // the source's absolute path
+  std::vector<std::size_t> line_starts_{0};  // offset of each line's first byte
   Label out_buffer_, in_buffer_;
   Label flush_, put_byte_, get_byte_, on_segv_, no_tape_;
   std::size_t tape_ = 0;  // cells
@@ -403,8 +448,8 @@ class Emitter {
 
 std::size_t tape_size(std::size_t cells) { return round_up(std::max<std::size_t>(cells, 1), kPageSize); }
 
-void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out) {
-  Emitter(options, out).emit_program(program);
+void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out, const Source* source) {
+  Emitter(options, out, source).emit_program(program);
 }
 
 }  // namespace bfc

@@ -6,6 +6,7 @@
 #include <tinyelf/program.hpp>
 
 #include "ir.hpp"
+#include "source.hpp"
 
 namespace bfc {
 
@@ -36,6 +37,10 @@ std::size_t tape_size(std::size_t cells);
 
 // Emits `program` as a complete executable (entry at the start of text). Throws CompileError
 // if the program moves the pointer further than 2^30 cells between two cell accesses.
-void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out);
+// With `source` (bfc -g), every instruction is marked with the position in it of the command it
+// comes from (tinyelf::Program::line; start-up and runtime code with none), and the entry and
+// the runtime routines are named (Program::symbol).
+void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out,
+              const Source* source = nullptr);
 
 }  // namespace bfc

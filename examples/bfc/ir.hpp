@@ -43,6 +43,7 @@ struct Node {
   std::vector<Term> terms;  // kMultiply
   Block body;               // kLoop
   std::size_t source_offset = 0;  // where the node starts in the program text
+  std::size_t end_offset = 0;     // kLoop: where its ']' is (0 when a pass made the loop)
 };
 
 // Cells hold 8 bits: two amounts are the same change when they agree modulo 256. The

@@ -33,6 +33,7 @@ constexpr std::string_view kUsage =
     "       bfc --help | --version\n"
     "options:\n"
     "  --layout conformant|compact   ELF layout (default conformant)\n"
+    "  -g                            symbols and Brainfuck source lines for gdb, perf, objdump\n"
     "  --eof unchanged|zero|minus-one   what ',' stores at end of input (default unchanged)\n"
     "  --tape CELLS                  tape size, rounded up to whole pages of 4096 (default 30000)\n"
     "  --no-opt                      no optimisation passes, one system call per '.' and ','\n"
@@ -87,6 +88,8 @@ CommandLine parse_command_line(const std::vector<std::string_view>& args) {
     };
     if (arg == "-o") {
       line.output = value();
+    } else if (arg == "-g") {
+      line.options.link.debug_info = tinyelf::DebugInfo::kLines;
     } else if (arg == "--run") {
       line.mode = Mode::kRun;
     } else if (arg == "--dump-ir") {
@@ -136,6 +139,8 @@ CommandLine parse_command_line(const std::vector<std::string_view>& args) {
   if (line.input.empty()) throw UsageError{"no program given"};
   if (line.mode == Mode::kWrite && line.output.empty()) throw UsageError{"no output file: use -o OUT, or --run"};
   if (line.mode != Mode::kWrite && !line.output.empty()) throw UsageError{"-o makes no sense with --run or --dump-ir"};
+  if (line.options.link.debug_info != tinyelf::DebugInfo::kNone && line.options.link.layout != tinyelf::Layout::kConformant)
+    throw UsageError{"-g needs --layout conformant: debuggers cannot read compact files"};
   return line;
 }
 

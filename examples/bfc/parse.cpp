@@ -36,6 +36,7 @@ Block parse(const Source& source) {
         if (open_at.empty()) throw CompileError(source, i, "unmatched ']': no '[' opens it");
         open.pop_back();
         open_at.pop_back();
+        open.back()->back().end_offset = i;
         continue;
       default: continue;
     }

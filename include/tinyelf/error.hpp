@@ -24,6 +24,7 @@ enum class ErrorCode {
   kRunFailed,           // a system call needed to run the image failed (pipe, vfork, poll, prctl, ...)
   kNotPositionIndependent,  // position_independent, but the program needs an absolute address
   kInvalidImport,       // Program::import or LinkOptions::interpreter got an empty name or one with a NUL
+  kInvalidDebugInfo,    // a symbol or line mark that cannot be written, or a bad LinkOptions::debug_info
 };
 
 // A short, stable name for `code`, e.g. "unbound-label".

@@ -19,6 +19,7 @@ enum class RegionKind {
   kCode,     // instructions (including the jumps that join packed pieces)
   kData,     // rodata and data
   kPadding,  // alignment or unused bytes
+  kDebugInfo,  // section headers, symbols, DWARF (LinkOptions::debug_info): for tools, never loaded
 };
 
 // A byte range of the file and what it holds. The strings are static.
@@ -26,7 +27,8 @@ struct Region {
   std::uint64_t offset = 0;
   std::uint64_t size = 0;
   RegionKind kind = RegionKind::kPadding;
-  std::string_view what;   // "ELF header", "program header", "text", ".rodata", ".data", "padding"
+  std::string_view what;   // "ELF header", "program header", "text", ".rodata", ".data", "padding",
+                           // ".symtab", ".strtab", ".debug_line", "section headers", ...
   std::string_view field;  // code or data inside a header field: the field it reuses ("p_paddr", "p_align")
 };
 

@@ -21,6 +21,20 @@ enum class Layout {
   kCompact,
 };
 
+// What link() adds for debuggers, profilers and disassemblers (gdb, perf, objdump, nm, addr2line),
+// after the loaded bytes: none of it is mapped into memory. See README "Debugging generated code"
+// for the exact cost.
+enum class DebugInfo {
+  // Nothing: not one byte more than the program needs.
+  kNone,
+  // Section headers (one per non-empty section of the program, plus .symtab and .strtab, which
+  // also names the sections) and a symbol table with Program::symbol()'s names.
+  kSymbols,
+  // kSymbols, plus a DWARF 4 line table (.debug_line) from Program::line()'s marks, in the
+  // minimal compile unit debuggers need to use it (.debug_info, .debug_abbrev).
+  kLines,
+};
+
 struct LinkOptions {
   Layout layout = Layout::kConformant;
 
@@ -67,6 +81,12 @@ struct LinkOptions {
   // dynamic loader the kernel starts first. Ignored by programs without imports. The string must
   // stay valid until link() returns; it must not be empty nor contain a NUL byte.
   std::string_view interpreter = "/lib64/ld-linux-x86-64.so.2";
+
+  // Symbols and source lines for the tools (see DebugInfo). Anything but kNone needs
+  // Layout::kConformant (tools cannot read compact files: Error(kUnsupportedLayout)) and links the
+  // program plainly, as with pack = false: packing splits text over header fields and reorders
+  // instructions, where no .text section and no line table could follow it.
+  DebugInfo debug_info = DebugInfo::kNone;
 
   // Largest file link() will produce, in bytes (1 GiB by default). The memory image (file plus
   // bss) must in any case end below the top of the 47-bit user address space.

@@ -17,6 +17,12 @@ namespace detail {
 struct ProgramState;
 }
 
+// What a symbol names (its ELF st_type).
+enum class SymbolKind {
+  kFunction,  // code: STT_FUNC
+  kObject,    // data: STT_OBJECT
+};
+
 // An x86-64 program: a CodeHolder with the sections text, rodata, data and bss, an Assembler on
 // text, and link() to turn it into an Image.
 //
@@ -88,6 +94,22 @@ class Program {
   // Execution starts at `label`, which must be bound in text by link(). Default: the first byte
   // of text.
   void set_entry(asmjit::Label label) noexcept;
+
+  // Names the code or data at `label` (bound by link() in any section) for debuggers, profilers
+  // and disassemblers; written only with LinkOptions::debug_info (see DebugInfo). Its size runs
+  // to the next symbol in the same section or to the end of that section; the second form gives
+  // it. Names need not be unique. Throws Error(kInvalidDebugInfo) for an empty name, a name with a
+  // NUL byte, or a label of another program.
+  void symbol(asmjit::Label label, std::string_view name, SymbolKind kind = SymbolKind::kFunction);
+  void symbol(asmjit::Label label, std::string_view name, SymbolKind kind, std::uint64_t size);
+
+  // Marks the code emitted into text from here (the current end of text) as coming from `file`
+  // at `line` and `column` (1-based; column 0: unknown), until the next mark. Line 0 marks code
+  // that comes from no source line (the DWARF meaning: debuggers step over it). A mark followed
+  // by no code before the next one is dropped. File names are stored once each, as given: a
+  // relative name is found from the debugger's folder. Written only with DebugInfo::kLines.
+  // Throws Error(kInvalidDebugInfo) for an empty file name or one with a NUL byte.
+  void line(std::string_view file, std::uint32_t line, std::uint32_t column = 0);
 
   // Lays out the headers, code and data, resolves every label and returns the executable.
   // Throws Error on an unbound label, a bad entry, bad options or an image over its size limit.
