@@ -216,20 +216,92 @@ class Emitter {
           a_.mov(cell(node.offset), al);
           break;
         case Op::kLoop: emit_loop(node.body); break;
-        case Op::kScan: {
-          const Label top = a_.newLabel(), end = a_.newLabel();
-          a_.cmp(cell(0), 0);
-          a_.je(end);
-          a_.bind(top);
-          a_.add(rbx, static_cast<std::int32_t>(node.amount));
-          a_.cmp(cell(0), 0);
-          a_.jne(top);
-          a_.bind(end);
-          break;
-        }
+        case Op::kScan: emit_scan(node.amount); break;
         case Op::kMultiply: emit_multiply(node); break;
       }
     }
+  }
+
+  // while (p[0] != 0) p += step.
+  void emit_scan(std::int64_t step) {
+    using namespace x86;
+    if (options_.vector_scans && is_vector_step(step)) return emit_vector_scan(step);
+    const Label top = a_.newLabel(), end = a_.newLabel();
+    a_.cmp(cell(0), 0);
+    a_.je(end);
+    a_.bind(top);
+    a_.add(rbx, static_cast<std::int32_t>(step));
+    a_.cmp(cell(0), 0);
+    a_.jne(top);
+    a_.bind(end);
+  }
+
+  static bool is_vector_step(std::int64_t step) {
+    const std::int64_t size = std::abs(step);
+    return size == 1 || size == 2 || size == 4 || size == 8;
+  }
+
+  // The scan 16 cells at a time: each aligned 16-byte block from the one holding p is compared
+  // with zero (pcmpeqb, pmovmskb: bit i set if cell i of the block is zero), the cells the scan
+  // does not stop on are masked off (those before p, or after p going left, and those not a
+  // whole number of steps from p), and the first (last, going left) bit left is where p stops.
+  // An aligned block never straddles a page and the tape is whole pages, so a block holding a
+  // tape cell is all tape: the scan reads a guard page, and faults like the one-cell loop, only
+  // when no cell it would stop on is left between p and that end of the tape.
+  void emit_vector_scan(std::int64_t step) {
+    using namespace x86;
+    const Label found = a_.newLabel(), next = a_.newLabel(), end = a_.newLabel();
+    const bool forward = step > 0;
+    // The cells a whole number of steps from p: a 16-bit pattern with a bit every `step`
+    // cells, rotated to p's position in its block (step divides 16, so the pattern holds for
+    // every block).
+    const std::uint32_t pattern = std::abs(step) == 1 ? 0xffff : std::abs(step) == 2 ? 0x5555
+                                                     : std::abs(step) == 4 ? 0x1111 : 0x0101;
+    a_.pxor(xmm0, xmm0);
+    a_.mov(rax, rbx);
+    a_.and_(rax, -16);                     // the block holding p
+    a_.mov(ecx, ebx);
+    a_.and_(ecx, 15);                      // p's place in it
+    if (pattern != 0xffff) {
+      a_.mov(esi, pattern);
+      a_.rol(si, cl);
+    }
+    auto zero_cells = [&] {                // edx = the block's zero cells the scan can stop on
+      a_.movdqa(xmm1, ptr(rax));
+      a_.pcmpeqb(xmm1, xmm0);
+      a_.pmovmskb(edx, xmm1);
+      if (pattern != 0xffff) a_.and_(edx, esi);
+    };
+    zero_cells();
+    if (forward) {
+      a_.shr(edx, cl);                     // cells from p on; bit 0 is p
+      a_.test(edx, edx);
+      a_.jz(next);
+      a_.bsf(edx, edx);
+      a_.add(rbx, rdx);
+      a_.jmp(end);
+      a_.bind(next);
+      a_.add(rax, 16);
+      zero_cells();
+      a_.test(edx, edx);
+      a_.jz(next);
+      a_.bsf(edx, edx);
+    } else {
+      a_.mov(edi, 2);
+      a_.shl(edi, cl);
+      a_.dec(edi);                         // cells up to p: bits 0 to p's place
+      a_.and_(edx, edi);
+      a_.jnz(found);
+      a_.bind(next);
+      a_.sub(rax, 16);
+      zero_cells();
+      a_.test(edx, edx);
+      a_.jz(next);
+      a_.bind(found);
+      a_.bsr(edx, edx);
+    }
+    a_.lea(rbx, ptr(rax, rdx));
+    a_.bind(end);
   }
 
   // p[t] += p[src] * factor for each term, then p[src] = 0. A branch around the terms for

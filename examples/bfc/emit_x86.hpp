@@ -24,6 +24,9 @@ struct EmitOptions {
   // Buffer output (flushed when full, before reading input, and at exit) and read input in
   // blocks. Off: one write or read system call per `.` or `,`.
   bool batch_io = true;
+  // Scans with a step of 1, 2, 4 or 8 cells ([>], [<<], ...) test 16 cells at a time with SSE2.
+  // Off: one cell per round.
+  bool vector_scans = true;
 };
 
 // Exit statuses of the generated executable.

@@ -38,7 +38,7 @@ constexpr std::string_view kUsage =
     "  --no-opt                      no optimisation passes, one system call per '.' and ','\n"
     "  --disable PASS                switch one pass off: dead-loops, fold-runs, clear-loops,\n"
     "                                scan-loops, multiply-loops, counted-loops, fold-offsets,\n"
-    "                                io-batching\n";
+    "                                io-batching, vector-scans\n";
 
 // BFC_VERSION is the CMake project version, set in examples/bfc/CMakeLists.txt.
 constexpr std::string_view kVersion = "bfc (tinyelf) " BFC_VERSION "\n";
@@ -68,6 +68,7 @@ void disable_pass(std::string_view name, bfc::Options& options) {
   else if (name == "counted-loops") p.counted_loops = false;
   else if (name == "fold-offsets") p.fold_offsets = false;
   else if (name == "io-batching") options.emit.batch_io = false;
+  else if (name == "vector-scans") options.emit.vector_scans = false;
   else throw UsageError{fmt::format("unknown pass '{}' for --disable", name)};
 }
 

@@ -162,16 +162,62 @@ TEST_CASE("pass: pointer-offset folding") {
   check_against_oracle(">+>++>+++<<.>.>.<<<,.>>>>[-<+>]<.", pass, "x");
 }
 
+TEST_CASE("emit: vector scans stop where the one-cell loop stops") {
+  // Cells 0 to 99 hold 1 to 100 with zeros at 37, 38, 64 and 90; the scan starts at every cell,
+  // in both directions and with every step, then prints the cells around where it stopped.
+  std::string ramp;
+  for (int cell = 0; cell < 100; ++cell) {
+    const bool zero = cell == 37 || cell == 38 || cell == 64 || cell == 90;
+    ramp.append(zero ? 0 : cell + 1, '+').append(1, '>');
+  }
+  for (const int step : {1, -1, 2, -2, 3, 4, -4, 8, -8}) {
+    const std::string scan = "[" + std::string(std::abs(step), step > 0 ? '>' : '<') + "]";
+    for (int start = 0; start < 100; start += 3) {
+      std::string program = ramp;
+      program.append(100 - start, '<').append("+").append(scan).append(".>.<<.");
+      for (const bool vector : {true, false}) {
+        bfc::Options options;
+        options.emit.vector_scans = vector;
+        const test::bf::Outcome expected = test::bf::interpret(program, "", test::bfc_support::oracle_config(options));
+        const tinyelf::RunResult result = compile_and_run(program, "", options);
+        INFO("step " << step << " from cell " << start << (vector ? "" : ", one cell at a time"));
+        CHECK(result.out == expected.out);
+        CHECK(result.exit_code == (expected.ending == test::bf::Ending::kOffTape ? bfc::kExitOffTape : 0));
+      }
+    }
+  }
+  SECTION("with no zero cell left before the end of the tape, the scan leaves the tape") {
+    bfc::Options options;
+    options.emit.tape_cells = 4096;
+    std::string full = "+";
+    for (int cell = 1; cell < 4096; ++cell) full += ">+";  // the pointer ends on the last cell
+    for (const std::string_view scan : {"[<]", "[<<]", "[<<<<<<<<]", "<<<<<<<<<<[>]", "<<<<<<<<<<[>>>>]"}) {
+      INFO(scan);
+      for (const bool vector : {true, false}) {
+        options.emit.vector_scans = vector;
+        std::string program = full;
+        program.append(".").append(scan).append("+.");
+        const tinyelf::RunResult result = compile_and_run(program, "", options);
+        CHECK(result.exit_code == bfc::kExitOffTape);
+        CHECK(result.out == "\1");
+      }
+    }
+  }
+  CHECK(ir("+[>]", bfc::Passes{}) == "add 1 @0\nscan 1\n");  // the IR is the same: only the code differs
+}
+
 TEST_CASE("pass: I/O batching gives the same bytes with and without buffering") {
   // 10,000 bytes: more than the buffer, so it is flushed when full, before input and at exit.
   const std::string program = "++++++++[>++++++++<-]>+"  // cell 1: 'A'
       ">++++++++++[>++++++++++[>++++++++++[>++++++++++[<<<<.>>>>-]<-]<-]<-]<,.,.";
+  std::string expected(10000, 'A');
+  expected += "xy";
   for (const bool batch : {true, false}) {
     bfc::Options options;
     options.emit.batch_io = batch;
     const tinyelf::RunResult result = compile_and_run(program, "xy", options);
     CHECK(result.exit_code == 0);
-    CHECK(result.out == std::string(10000, 'A') + "xy");
+    CHECK(result.out == expected);
   }
 }
 
