@@ -15,6 +15,7 @@
 #include <sys/ucontext.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -87,6 +88,52 @@ bool uses(const Block& block, Op op) {
   return std::any_of(block.begin(), block.end(),
                      [&](const Node& node) { return node.op == op || uses(node.body, op); });
 }
+
+// Cells whose values are also held in registers, so that reading them again costs no load: a
+// cell just changed is then never reloaded from memory, which keeps chains of tests like
+// [-x[-x[-x]]] (factor.b's digits) out of the store-to-load path. The cache is write-through: a
+// register always holds the zero-extended value its cell has in memory, every write goes to both,
+// and on every path through the code, so two paths that meet can keep the entries they share.
+// Cells are keyed by their offset from p; a move shifts the keys.
+class CellCache {
+ public:
+  // Registers the generated code leaves free (see the register use above); r8 to r10 also
+  // survive the runtime's calls (a syscall clobbers only rax, rcx and r11).
+  static constexpr std::array<x86::Gp, 6> kRegisters = {x86::r8, x86::r9, x86::r10, x86::r11, x86::rsi, x86::rdi};
+
+  std::optional<x86::Gp> find(std::int64_t offset) const {
+    for (std::size_t i = 0; i < kRegisters.size(); ++i)
+      if (held_[i] == offset) return kRegisters[i];
+    return std::nullopt;
+  }
+  // A register for `offset`, taken from the cell held longest.
+  x86::Gp take(std::int64_t offset) {
+    const std::size_t i = next_++ % kRegisters.size();
+    held_[i] = offset;
+    return kRegisters[i];
+  }
+  void forget(std::int64_t offset) {
+    for (std::optional<std::int64_t>& held : held_)
+      if (held == offset) held.reset();
+  }
+  // After a call to the runtime: what it clobbers.
+  void forget_clobbered_by_calls() { held_[3].reset(), held_[4].reset(), held_[5].reset(); }
+  void clear() { held_.fill(std::nullopt); }
+  // p moved by `amount`: the cell at offset k is now at offset k - amount.
+  void shift(std::int64_t amount) {
+    for (std::optional<std::int64_t>& held : held_)
+      if (held) *held -= amount;
+  }
+  // Where two paths meet: keep what both hold.
+  void keep_common(const CellCache& other) {
+    for (std::size_t i = 0; i < kRegisters.size(); ++i)
+      if (held_[i] != other.held_[i]) held_[i].reset();
+  }
+
+ private:
+  std::array<std::optional<std::int64_t>, kRegisters.size()> held_{};
+  std::size_t next_ = 0;
+};
 
 class Emitter {
  public:
@@ -163,24 +210,88 @@ class Emitter {
   //   so it needs no test at the end;
   // - if the body's last change to p[0] is an add and nothing after it reads p[0] or moves the
   //   pointer, that add is emitted last and the test reuses its flags (add sets ZF).
+  //
+  // With cell registers, a body that runs once at most starts with the cells cached before the
+  // loop; a body that can run again starts with none (its top is also reached from its end).
   void emit_loop(const Block& body) {
     using namespace x86;
     const Label top = a_.newLabel(), end = a_.newLabel();
-    a_.cmp(cell(0), 0);
+    test_cell(0);
     a_.je(end);
+    const CellCache skipped = cache_;      // the cells cached on the way to `end` from here
     a_.bind(top);
     if (!body.empty() && leaves_zero(body.back())) {
       emit_block(body);
     } else if (const std::optional<std::size_t> step = last_step(body)) {
+      cache_.clear();
       emit_block(body, *step);
-      a_.add(cell(0), byte(body[*step].amount));
+      add_to_cell(0, body[*step].amount);
       a_.jnz(top);
     } else {
+      cache_.clear();
       emit_block(body);
-      a_.cmp(cell(0), 0);
+      test_cell(0);
       a_.jne(top);
     }
     a_.bind(end);
+    cache_.keep_common(skipped);
+  }
+
+  // The cell accesses that go through the cache when cell registers are on. A register holds
+  // its cell's value zero-extended, so its 8-bit part is the cell and its 32-bit part the count
+  // a multiply needs.
+  std::optional<x86::Gp> cached(std::int64_t offset) const {
+    if (!options_.cell_registers) return std::nullopt;
+    return cache_.find(offset);
+  }
+  // Sets ZF if the cell is zero, caching it.
+  void test_cell(std::int64_t offset) {
+    if (!options_.cell_registers) return void(a_.cmp(cell(offset), 0));
+    std::optional<x86::Gp> reg = cache_.find(offset);
+    if (!reg) {
+      reg = cache_.take(offset);
+      a_.movzx(reg->r32(), cell(offset));
+    }
+    a_.test(reg->r8(), reg->r8());
+  }
+  // eax = the cell, zero-extended, caching it.
+  void load_cell(std::int64_t offset) {
+    if (!options_.cell_registers) return void(a_.movzx(x86::eax, cell(offset)));
+    std::optional<x86::Gp> reg = cache_.find(offset);
+    if (!reg) {
+      reg = cache_.take(offset);
+      a_.movzx(reg->r32(), cell(offset));
+    }
+    a_.mov(x86::eax, reg->r32());
+  }
+  // Sets ZF if the cell ends at zero.
+  void add_to_cell(std::int64_t offset, std::int64_t amount) {
+    if (const std::optional<x86::Gp> reg = cached(offset)) {
+      a_.add(reg->r8(), byte(amount));
+      a_.mov(cell(offset), reg->r8());
+    } else {
+      a_.add(cell(offset), byte(amount));
+    }
+  }
+  // cell += reg8 (or -= reg8).
+  void add_register_to_cell(std::int64_t offset, const x86::Gp& value, bool subtract) {
+    if (const std::optional<x86::Gp> reg = cached(offset)) {
+      if (subtract) a_.sub(reg->r8(), value);
+      else a_.add(reg->r8(), value);
+      a_.mov(cell(offset), reg->r8());
+    } else if (subtract) {
+      a_.sub(cell(offset), value);
+    } else {
+      a_.add(cell(offset), value);
+    }
+  }
+  void set_cell(std::int64_t offset, std::int64_t value) {
+    if (const std::optional<x86::Gp> reg = cached(offset)) {
+      a_.mov(reg->r32(), static_cast<std::int32_t>(value & 0xff));
+      a_.mov(cell(offset), reg->r8());
+    } else {
+      a_.mov(cell(offset), byte(value));
+    }
   }
 
   // The index of an add to p[0] that can move to the end of `body`: no later node touches p[0]
@@ -203,20 +314,30 @@ class Emitter {
       if (i == skip) continue;
       const Node& node = block[i];
       switch (node.op) {
-        case Op::kAdd: a_.add(cell(node.offset), byte(node.amount)); break;
-        case Op::kSet: a_.mov(cell(node.offset), byte(node.amount)); break;
-        case Op::kMove: a_.add(rbx, static_cast<std::int32_t>(node.amount)); break;
+        case Op::kAdd: add_to_cell(node.offset, node.amount); break;
+        case Op::kSet: set_cell(node.offset, node.amount); break;
+        case Op::kMove:
+          a_.add(rbx, static_cast<std::int32_t>(node.amount));
+          cache_.shift(node.amount);
+          break;
         case Op::kOutput:
-          a_.mov(al, cell(node.offset));
+          if (const std::optional<Gp> reg = cached(node.offset)) a_.mov(eax, reg->r32());
+          else a_.mov(al, cell(node.offset));
           a_.call(put_byte_);
+          cache_.forget_clobbered_by_calls();
           break;
         case Op::kInput:
           a_.mov(al, cell(node.offset));   // the value kept at end of input (and a tape check)
           a_.call(get_byte_);
           a_.mov(cell(node.offset), al);
+          cache_.forget_clobbered_by_calls();
+          cache_.forget(node.offset);
           break;
         case Op::kLoop: emit_loop(node.body); break;
-        case Op::kScan: emit_scan(node.amount); break;
+        case Op::kScan:
+          emit_scan(node.amount);
+          cache_.clear();                  // p moved an unknown distance
+          break;
         case Op::kMultiply: emit_multiply(node); break;
       }
     }
@@ -313,7 +434,7 @@ class Emitter {
   void emit_multiply(const Node& node) {
     using namespace x86;
     if (node.terms.empty()) {                // [->[->+<]<] leaves only p[0] = 0 to do
-      a_.mov(cell(node.offset), 0);
+      set_cell(node.offset, 0);
       return;
     }
     const Label end = a_.newLabel();
@@ -325,7 +446,7 @@ class Emitter {
     const std::int64_t last_start = static_cast<std::int64_t>(tape_) - 1 - (high - low);
     const bool adds_only =
         std::none_of(node.terms.begin(), node.terms.end(), [](const Term& term) { return term.assign; });
-    a_.movzx(eax, cell(node.offset));
+    load_cell(node.offset);
     if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
       EdgeCheck check{a_.newLabel(), a_.newLabel(), end};
       a_.lea(rcx, cell(node.offset + low));  // the lowest target must be in [tape, tape + last_start]
@@ -338,21 +459,21 @@ class Emitter {
       a_.test(eax, eax);
       a_.jz(end);
     }
+    // No cell is newly cached from here to `end`: the paths that skip the terms and those that
+    // run them hold the same cells.
     for (const Term& term : node.terms) {
-      const Mem target = cell(node.offset + term.offset);
+      const std::int64_t target = node.offset + term.offset;
       const std::int32_t factor = byte(term.factor);
       if (term.assign) {
-        a_.mov(target, factor);
-      } else if (factor == 1) {
-        a_.add(target, al);
-      } else if (factor == -1) {
-        a_.sub(target, al);
+        set_cell(target, factor);
+      } else if (factor == 1 || factor == -1) {
+        add_register_to_cell(target, al, factor == -1);
       } else {
         a_.imul(edx, eax, factor);
-        a_.add(target, dl);
+        add_register_to_cell(target, dl, false);
       }
     }
-    a_.mov(cell(node.offset), 0);
+    set_cell(node.offset, 0);
     a_.bind(end);
   }
 
@@ -464,6 +585,7 @@ class Emitter {
   Label out_buffer_, in_buffer_;
   Label flush_, put_byte_, get_byte_, on_segv_, no_tape_;
   std::size_t tape_ = 0;  // cells
+  CellCache cache_;       // with cell registers: the cells held in registers at this point
   // Out-of-line code for multiplies near the ends of the tape: {entry, resume, end}.
   struct EdgeCheck {
     Label entry, resume, end;

@@ -27,6 +27,9 @@ struct EmitOptions {
   // Scans with a step of 1, 2, 4 or 8 cells ([>], [<<], ...) test 16 cells at a time with SSE2.
   // Off: one cell per round.
   bool vector_scans = true;
+  // Keep cells the code reads in registers (write-through): a cell read again, by a loop test, a
+  // multiply or an output, costs no load. Off: every read is a load.
+  bool cell_registers = true;
 };
 
 // Exit statuses of the generated executable.

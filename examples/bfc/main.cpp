@@ -38,7 +38,7 @@ constexpr std::string_view kUsage =
     "  --no-opt                      no optimisation passes, one system call per '.' and ','\n"
     "  --disable PASS                switch one pass off: dead-loops, fold-runs, clear-loops,\n"
     "                                scan-loops, multiply-loops, counted-loops, fold-offsets,\n"
-    "                                io-batching, vector-scans\n";
+    "                                io-batching, vector-scans, cell-registers\n";
 
 // BFC_VERSION is the CMake project version, set in examples/bfc/CMakeLists.txt.
 constexpr std::string_view kVersion = "bfc (tinyelf) " BFC_VERSION "\n";
@@ -69,6 +69,7 @@ void disable_pass(std::string_view name, bfc::Options& options) {
   else if (name == "fold-offsets") p.fold_offsets = false;
   else if (name == "io-batching") options.emit.batch_io = false;
   else if (name == "vector-scans") options.emit.vector_scans = false;
+  else if (name == "cell-registers") options.emit.cell_registers = false;
   else throw UsageError{fmt::format("unknown pass '{}' for --disable", name)};
 }
 

@@ -206,6 +206,39 @@ TEST_CASE("emit: vector scans stop where the one-cell loop stops") {
   CHECK(ir("+[>]", bfc::Passes{}) == "add 1 @0\nscan 1\n");  // the IR is the same: only the code differs
 }
 
+TEST_CASE("emit: cell registers give the same output as loads from the tape") {
+  // Cells read again after a write, through if-chains (factor.b's digits), moves, multiplies with
+  // a cached source or target, output and input in between, and loops that may run again.
+  const std::string programs[] = {
+      "+++++[-->+<[->+<[->+<[->+<]]]]>.>.>.>.",
+      ",[->+>+<<]>[-<+>]>.<<.>>>++++[<+>-]<.",
+      "++++++[>++++++++<-]>.+.<+++[->.+<]>.",
+      ">+++[<+++>-]<[->>+<<]>>[-<+>>+<]<.>>.,.+[-<+>]<.",
+      "+++[>+++[>+++<-]<-]>>.<<+[>[->+<]<[->>+<<]]>>.",
+      "++>+++[-<[->>+<<]>>[-<<+>+>]<]<.>.",
+  };
+  for (const std::string& program : programs) {
+    for (const bool registers : {true, false}) {
+      bfc::Options options;
+      options.emit.cell_registers = registers;
+      const test::bf::Outcome expected = test::bf::interpret(program, "\7", test::bfc_support::oracle_config(options));
+      REQUIRE(expected.ending == test::bf::Ending::kFinished);
+      const tinyelf::RunResult result = compile_and_run(program, "\7", options);
+      INFO(program << (registers ? "" : " without cell registers"));
+      CHECK(result.exit_code == 0);
+      CHECK(result.out == expected.out);
+    }
+  }
+  SECTION("a cached cell never hides an access off the tape") {
+    for (const bool registers : {true, false}) {
+      bfc::Options options;
+      options.emit.cell_registers = registers;
+      const tinyelf::RunResult result = compile_and_run("+[>+<-]>[<]<<.", "", options);
+      CHECK(result.exit_code == bfc::kExitOffTape);
+    }
+  }
+}
+
 TEST_CASE("pass: I/O batching gives the same bytes with and without buffering") {
   // 10,000 bytes: more than the buffer, so it is flushed when full, before input and at exit.
   const std::string program = "++++++++[>++++++++<-]>+"  // cell 1: 'A'
