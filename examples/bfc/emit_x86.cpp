@@ -18,6 +18,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -71,7 +72,7 @@ std::int64_t reach(const Block& block) {
         moves = offsets = 0;
         break;
       case Op::kMultiply:
-        for (const Term& term : node.terms) offsets = std::max(offsets, std::abs(node.offset + term.offset));
+        for (const Node& term : node.body) offsets = std::max(offsets, std::abs(node.offset + term.offset));
         [[fallthrough]];
       default: offsets = std::max(offsets, std::abs(node.offset)); break;
     }
@@ -140,7 +141,9 @@ class Emitter {
   Emitter(const EmitOptions& options, tinyelf::Program& program)
       : options_(options), program_(program), a_(program.text()) {}
 
-  void emit_program(const Block& program) {
+  // Each top-level node's subtree is freed once emitted, so that the assembler's memory reuses
+  // the IR's instead of adding to it.
+  void emit_program(Block program) {
     const std::size_t tape = tape_ = tape_size(options_.tape_cells);
     const std::size_t guard = round_up(static_cast<std::size_t>(reach(program)) + 1, kPageSize);
     const std::size_t buffer = options_.batch_io ? kBufferSize : 1;
@@ -153,10 +156,14 @@ class Emitter {
     no_tape_ = a_.newLabel();
 
     emit_start(tape, guard, buffer);
-    emit_block(program);
+    const bool outputs = uses(program, Op::kOutput), inputs = uses(program, Op::kInput);
+    for (Node& node : program) {
+      emit_block(std::span<const Node>(&node, 1));
+      Block().swap(node.body);
+    }
     a_.call(flush_);
     emit_exit(0);
-    emit_runtime(program);
+    emit_runtime(outputs, inputs);
   }
 
  private:
@@ -302,13 +309,13 @@ class Emitter {
       if (node.op == Op::kAdd && node.offset == 0) return i;
       if (node.op == Op::kLoop || node.op == Op::kScan || node.op == Op::kMove || node.offset == 0) return std::nullopt;
       if (node.op == Op::kMultiply)
-        for (const Term& term : node.terms)
+        for (const Node& term : node.body)
           if (node.offset + term.offset == 0) return std::nullopt;
     }
     return std::nullopt;
   }
 
-  void emit_block(const Block& block, std::optional<std::size_t> skip = std::nullopt) {
+  void emit_block(std::span<const Node> block, std::optional<std::size_t> skip = std::nullopt) {
     using namespace x86;
     for (std::size_t i = 0; i < block.size(); ++i) {
       if (i == skip) continue;
@@ -433,19 +440,19 @@ class Emitter {
   // out-of-line test of the count decides. Terms that assign a constant keep the plain branch.
   void emit_multiply(const Node& node) {
     using namespace x86;
-    if (node.terms.empty()) {                // [->[->+<]<] leaves only p[0] = 0 to do
+    if (node.body.empty()) {                // [->[->+<]<] leaves only p[0] = 0 to do
       set_cell(node.offset, 0);
       return;
     }
     const Label end = a_.newLabel();
     std::int64_t low = 0, high = 0;  // the targets' offsets from the source
-    for (const Term& term : node.terms) {
+    for (const Node& term : node.body) {
       low = std::min(low, term.offset);
       high = std::max(high, term.offset);
     }
     const std::int64_t last_start = static_cast<std::int64_t>(tape_) - 1 - (high - low);
     const bool adds_only =
-        std::none_of(node.terms.begin(), node.terms.end(), [](const Term& term) { return term.assign; });
+        std::none_of(node.body.begin(), node.body.end(), [](const Node& term) { return term.op == Op::kSet; });
     load_cell(node.offset);
     if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
       EdgeCheck check{a_.newLabel(), a_.newLabel(), end};
@@ -461,10 +468,10 @@ class Emitter {
     }
     // No cell is newly cached from here to `end`: the paths that skip the terms and those that
     // run them hold the same cells.
-    for (const Term& term : node.terms) {
+    for (const Node& term : node.body) {
       const std::int64_t target = node.offset + term.offset;
-      const std::int32_t factor = byte(term.factor);
-      if (term.assign) {
+      const std::int32_t factor = byte(term.amount);
+      if (term.op == Op::kSet) {
         set_cell(target, factor);
       } else if (factor == 1 || factor == -1) {
         add_register_to_cell(target, al, factor == -1);
@@ -497,10 +504,10 @@ class Emitter {
   }
 
   // The subroutines the commands call, after the main code.
-  void emit_runtime(const Block& program) {
+  void emit_runtime(bool outputs, bool inputs) {
     using namespace x86;
     // put_byte: appends al to the output buffer, flushing it when full.
-    if (uses(program, Op::kOutput)) {
+    if (outputs) {
       a_.bind(put_byte_);
       a_.mov(ptr(r12), al);
       a_.inc(r12);
@@ -532,7 +539,7 @@ class Emitter {
 
     // get_byte: al = the next input byte; at end of input al per EmitOptions::eof. The output
     // is flushed before reading blocks, so a prompt is visible when the program waits.
-    if (uses(program, Op::kInput)) {
+    if (inputs) {
       const Label have = a_.newLabel(), eof = a_.newLabel();
       a_.bind(get_byte_);
       a_.cmp(r14, r15);
@@ -597,8 +604,8 @@ class Emitter {
 
 std::size_t tape_size(std::size_t cells) { return round_up(std::max<std::size_t>(cells, 1), kPageSize); }
 
-void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out) {
-  Emitter(options, out).emit_program(program);
+void emit_x86(Block program, const EmitOptions& options, tinyelf::Program& out) {
+  Emitter(options, out).emit_program(std::move(program));
 }
 
 }  // namespace bfc

@@ -42,6 +42,7 @@ std::size_t tape_size(std::size_t cells);
 
 // Emits `program` as a complete executable (entry at the start of text). Throws CompileError
 // if the program moves the pointer further than 2^30 cells between two cell accesses.
-void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out);
+// `program` is taken by value and freed as it is emitted: move it in when it is large.
+void emit_x86(Block program, const EmitOptions& options, tinyelf::Program& out);
 
 }  // namespace bfc

@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
   try {
     const bfc::Source source = bfc::read_source(line.input);
     if (line.mode == Mode::kDumpIr) {
-      fmt::print("{}", bfc::to_string(bfc::optimize(bfc::parse(source), line.options.passes)));
+      fmt::print("{}", bfc::to_string(bfc::optimize(bfc::parse(source, &line.options.passes), line.options.passes)));
       return 0;
     }
     const tinyelf::Image image = bfc::compile(source, line.options);

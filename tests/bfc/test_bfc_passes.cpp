@@ -55,6 +55,29 @@ TEST_CASE("parse: unmatched brackets are reported at FILE:LINE:COL") {
   CHECK_THROWS_AS(parse_text("]"), bfc::CompileError);
 }
 
+TEST_CASE("parse: with early passes, runs and simple loops are folded as they are read") {
+  const auto early = [](std::string_view text, const bfc::Passes& passes) {
+    return bfc::to_string(bfc::parse(bfc::Source{"test.b", std::string(text)}, &passes));
+  };
+  CHECK(early("+++-->><<<", bfc::Passes{}) == "add 1 @0\nmove -1\n");
+  CHECK(early(std::string(256, '+') + ".", bfc::Passes{}) == "output @0\n");  // a run that cancels out
+  CHECK(early("+[-]>[<<]<[->+>++<<][.]", bfc::Passes{}) ==
+        "add 1 @0\nset 0 @0\nmove 1\nscan -2\nmove -1\nmultiply @0 +1*1 +2*2\nloop\n  output @0\nend\n");
+  CHECK(early("+[>[-]<-]", bfc::Passes{}) == "add 1 @0\nmultiply @0 +1=0\n");  // inner loops first
+  SECTION("only the passes switched on") {
+    bfc::Passes passes;
+    passes.fold_runs = passes.multiply_loops = false;
+    CHECK(early("++[-][->+<]", passes) == "add 1 @0\nadd 1 @0\nset 0 @0\nloop\n  add -1 @0\n  move 1\n  add 1 @0\n  move -1\nend\n");
+    CHECK(early("++[-]", bfc::Passes::none()) == bfc::to_string(parse_text("++[-]")));
+  }
+  SECTION("the whole pipeline gives the same IR as parsing first") {
+    const std::string program = "++[->+>+++[->++<]<<]>>[-]<[>.<-]+[>]";
+    const bfc::Passes all;
+    CHECK(bfc::to_string(bfc::optimize(bfc::parse(bfc::Source{"test.b", program}, &all), all)) ==
+          bfc::to_string(bfc::optimize(parse_text(program), {})));
+  }
+}
+
 TEST_CASE("parse: nesting is limited, with an error instead of a stack overflow") {
   CHECK_NOTHROW(parse_text(std::string(10000, '[') + std::string(10000, ']')));
   CHECK_THROWS_WITH(parse_text("+\n" + std::string(10001, '[') + std::string(10001, ']')),
