@@ -219,15 +219,17 @@ class Emitter {
   //   pointer, that add is emitted last and the test reuses its flags (add sets ZF).
   //
   // With cell registers, a body that runs once at most starts with the cells cached before the
-  // loop; a body that can run again starts with none (its top is also reached from its end).
+  // loop, p[0] among them; a body that can run again starts with none (its top is also reached
+  // from its end), so its tests do not cache p[0].
   void emit_loop(const Block& body) {
     using namespace x86;
     const Label top = a_.newLabel(), end = a_.newLabel();
-    test_cell(0);
+    const bool once = !body.empty() && leaves_zero(body.back());
+    test_cell(0, once);
     a_.je(end);
     const CellCache skipped = cache_;      // the cells cached on the way to `end` from here
     a_.bind(top);
-    if (!body.empty() && leaves_zero(body.back())) {
+    if (once) {
       emit_block(body);
     } else if (const std::optional<std::size_t> step = last_step(body)) {
       cache_.clear();
@@ -237,7 +239,7 @@ class Emitter {
     } else {
       cache_.clear();
       emit_block(body);
-      test_cell(0);
+      test_cell(0, false);
       a_.jne(top);
     }
     a_.bind(end);
@@ -251,25 +253,23 @@ class Emitter {
     if (!options_.cell_registers) return std::nullopt;
     return cache_.find(offset);
   }
-  // Sets ZF if the cell is zero, caching it.
-  void test_cell(std::int64_t offset) {
-    if (!options_.cell_registers) return void(a_.cmp(cell(offset), 0));
-    std::optional<x86::Gp> reg = cache_.find(offset);
+  // Only a test that leads into code that may read the cell again caches it: a load that
+  // nothing reads again would only cost an instruction.
+  //
+  // Sets ZF if the cell is zero; `cache`: keep the cell in a register from now on.
+  void test_cell(std::int64_t offset, bool cache) {
+    std::optional<x86::Gp> reg = cached(offset);
+    if (!reg && !(cache && options_.cell_registers)) return void(a_.cmp(cell(offset), 0));
     if (!reg) {
       reg = cache_.take(offset);
       a_.movzx(reg->r32(), cell(offset));
     }
     a_.test(reg->r8(), reg->r8());
   }
-  // eax = the cell, zero-extended, caching it.
+  // eax = the cell, zero-extended (for a multiply, which clears the cell next).
   void load_cell(std::int64_t offset) {
-    if (!options_.cell_registers) return void(a_.movzx(x86::eax, cell(offset)));
-    std::optional<x86::Gp> reg = cache_.find(offset);
-    if (!reg) {
-      reg = cache_.take(offset);
-      a_.movzx(reg->r32(), cell(offset));
-    }
-    a_.mov(x86::eax, reg->r32());
+    if (const std::optional<x86::Gp> reg = cached(offset)) a_.mov(x86::eax, reg->r32());
+    else a_.movzx(x86::eax, cell(offset));
   }
   // Sets ZF if the cell ends at zero.
   void add_to_cell(std::int64_t offset, std::int64_t amount) {
@@ -292,13 +292,10 @@ class Emitter {
       a_.add(cell(offset), value);
     }
   }
+  // A store alone: the register is let go rather than set too, one instruction instead of two.
   void set_cell(std::int64_t offset, std::int64_t value) {
-    if (const std::optional<x86::Gp> reg = cached(offset)) {
-      a_.mov(reg->r32(), static_cast<std::int32_t>(value & 0xff));
-      a_.mov(cell(offset), reg->r8());
-    } else {
-      a_.mov(cell(offset), byte(value));
-    }
+    cache_.forget(offset);
+    a_.mov(cell(offset), byte(value));
   }
 
   // The index of an add to p[0] that can move to the end of `body`: no later node touches p[0]
@@ -466,8 +463,8 @@ class Emitter {
       a_.test(eax, eax);
       a_.jz(end);
     }
-    // No cell is newly cached from here to `end`: the paths that skip the terms and those that
-    // run them hold the same cells.
+    // No cell is newly cached from here to `end` (some may be let go): the paths that skip the
+    // terms hold the cells of those that run them, or more.
     for (const Node& term : node.body) {
       const std::int64_t target = node.offset + term.offset;
       const std::int32_t factor = byte(term.amount);
