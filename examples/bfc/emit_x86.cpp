@@ -375,7 +375,7 @@ class Emitter {
   // when no cell it would stop on is left between p and that end of the tape.
   void emit_vector_scan(std::int64_t step) {
     using namespace x86;
-    const Label found = a_.newLabel(), next = a_.newLabel(), end = a_.newLabel();
+    const Label found = a_.newLabel(), next = a_.newLabel();
     const bool forward = step > 0;
     // The cells a whole number of steps from p: a 16-bit pattern with a bit every `step`
     // cells, rotated to p's position in its block (step divides 16, so the pattern holds for
@@ -399,34 +399,25 @@ class Emitter {
     };
     zero_cells();
     if (forward) {
-      a_.shr(edx, cl);                     // cells from p on; bit 0 is p
-      a_.test(edx, edx);
-      a_.jz(next);
-      a_.bsf(edx, edx);
-      a_.add(rbx, rdx);
-      a_.jmp(end);
-      a_.bind(next);
-      a_.add(rax, 16);
-      zero_cells();
-      a_.test(edx, edx);
-      a_.jz(next);
-      a_.bsf(edx, edx);
+      a_.mov(edi, -1);
+      a_.shl(edi, cl);                     // cells from p on: bits p's place to 15
     } else {
       a_.mov(edi, 2);
       a_.shl(edi, cl);
       a_.dec(edi);                         // cells up to p: bits 0 to p's place
-      a_.and_(edx, edi);
-      a_.jnz(found);
-      a_.bind(next);
-      a_.sub(rax, 16);
-      zero_cells();
-      a_.test(edx, edx);
-      a_.jz(next);
-      a_.bind(found);
-      a_.bsr(edx, edx);
     }
+    a_.and_(edx, edi);
+    a_.jnz(found);
+    a_.bind(next);                         // the next block in the scan's direction
+    if (forward) a_.add(rax, 16);
+    else a_.sub(rax, 16);
+    zero_cells();
+    a_.test(edx, edx);
+    a_.jz(next);
+    a_.bind(found);                        // the first (going left: last) bit is where p stops
+    if (forward) a_.bsf(edx, edx);
+    else a_.bsr(edx, edx);
     a_.lea(rbx, ptr(rax, rdx));
-    a_.bind(end);
   }
 
   // p[t] += p[src] * factor for each term, then p[src] = 0. A branch around the terms for
