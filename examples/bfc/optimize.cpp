@@ -284,16 +284,21 @@ Block fold_counted_loops(Block block) {
 // loop, a scan, or the end of the block) catches up. Accesses keep their order, so a program that
 // leaves the tape still stops at the same command. On the way, an add or set that follows an
 // add or set of the same cell, with no access to that cell in between, is merged into the earlier
-// one.
+// one; and a multiply's term on a cell that a set overwrites later, with no read of the cell and no
+// I/O in between, is dropped ([->+<]>[-] needs no add to p[1]).
 Block fold_offsets(Block block) {
   return rewrite_blocks(std::move(block), [](Block nodes) {
     Block result;
     std::int64_t pointer = 0;                   // how far p has moved since the last kMove was emitted
     std::map<std::int64_t, std::size_t> last_write;  // cell → index in result of a mergeable add/set
+    // cell → {index in result of a multiply, index of its term} that wrote the cell last, with no
+    // read and no I/O since: a set of the cell makes that term dead.
+    std::map<std::int64_t, std::pair<std::size_t, std::size_t>> term_write;
     auto flush = [&](std::size_t source_offset) {
       if (pointer != 0) result.push_back(make_node(Op::kMove, 0, pointer, source_offset));
       pointer = 0;
       last_write.clear();
+      term_write.clear();
     };
     for (Node& node : nodes) {
       switch (node.op) {
@@ -303,6 +308,14 @@ Block fold_offsets(Block block) {
         case Op::kAdd:
         case Op::kSet: {
           const std::int64_t cell = pointer + node.offset;
+          if (const auto it = term_write.find(cell); it != term_write.end()) {
+            if (node.op == Op::kSet) {     // the term's write is overwritten: make it add nothing
+              Node& term = result[it->second.first].body[it->second.second];
+              term.op = Op::kAdd;
+              term.amount = 0;
+            }
+            term_write.erase(it);
+          }
           if (const auto it = last_write.find(cell); it != last_write.end()) {
             Node& earlier = result[it->second];
             if (node.op == Op::kSet) {
@@ -320,14 +333,20 @@ Block fold_offsets(Block block) {
         }
         case Op::kInput:
         case Op::kOutput:
+          // Dropping a write before I/O could move where a program that leaves the tape stops.
           node.offset += pointer;
           last_write.erase(node.offset);
+          term_write.clear();
           result.push_back(std::move(node));
           break;
         case Op::kMultiply:
           node.offset += pointer;
           last_write.erase(node.offset);
-          for (const Node& term : node.body) last_write.erase(node.offset + term.offset);
+          term_write.erase(node.offset);
+          for (std::size_t t = 0; t < node.body.size(); ++t) {
+            last_write.erase(node.offset + node.body[t].offset);
+            term_write[node.offset + node.body[t].offset] = {result.size(), t};
+          }
           result.push_back(std::move(node));
           break;
         case Op::kLoop:
@@ -338,8 +357,11 @@ Block fold_offsets(Block block) {
       }
     }
     flush(nodes.empty() ? 0 : nodes.back().source_offset);
-    // Adds that cancelled out are dropped only now, so indices in last_write stayed valid.
-    std::erase_if(result, [](const Node& node) { return node.op == Op::kAdd && wrap(node.amount) == 0; });
+    // Adds and terms that cancelled out are dropped only now, so indices stayed valid.
+    const auto adds_nothing = [](const Node& node) { return node.op == Op::kAdd && wrap(node.amount) == 0; };
+    for (Node& node : result)
+      if (node.op == Op::kMultiply) std::erase_if(node.body, adds_nothing);
+    std::erase_if(result, adds_nothing);
     return result;
   });
 }

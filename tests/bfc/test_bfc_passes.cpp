@@ -181,8 +181,18 @@ TEST_CASE("pass: pointer-offset folding") {
     CHECK(ir("+++[-]++", passes) == "set 2 @0\n");
     CHECK(ir("+-", passes) == "");
   }
+  SECTION("a multiply's term on a cell set later is dropped, unless the cell is read or I/O comes between") {
+    bfc::Passes passes = only(pass);
+    passes.multiply_loops = passes.clear_loops = true;
+    CHECK(ir("+[->+>+<<]>[-]", passes) == "add 1 @0\nmultiply @0 +2*1\nset 0 @1\nmove 1\n");
+    CHECK(ir("+[->+<]>>+<[-]", passes) == "add 1 @0\nmultiply @0\nadd 1 @2\nset 0 @1\nmove 1\n");
+    CHECK(ir("+[->+<]>+[-]", passes) == "add 1 @0\nmultiply @0 +1*1\nset 0 @1\nmove 1\n");  // the add reads it
+    CHECK(ir("+[->+<].>[-]", passes) == "add 1 @0\nmultiply @0 +1*1\noutput @0\nset 0 @1\nmove 1\n");
+    CHECK(ir("+[->+<]>[->+<][-]", passes).find("multiply @0 +1*1") != std::string::npos);  // read as a source
+  }
   CHECK(ir(">+<", bfc::Passes::none()) == "move 1\nadd 1 @0\nmove -1\n");
   check_against_oracle(">+>++>+++<<.>.>.<<<,.>>>>[-<+>]<.", pass, "x");
+  check_against_oracle("++++++[->+++>++<<]>[-]+++.>.<<+++[->++>+<<].>[-]>.", pass);
 }
 
 TEST_CASE("emit: vector scans stop where the one-cell loop stops") {
@@ -250,6 +260,14 @@ TEST_CASE("emit: cell registers give the same output as loads from the tape") {
       INFO(program << (registers ? "" : " without cell registers"));
       CHECK(result.exit_code == 0);
       CHECK(result.out == expected.out);
+    }
+  }
+  SECTION("a dropped term never moves where a program that leaves the tape stops") {
+    // The term on p[-1] would fault before the output; the set after it faults after it.
+    for (const bfc::Options& options : {bfc::Options{}, test::bfc_support::unoptimized()}) {
+      const tinyelf::RunResult result = compile_and_run("+++++[-<+>]>+.<<[-]", "", options);
+      CHECK(result.exit_code == bfc::kExitOffTape);
+      CHECK(result.out.empty());
     }
   }
   SECTION("a cached cell never hides an access off the tape") {
