@@ -15,9 +15,11 @@
 #include <sys/ucontext.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -71,7 +73,7 @@ std::int64_t reach(const Block& block) {
         moves = offsets = 0;
         break;
       case Op::kMultiply:
-        for (const Term& term : node.terms) offsets = std::max(offsets, std::abs(node.offset + term.offset));
+        for (const Node& term : node.body) offsets = std::max(offsets, std::abs(node.offset + term.offset));
         [[fallthrough]];
       default: offsets = std::max(offsets, std::abs(node.offset)); break;
     }
@@ -89,6 +91,52 @@ bool uses(const Block& block, Op op) {
                      [&](const Node& node) { return node.op == op || uses(node.body, op); });
 }
 
+// Cells whose values are also held in registers, so that reading them again costs no load: a
+// cell just changed is then never reloaded from memory, which keeps chains of tests like
+// [-x[-x[-x]]] (factor.b's digits) out of the store-to-load path. The cache is write-through: a
+// register always holds the zero-extended value its cell has in memory, every write goes to both,
+// and on every path through the code, so two paths that meet can keep the entries they share.
+// Cells are keyed by their offset from p; a move shifts the keys.
+class CellCache {
+ public:
+  // Registers the generated code leaves free (see the register use above); r8 to r10 also
+  // survive the runtime's calls (a syscall clobbers only rax, rcx and r11).
+  static constexpr std::array<x86::Gp, 6> kRegisters = {x86::r8, x86::r9, x86::r10, x86::r11, x86::rsi, x86::rdi};
+
+  std::optional<x86::Gp> find(std::int64_t offset) const {
+    for (std::size_t i = 0; i < kRegisters.size(); ++i)
+      if (held_[i] == offset) return kRegisters[i];
+    return std::nullopt;
+  }
+  // A register for `offset`, taken from the cell held longest.
+  x86::Gp take(std::int64_t offset) {
+    const std::size_t i = next_++ % kRegisters.size();
+    held_[i] = offset;
+    return kRegisters[i];
+  }
+  void forget(std::int64_t offset) {
+    for (std::optional<std::int64_t>& held : held_)
+      if (held == offset) held.reset();
+  }
+  // After a call to the runtime: what it clobbers.
+  void forget_clobbered_by_calls() { held_[3].reset(), held_[4].reset(), held_[5].reset(); }
+  void clear() { held_.fill(std::nullopt); }
+  // p moved by `amount`: the cell at offset k is now at offset k - amount.
+  void shift(std::int64_t amount) {
+    for (std::optional<std::int64_t>& held : held_)
+      if (held) *held -= amount;
+  }
+  // Where two paths meet: keep what both hold.
+  void keep_common(const CellCache& other) {
+    for (std::size_t i = 0; i < kRegisters.size(); ++i)
+      if (held_[i] != other.held_[i]) held_[i].reset();
+  }
+
+ private:
+  std::array<std::optional<std::int64_t>, kRegisters.size()> held_{};
+  std::size_t next_ = 0;
+};
+
 class Emitter {
  public:
   Emitter(const EmitOptions& options, tinyelf::Program& program, const Source* source)
@@ -99,7 +147,9 @@ class Emitter {
       if (source_->text[i] == '\n') line_starts_.push_back(i + 1);
   }
 
-  void emit_program(const Block& program) {
+  // Each top-level node's subtree is freed once emitted, so that the assembler's memory reuses
+  // the IR's instead of adding to it.
+  void emit_program(Block program) {
     const std::size_t tape = tape_ = tape_size(options_.tape_cells);
     const std::size_t guard = round_up(static_cast<std::size_t>(reach(program)) + 1, kPageSize);
     const std::size_t buffer = options_.batch_io ? kBufferSize : 1;
@@ -113,11 +163,15 @@ class Emitter {
 
     if (source_ != nullptr) name(a_.newLabel(), "_start");
     emit_start(tape, guard, buffer);
-    emit_block(program);
+    const bool outputs = uses(program, Op::kOutput), inputs = uses(program, Op::kInput);
+    for (Node& node : program) {
+      emit_block(std::span<const Node>(&node, 1));
+      Block().swap(node.body);
+    }
     mark_no_source();
     a_.call(flush_);
     emit_exit(0);
-    emit_runtime(program);
+    emit_runtime(outputs, inputs);
   }
 
  private:
@@ -194,28 +248,89 @@ class Emitter {
   //   so it needs no test at the end;
   // - if the body's last change to p[0] is an add and nothing after it reads p[0] or moves the
   //   pointer, that add is emitted last and the test reuses its flags (add sets ZF).
+  //
+  // With cell registers, a body that runs once at most starts with the cells cached before the
+  // loop, p[0] among them; a body that can run again starts with none (its top is also reached
+  // from its end), so its tests do not cache p[0].
   void emit_loop(const Node& loop) {
     using namespace x86;
     const Block& body = loop.body;
     const Label top = a_.newLabel(), end = a_.newLabel();
-    a_.cmp(cell(0), 0);
+    const bool once = !body.empty() && leaves_zero(body.back());
+    test_cell(0, once);
     a_.je(end);
+    const CellCache skipped = cache_;      // the cells cached on the way to `end` from here
     a_.bind(top);
-    if (!body.empty() && leaves_zero(body.back())) {
+    if (once) {
       emit_block(body);
     } else if (const std::optional<std::size_t> step = last_step(body)) {
+      cache_.clear();
       emit_block(body, *step);
       mark(body[*step].source_offset);
-      a_.add(cell(0), byte(body[*step].amount));
+      add_to_cell(0, body[*step].amount);
       mark(closing(loop));
       a_.jnz(top);
     } else {
+      cache_.clear();
       emit_block(body);
       mark(closing(loop));
-      a_.cmp(cell(0), 0);
+      test_cell(0, false);
       a_.jne(top);
     }
     a_.bind(end);
+    cache_.keep_common(skipped);
+  }
+
+  // The cell accesses that go through the cache when cell registers are on. A register holds
+  // its cell's value zero-extended, so its 8-bit part is the cell and its 32-bit part the count
+  // a multiply needs.
+  std::optional<x86::Gp> cached(std::int64_t offset) const {
+    if (!options_.cell_registers) return std::nullopt;
+    return cache_.find(offset);
+  }
+  // Only a test that leads into code that may read the cell again caches it: a load that
+  // nothing reads again would only cost an instruction.
+  //
+  // Sets ZF if the cell is zero; `cache`: keep the cell in a register from now on.
+  void test_cell(std::int64_t offset, bool cache) {
+    std::optional<x86::Gp> reg = cached(offset);
+    if (!reg && !(cache && options_.cell_registers)) return void(a_.cmp(cell(offset), 0));
+    if (!reg) {
+      reg = cache_.take(offset);
+      a_.movzx(reg->r32(), cell(offset));
+    }
+    a_.test(reg->r8(), reg->r8());
+  }
+  // eax = the cell, zero-extended (for a multiply, which clears the cell next).
+  void load_cell(std::int64_t offset) {
+    if (const std::optional<x86::Gp> reg = cached(offset)) a_.mov(x86::eax, reg->r32());
+    else a_.movzx(x86::eax, cell(offset));
+  }
+  // Sets ZF if the cell ends at zero.
+  void add_to_cell(std::int64_t offset, std::int64_t amount) {
+    if (const std::optional<x86::Gp> reg = cached(offset)) {
+      a_.add(reg->r8(), byte(amount));
+      a_.mov(cell(offset), reg->r8());
+    } else {
+      a_.add(cell(offset), byte(amount));
+    }
+  }
+  // cell += reg8 (or -= reg8).
+  void add_register_to_cell(std::int64_t offset, const x86::Gp& value, bool subtract) {
+    if (const std::optional<x86::Gp> reg = cached(offset)) {
+      if (subtract) a_.sub(reg->r8(), value);
+      else a_.add(reg->r8(), value);
+      a_.mov(cell(offset), reg->r8());
+    } else if (subtract) {
+      a_.sub(cell(offset), value);
+    } else {
+      a_.add(cell(offset), value);
+    }
+  }
+  // A store alone: the register is let go rather than set too, one instruction instead of two.
+  void set_cell(std::int64_t offset, std::int64_t value) {
+    cache_.forget(offset);
+    a_.mov(cell(offset), byte(value));
   }
 
   // The index of an add to p[0] that can move to the end of `body`: no later node touches p[0]
@@ -226,46 +341,119 @@ class Emitter {
       if (node.op == Op::kAdd && node.offset == 0) return i;
       if (node.op == Op::kLoop || node.op == Op::kScan || node.op == Op::kMove || node.offset == 0) return std::nullopt;
       if (node.op == Op::kMultiply)
-        for (const Term& term : node.terms)
+        for (const Node& term : node.body)
           if (node.offset + term.offset == 0) return std::nullopt;
     }
     return std::nullopt;
   }
 
-  void emit_block(const Block& block, std::optional<std::size_t> skip = std::nullopt) {
+  void emit_block(std::span<const Node> block, std::optional<std::size_t> skip = std::nullopt) {
     using namespace x86;
     for (std::size_t i = 0; i < block.size(); ++i) {
       if (i == skip) continue;
       const Node& node = block[i];
       mark(node.source_offset);
       switch (node.op) {
-        case Op::kAdd: a_.add(cell(node.offset), byte(node.amount)); break;
-        case Op::kSet: a_.mov(cell(node.offset), byte(node.amount)); break;
-        case Op::kMove: a_.add(rbx, static_cast<std::int32_t>(node.amount)); break;
+        case Op::kAdd: add_to_cell(node.offset, node.amount); break;
+        case Op::kSet: set_cell(node.offset, node.amount); break;
+        case Op::kMove:
+          a_.add(rbx, static_cast<std::int32_t>(node.amount));
+          cache_.shift(node.amount);
+          break;
         case Op::kOutput:
-          a_.mov(al, cell(node.offset));
+          if (const std::optional<Gp> reg = cached(node.offset)) a_.mov(eax, reg->r32());
+          else a_.mov(al, cell(node.offset));
           a_.call(put_byte_);
+          cache_.forget_clobbered_by_calls();
           break;
         case Op::kInput:
           a_.mov(al, cell(node.offset));   // the value kept at end of input (and a tape check)
           a_.call(get_byte_);
           a_.mov(cell(node.offset), al);
+          cache_.forget_clobbered_by_calls();
+          cache_.forget(node.offset);
           break;
         case Op::kLoop: emit_loop(node); break;
-        case Op::kScan: {
-          const Label top = a_.newLabel(), end = a_.newLabel();
-          a_.cmp(cell(0), 0);
-          a_.je(end);
-          a_.bind(top);
-          a_.add(rbx, static_cast<std::int32_t>(node.amount));
-          a_.cmp(cell(0), 0);
-          a_.jne(top);
-          a_.bind(end);
+        case Op::kScan:
+          emit_scan(node.amount);
+          cache_.clear();                  // p moved an unknown distance
           break;
-        }
         case Op::kMultiply: emit_multiply(node); break;
       }
     }
+  }
+
+  // while (p[0] != 0) p += step.
+  void emit_scan(std::int64_t step) {
+    using namespace x86;
+    if (options_.vector_scans && is_vector_step(step)) return emit_vector_scan(step);
+    const Label top = a_.newLabel(), end = a_.newLabel();
+    a_.cmp(cell(0), 0);
+    a_.je(end);
+    a_.bind(top);
+    a_.add(rbx, static_cast<std::int32_t>(step));
+    a_.cmp(cell(0), 0);
+    a_.jne(top);
+    a_.bind(end);
+  }
+
+  static bool is_vector_step(std::int64_t step) {
+    const std::int64_t size = std::abs(step);
+    return size == 1 || size == 2 || size == 4 || size == 8;
+  }
+
+  // The scan 16 cells at a time: each aligned 16-byte block from the one holding p is compared
+  // with zero (pcmpeqb, pmovmskb: bit i set if cell i of the block is zero), the cells the scan
+  // does not stop on are masked off (those before p, or after p going left, and those not a
+  // whole number of steps from p), and the first (last, going left) bit left is where p stops.
+  // An aligned block never straddles a page and the tape is whole pages, so a block holding a
+  // tape cell is all tape: the scan reads a guard page, and faults like the one-cell loop, only
+  // when no cell it would stop on is left between p and that end of the tape.
+  void emit_vector_scan(std::int64_t step) {
+    using namespace x86;
+    const Label found = a_.newLabel(), next = a_.newLabel();
+    const bool forward = step > 0;
+    // The cells a whole number of steps from p: a 16-bit pattern with a bit every `step`
+    // cells, rotated to p's position in its block (step divides 16, so the pattern holds for
+    // every block).
+    const std::uint32_t pattern = std::abs(step) == 1 ? 0xffff : std::abs(step) == 2 ? 0x5555
+                                                     : std::abs(step) == 4 ? 0x1111 : 0x0101;
+    a_.pxor(xmm0, xmm0);
+    a_.mov(rax, rbx);
+    a_.and_(rax, -16);                     // the block holding p
+    a_.mov(ecx, ebx);
+    a_.and_(ecx, 15);                      // p's place in it
+    if (pattern != 0xffff) {
+      a_.mov(esi, pattern);
+      a_.rol(si, cl);
+    }
+    auto zero_cells = [&] {                // edx = the block's zero cells the scan can stop on
+      a_.movdqa(xmm1, ptr(rax));
+      a_.pcmpeqb(xmm1, xmm0);
+      a_.pmovmskb(edx, xmm1);
+      if (pattern != 0xffff) a_.and_(edx, esi);
+    };
+    zero_cells();
+    if (forward) {
+      a_.mov(edi, -1);
+      a_.shl(edi, cl);                     // cells from p on: bits p's place to 15
+    } else {
+      a_.mov(edi, 2);
+      a_.shl(edi, cl);
+      a_.dec(edi);                         // cells up to p: bits 0 to p's place
+    }
+    a_.and_(edx, edi);
+    a_.jnz(found);
+    a_.bind(next);                         // the next block in the scan's direction
+    if (forward) a_.add(rax, 16);
+    else a_.sub(rax, 16);
+    zero_cells();
+    a_.test(edx, edx);
+    a_.jz(next);
+    a_.bind(found);                        // the first (going left: last) bit is where p stops
+    if (forward) a_.bsf(edx, edx);
+    else a_.bsr(edx, edx);
+    a_.lea(rbx, ptr(rax, rdx));
   }
 
   // p[t] += p[src] * factor for each term, then p[src] = 0. A branch around the terms for
@@ -276,20 +464,20 @@ class Emitter {
   // out-of-line test of the count decides. Terms that assign a constant keep the plain branch.
   void emit_multiply(const Node& node) {
     using namespace x86;
-    if (node.terms.empty()) {                // [->[->+<]<] leaves only p[0] = 0 to do
-      a_.mov(cell(node.offset), 0);
+    if (node.body.empty()) {                // [->[->+<]<] leaves only p[0] = 0 to do
+      set_cell(node.offset, 0);
       return;
     }
     const Label end = a_.newLabel();
     std::int64_t low = 0, high = 0;  // the targets' offsets from the source
-    for (const Term& term : node.terms) {
+    for (const Node& term : node.body) {
       low = std::min(low, term.offset);
       high = std::max(high, term.offset);
     }
     const std::int64_t last_start = static_cast<std::int64_t>(tape_) - 1 - (high - low);
     const bool adds_only =
-        std::none_of(node.terms.begin(), node.terms.end(), [](const Term& term) { return term.assign; });
-    a_.movzx(eax, cell(node.offset));
+        std::none_of(node.body.begin(), node.body.end(), [](const Node& term) { return term.op == Op::kSet; });
+    load_cell(node.offset);
     if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
       EdgeCheck check{a_.newLabel(), a_.newLabel(), end};
       a_.lea(rcx, cell(node.offset + low));  // the lowest target must be in [tape, tape + last_start]
@@ -302,21 +490,21 @@ class Emitter {
       a_.test(eax, eax);
       a_.jz(end);
     }
-    for (const Term& term : node.terms) {
-      const Mem target = cell(node.offset + term.offset);
-      const std::int32_t factor = byte(term.factor);
-      if (term.assign) {
-        a_.mov(target, factor);
-      } else if (factor == 1) {
-        a_.add(target, al);
-      } else if (factor == -1) {
-        a_.sub(target, al);
+    // No cell is newly cached from here to `end` (some may be let go): the paths that skip the
+    // terms hold the cells of those that run them, or more.
+    for (const Node& term : node.body) {
+      const std::int64_t target = node.offset + term.offset;
+      const std::int32_t factor = byte(term.amount);
+      if (term.op == Op::kSet) {
+        set_cell(target, factor);
+      } else if (factor == 1 || factor == -1) {
+        add_register_to_cell(target, al, factor == -1);
       } else {
         a_.imul(edx, eax, factor);
-        a_.add(target, dl);
+        add_register_to_cell(target, dl, false);
       }
     }
-    a_.mov(cell(node.offset), 0);
+    set_cell(node.offset, 0);
     a_.bind(end);
   }
 
@@ -340,10 +528,10 @@ class Emitter {
   }
 
   // The subroutines the commands call, after the main code.
-  void emit_runtime(const Block& program) {
+  void emit_runtime(bool outputs, bool inputs) {
     using namespace x86;
     // put_byte: appends al to the output buffer, flushing it when full.
-    if (uses(program, Op::kOutput)) {
+    if (outputs) {
       a_.bind(put_byte_);
       name(put_byte_, "put_byte");
       a_.mov(ptr(r12), al);
@@ -377,7 +565,7 @@ class Emitter {
 
     // get_byte: al = the next input byte; at end of input al per EmitOptions::eof. The output
     // is flushed before reading blocks, so a prompt is visible when the program waits.
-    if (uses(program, Op::kInput)) {
+    if (inputs) {
       const Label have = a_.newLabel(), eof = a_.newLabel();
       a_.bind(get_byte_);
       name(get_byte_, "get_byte");
@@ -437,6 +625,7 @@ class Emitter {
   Label out_buffer_, in_buffer_;
   Label flush_, put_byte_, get_byte_, on_segv_, no_tape_;
   std::size_t tape_ = 0;  // cells
+  CellCache cache_;       // with cell registers: the cells held in registers at this point
   // Out-of-line code for multiplies near the ends of the tape: {entry, resume, end}.
   struct EdgeCheck {
     Label entry, resume, end;
@@ -448,8 +637,8 @@ class Emitter {
 
 std::size_t tape_size(std::size_t cells) { return round_up(std::max<std::size_t>(cells, 1), kPageSize); }
 
-void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out, const Source* source) {
-  Emitter(options, out, source).emit_program(program);
+void emit_x86(Block program, const EmitOptions& options, tinyelf::Program& out, const Source* source) {
+  Emitter(options, out, source).emit_program(std::move(program));
 }
 
 }  // namespace bfc

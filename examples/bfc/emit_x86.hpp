@@ -25,6 +25,12 @@ struct EmitOptions {
   // Buffer output (flushed when full, before reading input, and at exit) and read input in
   // blocks. Off: one write or read system call per `.` or `,`.
   bool batch_io = true;
+  // Scans with a step of 1, 2, 4 or 8 cells ([>], [<<], ...) test 16 cells at a time with SSE2.
+  // Off: one cell per round.
+  bool vector_scans = true;
+  // Keep cells the code reads in registers (write-through): a cell read again, by a loop test, a
+  // multiply or an output, costs no load. Off: every read is a load.
+  bool cell_registers = true;
 };
 
 // Exit statuses of the generated executable.
@@ -37,10 +43,11 @@ std::size_t tape_size(std::size_t cells);
 
 // Emits `program` as a complete executable (entry at the start of text). Throws CompileError
 // if the program moves the pointer further than 2^30 cells between two cell accesses.
+// `program` is taken by value and freed as it is emitted: move it in when it is large.
 // With `source` (bfc -g), every instruction is marked with the position in it of the command it
 // comes from (tinyelf::Program::line; start-up and runtime code with none), and the entry and
 // the runtime routines are named (Program::symbol).
-void emit_x86(const Block& program, const EmitOptions& options, tinyelf::Program& out,
+void emit_x86(Block program, const EmitOptions& options, tinyelf::Program& out,
               const Source* source = nullptr);
 
 }  // namespace bfc

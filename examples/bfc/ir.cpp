@@ -26,8 +26,8 @@ void print(const Block& block, int depth, std::string& out) {
       case Op::kScan: out += fmt::format("{}scan {}\n", indent, node.amount); break;
       case Op::kMultiply:
         out += fmt::format("{}multiply @{}", indent, node.offset);
-        for (const Term& term : node.terms)
-          out += fmt::format(" {:+}{}{}", term.offset, term.assign ? '=' : '*', term.factor);
+        for (const Node& term : node.body)
+          out += fmt::format(" {:+}{}{}", term.offset, term.op == Op::kSet ? '=' : '*', term.amount);
         out += '\n';
         break;
       case Op::kLoop:

@@ -20,18 +20,14 @@ enum class Op {
   kOutput,    // write p[offset]
   kLoop,      // while (p[0] != 0) body
   kScan,      // while (p[0] != 0) p += amount     ([>], [<<], ...)
-  kMultiply,  // if (p[offset] != 0) { for each term t: p[offset + t.offset] += p[offset] * t.factor
-              //                       (or = t.factor if t.assign); p[offset] = 0 }
+  kMultiply,  // if (p[offset] != 0) { for each term t in body: p[offset + t.offset] += p[offset] * t.amount
+              //                       (t is a kAdd) or = t.amount (a kSet); p[offset] = 0 }
 };
 
-// One effect of a kMultiply on p[src + offset]: += p[src] * factor, or = factor if `assign`
-// (a cell the loop body sets, like the [-] in [>[-]<-]).
-struct Term {
-  std::int64_t offset = 0;
-  std::int64_t factor = 0;
-  bool assign = false;
-  bool operator==(const Term&) const = default;
-};
+// A kMultiply's terms are nodes of its body, so that a node needs no room for a list it rarely
+// has (a large program has a node for most of its commands while it is parsed): a kAdd term
+// adds the source cell times `amount`; a kSet term (a cell the loop body sets, like the [-] in
+// [>[-]<-]) sets its cell to `amount`.
 
 struct Node;
 using Block = std::vector<Node>;
@@ -40,8 +36,7 @@ struct Node {
   Op op = Op::kAdd;
   std::int64_t offset = 0;  // the cell, relative to p (every op but kMove, kLoop, kScan)
   std::int64_t amount = 0;  // kAdd, kSet: the value; kMove, kScan: the pointer step
-  std::vector<Term> terms;  // kMultiply
-  Block body;               // kLoop
+  Block body;               // kLoop: the body; kMultiply: the terms
   std::size_t source_offset = 0;  // where the node starts in the program text
   std::size_t end_offset = 0;     // kLoop: where its ']' is (0 when a pass made the loop)
 };

@@ -39,7 +39,7 @@ constexpr std::string_view kUsage =
     "  --no-opt                      no optimisation passes, one system call per '.' and ','\n"
     "  --disable PASS                switch one pass off: dead-loops, fold-runs, clear-loops,\n"
     "                                scan-loops, multiply-loops, counted-loops, fold-offsets,\n"
-    "                                io-batching\n";
+    "                                io-batching, vector-scans, cell-registers\n";
 
 // BFC_VERSION is the CMake project version, set in examples/bfc/CMakeLists.txt.
 constexpr std::string_view kVersion = "bfc (tinyelf) " BFC_VERSION "\n";
@@ -69,6 +69,8 @@ void disable_pass(std::string_view name, bfc::Options& options) {
   else if (name == "counted-loops") p.counted_loops = false;
   else if (name == "fold-offsets") p.fold_offsets = false;
   else if (name == "io-batching") options.emit.batch_io = false;
+  else if (name == "vector-scans") options.emit.vector_scans = false;
+  else if (name == "cell-registers") options.emit.cell_registers = false;
   else throw UsageError{fmt::format("unknown pass '{}' for --disable", name)};
 }
 
@@ -166,7 +168,7 @@ int main(int argc, char** argv) {
   try {
     const bfc::Source source = bfc::read_source(line.input);
     if (line.mode == Mode::kDumpIr) {
-      fmt::print("{}", bfc::to_string(bfc::optimize(bfc::parse(source), line.options.passes)));
+      fmt::print("{}", bfc::to_string(bfc::optimize(bfc::parse(source, &line.options.passes), line.options.passes)));
       return 0;
     }
     const tinyelf::Image image = bfc::compile(source, line.options);

@@ -109,6 +109,14 @@ Block remove_dead_loops_from(Block block, bool untouched) {
 // with); and a loop exits only when its cell is zero, so a loop right after it never runs.
 Block remove_dead_loops(Block program) { return remove_dead_loops_from(std::move(program), true); }
 
+bool fold_into(Node& last, const Node& node) {
+  const bool same_add = node.op == Op::kAdd && last.op == Op::kAdd && node.offset == last.offset;
+  const bool same_move = node.op == Op::kMove && last.op == Op::kMove;
+  if (!same_add && !same_move) return false;
+  last.amount = same_add ? wrap(last.amount + node.amount) : last.amount + node.amount;
+  return true;
+}
+
 // Merges neighbouring kAdd nodes on the same cell and neighbouring kMove nodes; drops the ones
 // that cancel out (+- , <>).
 Block fold_runs(Block block) {
@@ -116,15 +124,9 @@ Block fold_runs(Block block) {
     std::size_t kept = 0;  // nodes[0, kept) is the folded block so far
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       Node& node = nodes[i];
-      if (kept > 0) {
-        Node& last = nodes[kept - 1];
-        const bool same_add = node.op == Op::kAdd && last.op == Op::kAdd && node.offset == last.offset;
-        const bool same_move = node.op == Op::kMove && last.op == Op::kMove;
-        if (same_add || same_move) {
-          last.amount = same_add ? wrap(last.amount + node.amount) : last.amount + node.amount;
-          if (last.amount == 0) --kept;
-          continue;
-        }
+      if (kept > 0 && fold_into(nodes[kept - 1], node)) {
+        if (nodes[kept - 1].amount == 0) --kept;
+        continue;
       }
       if (i != kept) nodes[kept] = std::move(node);  // never onto itself: that would empty its vectors
       ++kept;
@@ -134,44 +136,58 @@ Block fold_runs(Block block) {
   });
 }
 
+namespace {
+
 // [-] and [+], or any body that only adds an odd amount to p[0]: an odd step reaches zero from
 // every 8-bit value, so the loop always ends with p[0] = 0. An even step never ends on odd
 // values and is left alone.
-Block fold_clear_loops(Block block) {
-  return fold_simple_loops(std::move(block), [](const Effect& effect, std::size_t at) -> std::optional<Node> {
-    if (effect.move != 0 || effect.cells.size() != 1 || !effect.only_adds()) return std::nullopt;
-    if (!effect.cells.contains(0) || effect.cells.at(0).amount % 2 == 0) return std::nullopt;
-    return make_node(Op::kSet, 0, 0, at);
-  });
+std::optional<Node> clear_loop(const Effect& effect, std::size_t at) {
+  if (effect.move != 0 || effect.cells.size() != 1 || !effect.only_adds()) return std::nullopt;
+  if (!effect.cells.contains(0) || effect.cells.at(0).amount % 2 == 0) return std::nullopt;
+  return make_node(Op::kSet, 0, 0, at);
 }
 
 // [>], [<], [>>>>]: bodies that only move the pointer.
-Block fold_scan_loops(Block block) {
-  return fold_simple_loops(std::move(block), [](const Effect& effect, std::size_t at) -> std::optional<Node> {
-    if (effect.move == 0 || !effect.cells.empty()) return std::nullopt;
-    return make_node(Op::kScan, 0, effect.move, at);
-  });
+std::optional<Node> scan_loop(const Effect& effect, std::size_t at) {
+  if (effect.move == 0 || !effect.cells.empty()) return std::nullopt;
+  return make_node(Op::kScan, 0, effect.move, at);
 }
 
 // [->+>++<<] and friends: a body that returns to its cell, steps p[0] by exactly -1 or +1 and
 // adds constants to other cells runs p[0] times (or 256 - p[0] times for +1), so each other
 // cell gains its constant times that count. A cell the body sets ([>[-]<-]) simply ends with
 // the value the body leaves in it, if the loop runs at all.
-Block fold_multiply_loops(Block block) {
-  return fold_simple_loops(std::move(block), [](const Effect& effect, std::size_t at) -> std::optional<Node> {
-    if (effect.move != 0 || effect.cells.size() < 2 || !effect.cells.contains(0)) return std::nullopt;
-    const CellEffect counter = effect.cells.at(0);
-    const std::int64_t step = wrap(counter.amount);
-    if (counter.assigned || (step != -1 && step != 1)) return std::nullopt;
-    Node multiply = make_node(Op::kMultiply, 0, 0, at);
-    for (const auto& [offset, cell] : effect.cells) {
-      if (offset == 0) continue;
-      // With step +1 the count is -p[0] (mod 256), so the factor changes sign.
-      const std::int64_t factor = cell.assigned ? wrap(cell.amount) : wrap(step == -1 ? cell.amount : -cell.amount);
-      multiply.terms.push_back({offset, factor, cell.assigned});
-    }
-    return multiply;
-  });
+std::optional<Node> multiply_loop(const Effect& effect, std::size_t at) {
+  if (effect.move != 0 || effect.cells.size() < 2 || !effect.cells.contains(0)) return std::nullopt;
+  const CellEffect counter = effect.cells.at(0);
+  const std::int64_t step = wrap(counter.amount);
+  if (counter.assigned || (step != -1 && step != 1)) return std::nullopt;
+  Node multiply = make_node(Op::kMultiply, 0, 0, at);
+  for (const auto& [offset, cell] : effect.cells) {
+    if (offset == 0) continue;
+    // With step +1 the count is -p[0] (mod 256), so the factor changes sign.
+    const std::int64_t factor = cell.assigned ? wrap(cell.amount) : wrap(step == -1 ? cell.amount : -cell.amount);
+    multiply.body.push_back(make_node(cell.assigned ? Op::kSet : Op::kAdd, offset, factor, at));
+  }
+  return multiply;
+}
+
+}  // namespace
+
+Block fold_clear_loops(Block block) { return fold_simple_loops(std::move(block), clear_loop); }
+Block fold_scan_loops(Block block) { return fold_simple_loops(std::move(block), scan_loop); }
+Block fold_multiply_loops(Block block) { return fold_simple_loops(std::move(block), multiply_loop); }
+
+// The three folds are for disjoint bodies (no move and one cell, a move and no cell, no move and
+// two cells or more), so the order the passes run in does not matter here.
+void fold_simple_loop(Node& loop, const Passes& passes) {
+  const std::optional<Effect> effect = simple_effect(loop.body);
+  if (!effect) return;
+  std::optional<Node> folded;
+  if (passes.clear_loops) folded = clear_loop(*effect, loop.source_offset);
+  if (!folded && passes.scan_loops) folded = scan_loop(*effect, loop.source_offset);
+  if (!folded && passes.multiply_loops) folded = multiply_loop(*effect, loop.source_offset);
+  if (folded) loop = std::move(*folded);
 }
 
 namespace {
@@ -200,13 +216,13 @@ std::optional<State> run_round(const Block& body, State state) {
       case Op::kMove: position += node.amount; break;
       case Op::kMultiply: {
         Value& source = state[position + node.offset];
-        for (const Term& term : node.terms) {
+        for (const Node& term : node.body) {
           Value& target = state[position + node.offset + term.offset];
           if (source.kind != Value::kConstant) {
             target = {Value::kUnknown, 0};  // depends on the source, or on whether it was zero
           } else if (source.amount != 0) {
-            if (term.assign) target = {Value::kConstant, wrap(term.factor)};
-            else add_to(target, source.amount * term.factor);
+            if (term.op == Op::kSet) target = {Value::kConstant, wrap(term.amount)};
+            else add_to(target, source.amount * term.amount);
           }
         }
         state[position + node.offset] = {Value::kConstant, 0};
@@ -248,9 +264,10 @@ Block fold_counted_loops(Block block) {
         if (settled.at(offset).kind == Value::kConstant) {
           steady = steady && value == settled.at(offset);  // the constant must hold round after round
         } else if (value.kind == Value::kConstant) {
-          multiply.terms.push_back({offset, value.amount, true});
+          multiply.body.push_back(make_node(Op::kSet, offset, value.amount, node.source_offset));
         } else if (value.kind == Value::kRelative && value.amount != 0) {
-          multiply.terms.push_back({offset, wrap(counter.amount == -1 ? value.amount : -value.amount), false});
+          multiply.body.push_back(make_node(Op::kAdd, offset, wrap(counter.amount == -1 ? value.amount : -value.amount),
+                                            node.source_offset));
         } else {
           steady = steady && value.kind == Value::kRelative;
         }
@@ -267,16 +284,21 @@ Block fold_counted_loops(Block block) {
 // loop, a scan, or the end of the block) catches up. Accesses keep their order, so a program that
 // leaves the tape still stops at the same command. On the way, an add or set that follows an
 // add or set of the same cell, with no access to that cell in between, is merged into the earlier
-// one.
+// one; and a multiply's term on a cell that a set overwrites later, with no read of the cell and no
+// I/O in between, is dropped ([->+<]>[-] needs no add to p[1]).
 Block fold_offsets(Block block) {
   return rewrite_blocks(std::move(block), [](Block nodes) {
     Block result;
     std::int64_t pointer = 0;                   // how far p has moved since the last kMove was emitted
     std::map<std::int64_t, std::size_t> last_write;  // cell → index in result of a mergeable add/set
+    // cell → {index in result of a multiply, index of its term} that wrote the cell last, with no
+    // read and no I/O since: a set of the cell makes that term dead.
+    std::map<std::int64_t, std::pair<std::size_t, std::size_t>> term_write;
     auto flush = [&](std::size_t source_offset) {
       if (pointer != 0) result.push_back(make_node(Op::kMove, 0, pointer, source_offset));
       pointer = 0;
       last_write.clear();
+      term_write.clear();
     };
     for (Node& node : nodes) {
       switch (node.op) {
@@ -286,6 +308,14 @@ Block fold_offsets(Block block) {
         case Op::kAdd:
         case Op::kSet: {
           const std::int64_t cell = pointer + node.offset;
+          if (const auto it = term_write.find(cell); it != term_write.end()) {
+            if (node.op == Op::kSet) {     // the term's write is overwritten: make it add nothing
+              Node& term = result[it->second.first].body[it->second.second];
+              term.op = Op::kAdd;
+              term.amount = 0;
+            }
+            term_write.erase(it);
+          }
           if (const auto it = last_write.find(cell); it != last_write.end()) {
             Node& earlier = result[it->second];
             if (node.op == Op::kSet) {
@@ -303,14 +333,20 @@ Block fold_offsets(Block block) {
         }
         case Op::kInput:
         case Op::kOutput:
+          // Dropping a write before I/O could move where a program that leaves the tape stops.
           node.offset += pointer;
           last_write.erase(node.offset);
+          term_write.clear();
           result.push_back(std::move(node));
           break;
         case Op::kMultiply:
           node.offset += pointer;
           last_write.erase(node.offset);
-          for (const Term& term : node.terms) last_write.erase(node.offset + term.offset);
+          term_write.erase(node.offset);
+          for (std::size_t t = 0; t < node.body.size(); ++t) {
+            last_write.erase(node.offset + node.body[t].offset);
+            term_write[node.offset + node.body[t].offset] = {result.size(), t};
+          }
           result.push_back(std::move(node));
           break;
         case Op::kLoop:
@@ -321,8 +357,11 @@ Block fold_offsets(Block block) {
       }
     }
     flush(nodes.empty() ? 0 : nodes.back().source_offset);
-    // Adds that cancelled out are dropped only now, so indices in last_write stayed valid.
-    std::erase_if(result, [](const Node& node) { return node.op == Op::kAdd && wrap(node.amount) == 0; });
+    // Adds and terms that cancelled out are dropped only now, so indices stayed valid.
+    const auto adds_nothing = [](const Node& node) { return node.op == Op::kAdd && wrap(node.amount) == 0; };
+    for (Node& node : result)
+      if (node.op == Op::kMultiply) std::erase_if(node.body, adds_nothing);
+    std::erase_if(result, adds_nothing);
     return result;
   });
 }

@@ -24,6 +24,15 @@ struct Passes {
 
 Block optimize(Block program, const Passes& passes);
 
+// The clear-, scan- and multiply-loops passes (those switched on) on `loop` alone, whose inner
+// loops they have seen already: the parser folds each loop as its ']' is read.
+void fold_simple_loop(Node& loop, const Passes& passes);
+
+// If `node` continues the run `last` ends (an add to the same cell, or a move), adds it into
+// `last` and returns true; `last` may then be a no-op (amount 0) for the caller to drop. The step
+// of fold_runs, shared with the parser.
+bool fold_into(Node& last, const Node& node);
+
 // The passes, in the order optimize() runs them.
 Block remove_dead_loops(Block program);
 Block fold_runs(Block block);

@@ -9,7 +9,7 @@ namespace bfc {
 // 8 MiB stack (and no real program comes close).
 constexpr std::size_t kMaxNesting = 10000;
 
-Block parse(const Source& source) {
+Block parse(const Source& source, const Passes* early) {
   Block program;
   std::vector<Block*> open = {&program};  // the innermost block being filled is last
   std::vector<std::size_t> open_at;        // source offset of each unclosed '['
@@ -34,13 +34,20 @@ Block parse(const Source& source) {
         continue;
       case ']':
         if (open_at.empty()) throw CompileError(source, i, "unmatched ']': no '[' opens it");
+        open.back()->shrink_to_fit();      // the body is complete: no room kept for growth
         open.pop_back();
         open_at.pop_back();
         open.back()->back().end_offset = i;
+        if (early) fold_simple_loop(open.back()->back(), *early);
         continue;
       default: continue;
     }
-    open.back()->push_back(std::move(node));
+    Block& block = *open.back();
+    if (early && early->fold_runs && !block.empty() && fold_into(block.back(), node)) {
+      if (block.back().amount == 0) block.pop_back();
+      continue;
+    }
+    block.push_back(std::move(node));
   }
   if (!open_at.empty()) throw CompileError(source, open_at.back(), "unmatched '[': no ']' closes it");
   return program;

@@ -11,7 +11,10 @@ TEST_CASE("corpus: the Brainfuck corpus is absent") {
 
 #else
 
+#include <sys/resource.h>
+
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -111,7 +114,47 @@ void check_program(const Entry& entry, bool with_unoptimized) {
   }
 }
 
+// The corpus's test and bench programs one after the other, `copies` times, each program on a
+// fresh line: a large program made of real ones.
+std::string concatenated_corpus(int copies) {
+  std::string text;
+  for (int copy = 0; copy < copies; ++copy)
+    for (const std::string kind : {"test", "bench"})
+      for (const Entry& entry : entries_of(kind)) text += test::read_file(kCorpus / entry.program) + "\n";
+  return text;
+}
+
 }  // namespace
+
+// First in this file, so that when the whole file runs in one process the test process is still
+// small when it starts bfc: with posix_spawn's vfork, the kernel counts the parent's peak so far
+// into the child's (exec_mmap in fs/exec.c), which could only make this check stricter.
+TEST_CASE("corpus: compiling a program of more than 2 MB takes at most 25 bytes of memory per source byte") {
+  std::string program = concatenated_corpus(1);
+  program = std::string().append(program).append(program);  // a balanced program stays balanced
+  while (program.size() < 2'200'000) program += concatenated_corpus(1);
+  const fs::path source = test::scratch_folder() / "large.b", output = test::scratch_folder() / "large";
+  std::ofstream(source, std::ios::binary) << program;
+  const test::Process compiled = test::spawn({BFC_BINARY, source.string(), "-o", output.string()});
+  REQUIRE(compiled.exit_code == 0);
+  rusage self{}, children{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);  // the largest child waited for: bfc (ru_maxrss in KiB)
+  const double per_byte = static_cast<double>(children.ru_maxrss) * 1024 / static_cast<double>(program.size());
+  INFO(program.size() << " source bytes; bfc peaked at " << children.ru_maxrss << " KiB, " << per_byte
+                      << " bytes per source byte; this test process at " << self.ru_maxrss << " KiB");
+  CHECK(per_byte <= 25);
+  // The executable grows with the source, not faster: here about 1.7 bytes per source byte.
+  CHECK(fs::file_size(output) <= 2 * program.size());
+}
+
+TEST_CASE("corpus: the executable grows linearly with the program") {
+  const std::size_t once = compile(concatenated_corpus(1)).bytes().size();
+  const std::size_t twice = compile(concatenated_corpus(2)).bytes().size();
+  INFO(once << " bytes for one copy of the corpus, " << twice << " for two");
+  CHECK(twice <= 2 * once);
+  CHECK(twice >= 2 * once - 4096);  // the runtime and headers, not the code, are the difference
+}
 
 TEST_CASE("corpus: the manifest lists the programs the tests expect") {
   CHECK(entries_of("test").size() >= 30);

@@ -55,6 +55,29 @@ TEST_CASE("parse: unmatched brackets are reported at FILE:LINE:COL") {
   CHECK_THROWS_AS(parse_text("]"), bfc::CompileError);
 }
 
+TEST_CASE("parse: with early passes, runs and simple loops are folded as they are read") {
+  const auto early = [](std::string_view text, const bfc::Passes& passes) {
+    return bfc::to_string(bfc::parse(bfc::Source{"test.b", std::string(text)}, &passes));
+  };
+  CHECK(early("+++-->><<<", bfc::Passes{}) == "add 1 @0\nmove -1\n");
+  CHECK(early(std::string(256, '+') + ".", bfc::Passes{}) == "output @0\n");  // a run that cancels out
+  CHECK(early("+[-]>[<<]<[->+>++<<][.]", bfc::Passes{}) ==
+        "add 1 @0\nset 0 @0\nmove 1\nscan -2\nmove -1\nmultiply @0 +1*1 +2*2\nloop\n  output @0\nend\n");
+  CHECK(early("+[>[-]<-]", bfc::Passes{}) == "add 1 @0\nmultiply @0 +1=0\n");  // inner loops first
+  SECTION("only the passes switched on") {
+    bfc::Passes passes;
+    passes.fold_runs = passes.multiply_loops = false;
+    CHECK(early("++[-][->+<]", passes) == "add 1 @0\nadd 1 @0\nset 0 @0\nloop\n  add -1 @0\n  move 1\n  add 1 @0\n  move -1\nend\n");
+    CHECK(early("++[-]", bfc::Passes::none()) == bfc::to_string(parse_text("++[-]")));
+  }
+  SECTION("the whole pipeline gives the same IR as parsing first") {
+    const std::string program = "++[->+>+++[->++<]<<]>>[-]<[>.<-]+[>]";
+    const bfc::Passes all;
+    CHECK(bfc::to_string(bfc::optimize(bfc::parse(bfc::Source{"test.b", program}, &all), all)) ==
+          bfc::to_string(bfc::optimize(parse_text(program), {})));
+  }
+}
+
 TEST_CASE("parse: nesting is limited, with an error instead of a stack overflow") {
   CHECK_NOTHROW(parse_text(std::string(10000, '[') + std::string(10000, ']')));
   CHECK_THROWS_WITH(parse_text("+\n" + std::string(10001, '[') + std::string(10001, ']')),
@@ -158,20 +181,117 @@ TEST_CASE("pass: pointer-offset folding") {
     CHECK(ir("+++[-]++", passes) == "set 2 @0\n");
     CHECK(ir("+-", passes) == "");
   }
+  SECTION("a multiply's term on a cell set later is dropped, unless the cell is read or I/O comes between") {
+    bfc::Passes passes = only(pass);
+    passes.multiply_loops = passes.clear_loops = true;
+    CHECK(ir("+[->+>+<<]>[-]", passes) == "add 1 @0\nmultiply @0 +2*1\nset 0 @1\nmove 1\n");
+    CHECK(ir("+[->+<]>>+<[-]", passes) == "add 1 @0\nmultiply @0\nadd 1 @2\nset 0 @1\nmove 1\n");
+    CHECK(ir("+[->+<]>+[-]", passes) == "add 1 @0\nmultiply @0 +1*1\nset 0 @1\nmove 1\n");  // the add reads it
+    CHECK(ir("+[->+<].>[-]", passes) == "add 1 @0\nmultiply @0 +1*1\noutput @0\nset 0 @1\nmove 1\n");
+    CHECK(ir("+[->+<]>[->+<][-]", passes).find("multiply @0 +1*1") != std::string::npos);  // read as a source
+  }
   CHECK(ir(">+<", bfc::Passes::none()) == "move 1\nadd 1 @0\nmove -1\n");
   check_against_oracle(">+>++>+++<<.>.>.<<<,.>>>>[-<+>]<.", pass, "x");
+  check_against_oracle("++++++[->+++>++<<]>[-]+++.>.<<+++[->++>+<<].>[-]>.", pass);
+}
+
+TEST_CASE("emit: vector scans stop where the one-cell loop stops") {
+  // Cells 0 to 99 hold 1 to 100 with zeros at 37, 38, 64 and 90; the scan starts at every cell,
+  // in both directions and with every step, then prints the cells around where it stopped.
+  std::string ramp;
+  for (int cell = 0; cell < 100; ++cell) {
+    const bool zero = cell == 37 || cell == 38 || cell == 64 || cell == 90;
+    ramp.append(zero ? 0 : cell + 1, '+').append(1, '>');
+  }
+  for (const int step : {1, -1, 2, -2, 3, 4, -4, 8, -8}) {
+    const std::string scan = "[" + std::string(std::abs(step), step > 0 ? '>' : '<') + "]";
+    for (int start = 0; start < 100; start += 3) {
+      std::string program = ramp;
+      program.append(100 - start, '<').append("+").append(scan).append(".>.<<.");
+      for (const bool vector : {true, false}) {
+        bfc::Options options;
+        options.emit.vector_scans = vector;
+        const test::bf::Outcome expected = test::bf::interpret(program, "", test::bfc_support::oracle_config(options));
+        const tinyelf::RunResult result = compile_and_run(program, "", options);
+        INFO("step " << step << " from cell " << start << (vector ? "" : ", one cell at a time"));
+        CHECK(result.out == expected.out);
+        CHECK(result.exit_code == (expected.ending == test::bf::Ending::kOffTape ? bfc::kExitOffTape : 0));
+      }
+    }
+  }
+  SECTION("with no zero cell left before the end of the tape, the scan leaves the tape") {
+    bfc::Options options;
+    options.emit.tape_cells = 4096;
+    std::string full = "+";
+    for (int cell = 1; cell < 4096; ++cell) full += ">+";  // the pointer ends on the last cell
+    for (const std::string_view scan : {"[<]", "[<<]", "[<<<<<<<<]", "<<<<<<<<<<[>]", "<<<<<<<<<<[>>>>]"}) {
+      INFO(scan);
+      for (const bool vector : {true, false}) {
+        options.emit.vector_scans = vector;
+        std::string program = full;
+        program.append(".").append(scan).append("+.");
+        const tinyelf::RunResult result = compile_and_run(program, "", options);
+        CHECK(result.exit_code == bfc::kExitOffTape);
+        CHECK(result.out == "\1");
+      }
+    }
+  }
+  CHECK(ir("+[>]", bfc::Passes{}) == "add 1 @0\nscan 1\n");  // the IR is the same: only the code differs
+}
+
+TEST_CASE("emit: cell registers give the same output as loads from the tape") {
+  // Cells read again after a write, through if-chains (factor.b's digits), moves, multiplies with
+  // a cached source or target, output and input in between, and loops that may run again.
+  const std::string programs[] = {
+      "+++++[-->+<[->+<[->+<[->+<]]]]>.>.>.>.",
+      ",[->+>+<<]>[-<+>]>.<<.>>>++++[<+>-]<.",
+      "++++++[>++++++++<-]>.+.<+++[->.+<]>.",
+      ">+++[<+++>-]<[->>+<<]>>[-<+>>+<]<.>>.,.+[-<+>]<.",
+      "+++[>+++[>+++<-]<-]>>.<<+[>[->+<]<[->>+<<]]>>.",
+      "++>+++[-<[->>+<<]>>[-<<+>+>]<]<.>.",
+  };
+  for (const std::string& program : programs) {
+    for (const bool registers : {true, false}) {
+      bfc::Options options;
+      options.emit.cell_registers = registers;
+      const test::bf::Outcome expected = test::bf::interpret(program, "\7", test::bfc_support::oracle_config(options));
+      REQUIRE(expected.ending == test::bf::Ending::kFinished);
+      const tinyelf::RunResult result = compile_and_run(program, "\7", options);
+      INFO(program << (registers ? "" : " without cell registers"));
+      CHECK(result.exit_code == 0);
+      CHECK(result.out == expected.out);
+    }
+  }
+  SECTION("a dropped term never moves where a program that leaves the tape stops") {
+    // The term on p[-1] would fault before the output; the set after it faults after it.
+    for (const bfc::Options& options : {bfc::Options{}, test::bfc_support::unoptimized()}) {
+      const tinyelf::RunResult result = compile_and_run("+++++[-<+>]>+.<<[-]", "", options);
+      CHECK(result.exit_code == bfc::kExitOffTape);
+      CHECK(result.out.empty());
+    }
+  }
+  SECTION("a cached cell never hides an access off the tape") {
+    for (const bool registers : {true, false}) {
+      bfc::Options options;
+      options.emit.cell_registers = registers;
+      const tinyelf::RunResult result = compile_and_run("+[>+<-]>[<]<<.", "", options);
+      CHECK(result.exit_code == bfc::kExitOffTape);
+    }
+  }
 }
 
 TEST_CASE("pass: I/O batching gives the same bytes with and without buffering") {
   // 10,000 bytes: more than the buffer, so it is flushed when full, before input and at exit.
   const std::string program = "++++++++[>++++++++<-]>+"  // cell 1: 'A'
       ">++++++++++[>++++++++++[>++++++++++[>++++++++++[<<<<.>>>>-]<-]<-]<-]<,.,.";
+  std::string expected(10000, 'A');
+  expected += "xy";
   for (const bool batch : {true, false}) {
     bfc::Options options;
     options.emit.batch_io = batch;
     const tinyelf::RunResult result = compile_and_run(program, "xy", options);
     CHECK(result.exit_code == 0);
-    CHECK(result.out == std::string(10000, 'A') + "xy");
+    CHECK(result.out == expected);
   }
 }
 

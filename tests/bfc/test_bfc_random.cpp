@@ -112,6 +112,8 @@ std::vector<Variant> variants() {
     result.push_back(alone);
     result.push_back(without);
   }
+  result.push_back({"no cell registers", {}});
+  result.back().options.emit.cell_registers = false;
   result.push_back({"eof zero", {}});
   result.back().options.emit.eof = bfc::Eof::kZero;
   result.push_back({"eof minus-one, no batching", {}});
