@@ -10,6 +10,8 @@
 
 #include <asmjit/x86.h>
 
+#include "mixed_stream.hpp"
+
 namespace bench {
 
 // The message of the hello program.
@@ -66,66 +68,41 @@ inline void emit_loop(asmjit::x86::Assembler& a, asmjit::Label message, asmjit::
   a.syscall();
 }
 
-// The data the mixed stream refers to RIP-relatively: a read-only table and a writable area.
-inline constexpr std::size_t kTableSize = 256;
-inline constexpr std::size_t kCellsSize = 256;
-
-inline constexpr std::array<std::uint8_t, kTableSize> table_bytes() {
-  std::array<std::uint8_t, kTableSize> bytes{};
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 37 + 11);
-  return bytes;
-}
-inline constexpr std::array<std::uint8_t, kTableSize> kTable = table_bytes();
-inline constexpr std::array<std::uint8_t, kCellsSize> kCells{};
-
 struct StreamData {
   asmjit::Label table;  // kTable in rodata, 8-byte aligned
   asmjit::Label cells;  // kCells in data, 8-byte aligned
 };
 
-// Emits exactly `count` instructions mixing what a compiler back end produces: register and
-// immediate arithmetic, loads and stores with 8- and 32-bit displacements, RIP-relative
-// references into rodata and data (cross-section links resolved at link time), and conditional
-// branches to labels, half backward (already bound) and half forward (bound later, so AsmJit
-// records a link and patches it). A new label is bound every 8 instructions. The stream is meant
-// to be emitted, not run.
+// Emits exactly `count` instructions of the mixed stream (mixed_stream.hpp): what a compiler back
+// end produces. Forward branches are to labels bound later, so AsmJit records a link and patches it.
 inline void emit_mixed(asmjit::x86::Assembler& a, const StreamData& data, std::size_t count) {
   using namespace asmjit;
-  static constexpr x86::Gp kRegs[] = {x86::rax, x86::rcx, x86::rdx, x86::rsi, x86::rdi,
-                                      x86::r8,  x86::r9,  x86::r10, x86::r11};
-  constexpr std::size_t kRegCount = sizeof(kRegs) / sizeof(kRegs[0]);
   Label here = a.newLabel();
   Label next = a.newLabel();
   for (std::size_t i = 0; i < count; ++i) {
-    const x86::Gp& r = kRegs[i % kRegCount];
-    const x86::Gp& s = kRegs[(i / 3 + 1) % kRegCount];
-    // Displacements cycle through 0..4088 in steps of 8: short (disp8) and long (disp32) forms.
-    const std::int32_t disp = static_cast<std::int32_t>((i * 24) % 4096) & ~7;
-    switch (i % 8) {
-      case 0:
+    const MixedStep step = mixed_step(i);
+    const x86::Gp r = x86::gpq(step.r);
+    const x86::Gp s = x86::gpq(step.s);
+    switch (step.kind) {
+      case MixedKind::kAddRegReg:
         a.bind(here);
         a.add(r, s);
         break;
-      case 1: a.mov(r, x86::qword_ptr(x86::rbx, disp)); break;
-      case 2: a.mov(x86::qword_ptr(x86::rbx, disp), s); break;
-      case 3: a.imul(r, s, static_cast<int>(i & 0x7ff) + 3); break;
-      case 4: a.lea(r, x86::ptr(data.table, static_cast<std::int32_t>((i * 8) % kTableSize))); break;
-      case 5: a.add(x86::qword_ptr(data.cells, static_cast<std::int32_t>((i * 8) % kCellsSize)), r); break;
-      case 6: a.cmp(r, static_cast<int>(i & 0xffff)); break;
-      case 7:
-        if ((i / 8) % 2 == 0) {
-          a.jnz(next);  // forward: bound at the start of the next block
-        } else {
-          a.jnz(here);  // backward: bound at the start of this block
-        }
+      case MixedKind::kLoad: a.mov(r, x86::qword_ptr(x86::gpq(kMixedBase), step.disp)); break;
+      case MixedKind::kStore: a.mov(x86::qword_ptr(x86::gpq(kMixedBase), step.disp), s); break;
+      case MixedKind::kImul: a.imul(r, s, step.imm); break;
+      case MixedKind::kLeaTable: a.lea(r, x86::ptr(data.table, step.offset)); break;
+      case MixedKind::kAddToCells: a.add(x86::qword_ptr(data.cells, step.offset), r); break;
+      case MixedKind::kCmp: a.cmp(r, step.imm); break;
+      case MixedKind::kJnzForward:
+      case MixedKind::kJnzBackward:
+        a.jnz(step.kind == MixedKind::kJnzForward ? next : here);
         here = next;
         next = a.newLabel();
         break;
     }
   }
-  // Forward branches of the last full block land after the stream. (When the stream ends inside
-  // a block, `here` is that block's label, bound already, and nothing refers to `next`.)
-  if (!a.code()->isLabelBound(here)) a.bind(here);
+  if (mixed_ends_with_label(count)) a.bind(here);
 }
 
 }  // namespace bench
