@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds the benchmark suite in Release (build-bench/), runs it and prints
-# the summary table: case, tinyelf, raw AsmJit, ratio, nasm + ld, speed-up. The full Google
-# Benchmark results go to build/bench.json (build/ is where the tests build; the suite itself is
-# built apart, because test builds check every image link() makes). Then counts the CPU instructions per build of
-# tinyelf and raw AsmJit with callgrind, a ratio that does not move with the machine's load.
+# Installs what is missing (the bench profile of scripts/install-deps.sh: Google Benchmark and the
+# peers), builds the benchmark suite in Release (build-bench/), runs it and prints the summary
+# tables: tinyelf against raw AsmJit and nasm + ld; then every peer (bench/peers.hpp: AsmJit alone,
+# Xbyak and Zydis with a minimal ELF writer, LLVM MC + ld.lld, libtcc, nasm + ld, gcc -O0/-O2 + ld)
+# on the same programs, with time per executable, ns per instruction, file bytes and peak memory.
+# The full Google Benchmark results go to build/bench.json (build/ is where the tests build; the
+# suite itself is built apart, because test builds check every image link() makes). Then counts
+# the CPU instructions per build of tinyelf and raw AsmJit with callgrind, a ratio that does not
+# move with the machine's load.
 # Extra arguments go to the benchmark binary, e.g. scripts/bench.sh --benchmark_filter=exit42.
 # REPETITIONS (default 15) and MIN_TIME (seconds per repetition, default 0.1) trade run time for
 # stability.

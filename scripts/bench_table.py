@@ -17,6 +17,26 @@ import sys
 # targets against raw AsmJit are judged on instruction counts (bench_instructions.py), which do not
 # move with the machine's load.
 NASM_SPEEDUP_TARGET = 10_000  # nasm + ld / tinyelf, per small executable
+# tinyelf's time to a runnable executable against every peer that produces one: at least this many
+# times faster on the small programs, and at 10^5 instructions.
+PEER_SMALL_SPEEDUP_TARGET = 10
+PEER_LARGE_SPEEDUP_TARGET = 3
+
+# The peers (bench/peers.hpp), in table order: benchmark family, label, whether it is a whole
+# toolchain producing an executable (the speed-up targets apply) or an encoder given the minimal
+# ELF writer of bench/minimal_elf.hpp.
+PEERS = [
+    ("asmjit", "AsmJit alone + minimal ELF writer", False),
+    ("xbyak", "Xbyak 6.68 + minimal ELF writer", False),
+    ("zydis", "Zydis 4.0 encoder + minimal ELF writer", False),
+    ("llvm_mc", "LLVM 14 MC (MCStreamer, in process) + ld.lld", True),
+    ("tcc", "libtcc 0.9.27, C, tcc_output_file", True),
+    ("nasm_ld", "nasm + ld", True),
+    ("gcc_O0", "gcc -O0 + ld, C", True),
+    ("gcc_O2", "gcc -O2 + ld, C", True),
+]
+PEER_WORKLOADS = [("exit42", 5), ("hello", 11), ("loop", 12), ("large/10000", 10_000), ("large/100000", 100_000),
+                  ("large/1000000", 1_000_000)]
 
 NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 LARGE_SIZES = [10_000, 100_000, 1_000_000, 10_000_000]
@@ -84,8 +104,8 @@ def main():
         return run[0] if run else None
 
     def cell(name):
-        if name in errors:  # "n/a — ..." when an optional tool is missing, otherwise a failure
-            return errors[name] if errors[name].startswith("n/a") else f"failed: {errors[name]}"
+        if name in errors:
+            return f"failed: {errors[name]}"
         value = time_of(name)
         return format_time(value) if value is not None else "—"
 
@@ -157,9 +177,11 @@ def main():
               f"instructions/s, 2 threads {format_count(rate_two)} instructions/s ({rate_two / rate_one:.2f}×); "
               f"CPU time per program {format_time(cpu_one)} and {format_time(cpu_two)}.")
 
+    print_peers(cases, errors, best, cell, checks)
+
     print()
     for emitter in ("tinyelf", "raw_asmjit"):
-        runs = cases.get(f"memory/{emitter}/10000000")
+        runs = cases.get(f"memory/{emitter}/large/10000000")
         if runs:
             peak = max(run[1]["peak_rss_bytes"] for run in runs)
             print(f"Peak resident memory, 10,000,000 instructions, {emitter.replace('_', ' ')}: "
@@ -170,6 +192,50 @@ def main():
         print(f"target {'met' if met else 'MISSED'}: {text}")
     for name, message in sorted(errors.items()):
         print(f"not measured: {name}: {message}")
+
+
+def format_bytes(value):
+    if value >= 2**20:
+        return f"{value / 2**20:.3g} MiB"
+    if value >= 2**10:
+        return f"{value / 2**10:.0f} KiB"
+    return f"{value:.0f} B"
+
+
+def print_peers(cases, errors, best, cell, checks):
+    """One row per program and way of making it: time, ns per instruction, file size, peak memory."""
+    print("\nEvery way of making the same executable (bench/peers.hpp): time per executable, ns per "
+          "instruction of the program, output file size, peak resident memory of one build in a fresh "
+          "process (the tools' own peak for those that start processes), and the time over tinyelf's:\n")
+    print("| program | maker | time | ns/instruction | file bytes | peak memory | ÷ tinyelf |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for workload, instructions in PEER_WORKLOADS:
+        program = workload.replace("large/", "") if workload.startswith("large/") else workload
+        program = f"{int(program):,} mixed" if program.isdigit() else program
+        ours = f"tinyelf/{workload}/fresh" if not workload.startswith("large/") else f"tinyelf/{workload}"
+        ours_run = best(ours)
+        for family, label, toolchain in [("tinyelf", "tinyelf (AsmJit + link())", False)] + PEERS:
+            name = ours if family == "tinyelf" else f"{family}/{workload}"
+            if name not in cases and name not in errors:
+                continue  # a peer that does not build this program (processes: small ones only)
+            run = best(name)
+            memory = cases.get(f"memory/{family}/{workload}")
+            peak = format_bytes(max(r[1]["peak_rss_bytes"] for r in memory)) if memory else "—"
+            if run is None:
+                print(f"| {program} | {label} | {cell(name)} | | | {peak} | |")
+                continue
+            ns, counters = run
+            faster = ""
+            if family != "tinyelf" and ours_run:
+                speedup = ns / ours_run[0]
+                faster = f"{speedup:.2f}" if speedup < 10 else f"{speedup:,.0f}"
+                target = (PEER_SMALL_SPEEDUP_TARGET if instructions < 10_000
+                          else PEER_LARGE_SPEEDUP_TARGET if instructions == 100_000 else None)
+                if toolchain and target:
+                    checks.append((f"{program}: tinyelf {speedup:,.1f}× faster than {label} ≥ {target}×",
+                                   speedup >= target))
+            print(f"| {program} | {label} | {format_time(ns)} | {ns / instructions:,.0f} | "
+                  f"{counters.get('file_bytes', 0):,.0f} | {peak} | {faster} |")
 
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@ set -euo pipefail
 build=(cmake ninja-build g++ libasmjit-dev libfmt-dev)
 demo=("${build[@]}" nasm binutils python3)
 test=("${build[@]}" catch2 elfutils binutils file pkg-config gdb linux-perf)
-bench=("${build[@]}" libbenchmark-dev nasm binutils python3 valgrind)
+# The benchmark's peers: Xbyak and Zydis (encoders), LLVM MC + lld, libtcc, nasm + ld, gcc.
+peers=(libxbyak-dev libzydis-dev llvm-14-dev lld-14 libtcc-dev nasm binutils gcc)
+bench=("${build[@]}" libbenchmark-dev "${peers[@]}" python3 valgrind)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
-asan=("${test[@]}" clang libclang-rt-14-dev libbenchmark-dev nasm)
+asan=("${test[@]}" clang libclang-rt-14-dev libbenchmark-dev "${peers[@]}")
 
 profile=test
 case "${1:-}" in
