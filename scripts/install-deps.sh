@@ -17,8 +17,9 @@ set -euo pipefail
 build=(cmake ninja-build g++ libasmjit-dev libfmt-dev)
 demo=("${build[@]}" nasm binutils python3)
 test=("${build[@]}" catch2 elfutils binutils file pkg-config gdb linux-perf)
-# The benchmark's peers: Xbyak and Zydis (encoders), LLVM MC + lld, libtcc, nasm + ld, gcc.
-peers=(libxbyak-dev libzydis-dev llvm-14-dev lld-14 libtcc-dev nasm binutils gcc)
+# The benchmark's peers (bench/peers.hpp): Xbyak and Zydis (encoders), LLVM MC + lld, libtcc, nasm +
+# ld, gcc; GNU time measures the peak memory of the tools.
+peers=(libxbyak-dev libzydis-dev llvm-14-dev lld-14 libtcc-dev nasm binutils gcc time)
 bench=("${build[@]}" libbenchmark-dev "${peers[@]}" python3 valgrind)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 asan=("${test[@]}" clang libclang-rt-14-dev libbenchmark-dev "${peers[@]}")
