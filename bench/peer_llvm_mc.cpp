@@ -8,6 +8,7 @@
 // into the X86 target's private headers), so the builder looks the few it needs up by name once,
 // in MCInstrInfo and MCRegisterInfo.
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <stdexcept>

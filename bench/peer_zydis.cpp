@@ -10,6 +10,7 @@
 // label is bound.
 #include <Zydis/Zydis.h>
 
+#include <algorithm>
 #include <cstring>
 #include <initializer_list>
 #include <stdexcept>

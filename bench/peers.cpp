@@ -48,7 +48,10 @@ std::string check_run(const Peer& peer, const Workload& workload, std::span<cons
       for (int i = 0; i < kLoopTimes; ++i) out += kHelloMessage;
       break;
     case Shape::kMixed:
-      if (!peer.mixed_runs) exit_code = -1, term_signal = SIGSEGV;
+      if (!peer.mixed_runs) {
+        exit_code = -1;  // RunResult's exit_code when a signal killed the program
+        term_signal = SIGSEGV;
+      }
       break;
   }
   try {
