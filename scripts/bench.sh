@@ -22,7 +22,7 @@ cmake --build "$build" -j 2 --target tinyelf_bench >/dev/null
 json=build/bench.json
 mkdir -p build
 
-echo "running the suite (about 3 minutes; Google Benchmark's output goes to $build/bench.txt)"
+echo "running the suite (about 15 minutes on a loaded 2-CPU machine; Google Benchmark's output goes to $build/bench.txt)"
 # Repetitions of different cases are randomly interleaved, so a burst of load from something else
 # on the machine hits all cases alike instead of one; the table keeps each case's best repetition.
 "$build/bench/tinyelf_bench" \

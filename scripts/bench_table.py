@@ -204,9 +204,11 @@ def format_bytes(value):
 
 def print_peers(cases, errors, best, cell, checks):
     """One row per program and way of making it: time, ns per instruction, file size, peak memory."""
-    print("\nEvery way of making the same executable (bench/peers.hpp): time per executable, ns per "
-          "instruction of the program, output file size, peak resident memory of one build in a fresh "
-          "process (the tools' own peak for those that start processes), and the time over tinyelf's:\n")
+    print("\nEvery way of making the same executable (bench/peers.hpp): time per executable (CPU time of "
+          "the benchmark thread for tinyelf and the encoders, wall-clock time for the peers that start "
+          "processes or write files), ns per instruction of the program, output file size, peak "
+          "resident memory of one build in a fresh process (the tools' own peak for those that start "
+          "processes), and the time over tinyelf's:\n")
     print("| program | maker | time | ns/instruction | file bytes | peak memory | ÷ tinyelf |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for workload, instructions in PEER_WORKLOADS:
