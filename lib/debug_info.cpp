@@ -85,8 +85,8 @@ constexpr std::uint8_t DW_FORM_addr = 0x01, DW_FORM_data2 = 0x05, DW_FORM_data8 
                        DW_FORM_sec_offset = 0x17;
 // No DW_LANG for the languages tinyelf's users compile; assembler is what gdb shows machine code as.
 constexpr std::uint16_t DW_LANG_Mips_Assembler = 0x8001;
-constexpr std::uint8_t DW_LNS_copy = 1, DW_LNS_advance_pc = 2, DW_LNS_advance_line = 3, DW_LNS_set_file = 4,
-                       DW_LNS_set_column = 5;
+// (DW_LNS_copy, 1, is not needed: each row is appended by a special opcode or end_sequence.)
+constexpr std::uint8_t DW_LNS_advance_pc = 2, DW_LNS_advance_line = 3, DW_LNS_set_file = 4, DW_LNS_set_column = 5;
 constexpr std::uint8_t DW_LNE_end_sequence = 1, DW_LNE_set_address = 2;
 // The line program's special opcodes encode a line step in [kLineBase, kLineBase + kLineRange)
 // and an address step together (section 6.2.5.1); these are the values GNU as uses.
