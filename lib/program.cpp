@@ -170,7 +170,7 @@ Label detail::ProgramState::append(Section* section, const void* bytes, std::siz
     throw Error(ErrorCode::kImageTooLarge,
                 fmt::format("{} of {} bytes does not fit in the user address space", section->name(), size));
   check_asmjit(code_.growBuffer(&buffer, offset + size - buffer.size()), [&] { return fmt::format("grow {}", section->name()); });
-  std::memset(buffer.data() + buffer.size(), 0, offset - buffer.size());
+  if (offset != buffer.size()) std::memset(buffer.data() + buffer.size(), 0, offset - buffer.size());  // padding
   if (size != 0) std::memcpy(buffer.data() + offset, bytes, size);
   buffer._size = offset + size;
   raise_alignment(section, align);

@@ -126,6 +126,14 @@ std::string concatenated_corpus(int copies) {
 
 }  // namespace
 
+#if defined(__SANITIZE_ADDRESS__)  // GCC
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+constexpr bool kAddressSanitizer = __has_feature(address_sanitizer);  // Clang
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 // First in this file, so that when the whole file runs in one process the test process is still
 // small when it starts bfc: with posix_spawn's vfork, the kernel counts the parent's peak so far
 // into the child's (exec_mmap in fs/exec.c), which could only make this check stricter.
@@ -143,7 +151,13 @@ TEST_CASE("corpus: compiling a program of more than 2 MB takes at most 25 bytes 
   const double per_byte = static_cast<double>(children.ru_maxrss) * 1024 / static_cast<double>(program.size());
   INFO(program.size() << " source bytes; bfc peaked at " << children.ru_maxrss << " KiB, " << per_byte
                       << " bytes per source byte; this test process at " << self.ru_maxrss << " KiB");
-  CHECK(per_byte <= 25);
+  if (kAddressSanitizer) {
+    // Its shadow memory and redzones multiply what bfc uses (159 bytes per source byte here).
+    WARN("built with AddressSanitizer: bfc's memory (" << per_byte << " bytes per source byte) is NOT checked against "
+         "the bound of 25; the uninstrumented build checks it");
+  } else {
+    CHECK(per_byte <= 25);
+  }
   // The executable grows with the source, not faster: here about 1.7 bytes per source byte.
   CHECK(fs::file_size(output) <= 2 * program.size());
 }
