@@ -19,6 +19,7 @@
 
 #include "asmjit_p.hpp"
 #include "debug_info_p.hpp"
+#include "elf_name_p.hpp"
 #include "elf_p.hpp"
 
 namespace tinyelf::detail {
@@ -27,15 +28,6 @@ using asmjit::Section;
 using asmjit::SectionFlags;
 
 namespace {
-
-// Names go into ELF string tables, which end each one with a NUL.
-void check_name(std::string_view name, std::string_view what) {
-  if (name.empty()) throw Error(ErrorCode::kInvalidDebugInfo, fmt::format("{} is empty: give it a name", what));
-  if (name.find('\0') != std::string_view::npos)
-    throw Error(ErrorCode::kInvalidDebugInfo,
-                fmt::format("{} \"{}\" holds a NUL byte, which ends a name in an ELF string table", what,
-                            name.substr(0, name.find('\0'))));
-}
 
 // Little-endian values, LEB128 numbers and strings appended to a byte vector.
 class Bytes {
@@ -247,7 +239,7 @@ constexpr std::size_t kMaxSections = 0xff00;
 
 void DebugMarks::add_symbol(std::uint32_t label_id, std::string_view name, SymbolKind kind, bool sized,
                             std::uint64_t size) {
-  check_name(name, "the symbol name");
+  check_elf_name(name, "the symbol name", ErrorCode::kInvalidDebugInfo);
   if (kind != SymbolKind::kFunction && kind != SymbolKind::kObject)
     throw Error(ErrorCode::kInvalidDebugInfo,
                 fmt::format("symbol \"{}\": kind {} is not a tinyelf::SymbolKind", name, static_cast<int>(kind)));
@@ -262,7 +254,7 @@ void DebugMarks::add_line(std::uint64_t text_offset, std::string_view file, std:
   if (!lines_.empty() && files_[lines_.back().file] == file) {
     index = lines_.back().file;  // most marks repeat the file before them
   } else {
-    check_name(file, "the source file name");
+    check_elf_name(file, "the source file name", ErrorCode::kInvalidDebugInfo);
     const auto [it, added] = file_index_.try_emplace(std::string(file), static_cast<std::uint32_t>(files_.size()));
     if (added) files_.emplace_back(file);
     index = it->second;

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "asmjit_p.hpp"
+#include "elf_name_p.hpp"
 #include "elf_p.hpp"
 #include "program_p.hpp"
 
@@ -26,21 +27,9 @@ namespace tinyelf::detail {
 namespace x86 = asmjit::x86;
 using asmjit::Label;
 
-namespace {
-
-void check_name(std::string_view name, std::string_view what) {
-  if (name.empty()) throw Error(ErrorCode::kInvalidImport, fmt::format("the {} name is empty", what));
-  if (name.find('\0') != std::string_view::npos)
-    throw Error(ErrorCode::kInvalidImport,
-                fmt::format("the {} name \"{}\" contains a NUL byte at {}: ELF names end at the first NUL", what,
-                            std::string_view(name.data(), name.find('\0')), name.find('\0')));
-}
-
-}  // namespace
-
 Label ProgramState::import(std::string_view library, std::string_view symbol) {
-  check_name(library, "library");
-  check_name(symbol, "symbol");
+  check_elf_name(library, "the library name", ErrorCode::kInvalidImport);
+  check_elf_name(symbol, "the symbol name", ErrorCode::kInvalidImport);
   // The tables are emitted by the first link() that gets that far: a later import could not be in
   // them.
   if (linked_ || dynamic_)
@@ -57,7 +46,7 @@ Label ProgramState::import(std::string_view library, std::string_view symbol) {
 
 const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter) {
   if (dynamic_) return *dynamic_;
-  check_name(interpreter, "interpreter");
+  check_elf_name(interpreter, "the interpreter name", ErrorCode::kInvalidImport);
   DynamicTables tables;
   std::string path(interpreter);
   path += '\0';

@@ -414,7 +414,7 @@ TEST_CASE("debug info errors: clear, distinct, and the program can still be link
   fails([&] { program.link({.debug_info = static_cast<DebugInfo>(7)}); }, Code::kInvalidDebugInfo,
         "debug_info 7 is not a tinyelf::DebugInfo");
   fails([&] { program.symbol(start, ""); }, Code::kInvalidDebugInfo, "symbol name is empty");
-  fails([&] { program.symbol(start, std::string_view("a\0b", 3)); }, Code::kInvalidDebugInfo, "holds a NUL byte");
+  fails([&] { program.symbol(start, std::string_view("a\0b", 3)); }, Code::kInvalidDebugInfo, "contains a NUL byte");
   fails([&] { program.symbol(start, "f", static_cast<tinyelf::SymbolKind>(9)); }, Code::kInvalidDebugInfo,
         "kind 9 is not a tinyelf::SymbolKind");
   tinyelf::Program other;
@@ -422,7 +422,7 @@ TEST_CASE("debug info errors: clear, distinct, and the program can still be link
   fails([&] { program.symbol(other.text().newLabel(), "f"); }, Code::kInvalidDebugInfo,
         "does not belong to this program");
   fails([&] { program.line("", 1); }, Code::kInvalidDebugInfo, "source file name is empty");
-  fails([&] { program.line(std::string_view("a\0", 2), 1); }, Code::kInvalidDebugInfo, "holds a NUL byte");
+  fails([&] { program.line(std::string_view("a\0", 2), 1); }, Code::kInvalidDebugInfo, "contains a NUL byte");
   // Nothing was recorded by the calls that failed, and nothing was linked: the program links.
   program.symbol(start, "_start");
   const tinyelf::Image image = program.link({.debug_info = DebugInfo::kSymbols});
