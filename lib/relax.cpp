@@ -45,6 +45,11 @@ struct State {
     regs.fill(std::nullopt);
     forget_stack();
   }
+  // `reg` now holds `value`; a new rsp points at a stack nothing is known about.
+  void set(std::uint32_t reg, Known value) {
+    regs[reg] = value;
+    if (reg == kRsp) forget_stack();
+  }
   void forget_stack() {
     stack.clear();
     stack_known = false;
@@ -114,8 +119,7 @@ std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>
     if (item.inst_id == Inst::kIdMov && dst && dst->second >= 32 && ops[1].isImm()) {
       const std::uint64_t value = moved_value(dst->second, ops[1].as<asmjit::Imm>());
       rewrites[u] = set_register(state, dst->first, value, units[u].size);
-      state.regs[dst->first] = value;
-      if (dst->first == kRsp) state.forget_stack();
+      state.set(dst->first, value);
     } else if (item.inst_id == Inst::kIdPush && ops[0].isImm() && u + 1 < units.size() && units[u + 1].inst &&
                !units[u + 1].has_binding && units[u + 1].inst->inst_id == Inst::kIdPop &&
                gp(units[u + 1].inst->operands[0]) && gp(units[u + 1].inst->operands[0])->second == 64) {
@@ -129,12 +133,10 @@ std::pmr::vector<Rewrite> relax_known_registers(const std::pmr::vector<InstUnit>
     } else if (is_self_clear(item)) {
       if (state.regs[dst->first] == std::uint64_t{0} && units[u].flags_dead_after)
         rewrites[u].kind = Rewrite::Kind::kDrop;
-      state.regs[dst->first] = 0;
-      if (dst->first == kRsp) state.forget_stack();
+      state.set(dst->first, std::uint64_t{0});
     } else if (item.inst_id == Inst::kIdMov && dst && dst->second >= 32 && gp(ops[1])) {
       const Known source = state.regs[gp(ops[1])->first];
-      state.regs[dst->first] = source && dst->second == 32 ? Known(*source & 0xFFFFFFFF) : source;
-      if (dst->first == kRsp) state.forget_stack();
+      state.set(dst->first, source && dst->second == 32 ? Known(*source & 0xFFFFFFFF) : source);
     } else if (item.inst_id == Inst::kIdPush) {
       if (state.stack_known)
         state.stack.push_back(ops[0].isImm() ? Known(static_cast<std::uint64_t>(ops[0].as<asmjit::Imm>().value()))
