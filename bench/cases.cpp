@@ -1,6 +1,8 @@
 // The cases every benchmark builds (cases.hpp).
 #include "cases.hpp"
 
+#include <fmt/format.h>
+
 #include "generator.hpp"
 
 namespace bench {
@@ -81,6 +83,21 @@ tinyelf::Image tinyelf_large(std::size_t count, const tinyelf::LinkOptions& opti
   data.cells = program.data(kCells.data(), kCells.size(), 8);
   emit_mixed(program.text(), data, count);
   return program.link(options);
+}
+
+tinyelf::Image tinyelf_large_symbols(std::size_t count) {
+  tinyelf::Program program;
+  StreamData data;
+  data.table = program.rodata(kTable.data(), kTable.size(), 8);
+  data.cells = program.data(kCells.data(), kCells.size(), 8);
+  asmjit::x86::Assembler& a = program.text();
+  emit_mixed(a, data, count, [&](std::size_t i) {
+    if (i % kInstructionsPerSymbol != 0) return;
+    const asmjit::Label function = a.newLabel();
+    a.bind(function);
+    program.symbol(function, fmt::format("f{}", i / kInstructionsPerSymbol));
+  });
+  return program.link({.debug_info = tinyelf::DebugInfo::kSymbols});
 }
 
 std::vector<std::uint8_t> raw_exit42(RawAsmJit& raw) {

@@ -29,6 +29,10 @@ tinyelf::Image tinyelf_libc_hello_bss(tinyelf::Program& program);
 tinyelf::Image tinyelf_libc_hello_bss_unpacked(tinyelf::Program& program);
 // `count` mixed instructions (generator.hpp) in a new Program, linked with `options`.
 tinyelf::Image tinyelf_large(std::size_t count, const tinyelf::LinkOptions& options = {});
+// The same instructions named as functions would be, a symbol every kInstructionsPerSymbol
+// ("f0", "f1", ...), linked with DebugInfo::kSymbols: what names cost against tinyelf_large().
+inline constexpr std::size_t kInstructionsPerSymbol = 1000;
+tinyelf::Image tinyelf_large_symbols(std::size_t count);
 
 // The same with raw AsmJit (raw_asmjit.hpp).
 std::vector<std::uint8_t> raw_exit42(RawAsmJit& raw);

@@ -73,13 +73,21 @@ struct StreamData {
   asmjit::Label cells;  // kCells in data, 8-byte aligned
 };
 
+// Does nothing before an instruction: emit_mixed()'s default.
+struct NoMark {
+  void operator()(std::size_t) const noexcept {}
+};
+
 // Emits exactly `count` instructions of the mixed stream (mixed_stream.hpp): what a compiler back
 // end produces. Forward branches are to labels bound later, so AsmJit records a link and patches it.
-inline void emit_mixed(asmjit::x86::Assembler& a, const StreamData& data, std::size_t count) {
+// `mark(i)` runs before instruction i, e.g. to name the code from there (Program::symbol).
+template <typename Mark = NoMark>
+void emit_mixed(asmjit::x86::Assembler& a, const StreamData& data, std::size_t count, Mark mark = {}) {
   using namespace asmjit;
   Label here = a.newLabel();
   Label next = a.newLabel();
   for (std::size_t i = 0; i < count; ++i) {
+    mark(i);
     const MixedStep step = mixed_step(i);
     const x86::Gp r = x86::gpq(step.r);
     const x86::Gp s = x86::gpq(step.s);

@@ -97,6 +97,8 @@ int repeat_probe(const char* case_name, const char* times_text) {
     for (std::size_t i = 0; i < times; ++i) keep(tinyelf_large(count, {.layout = tinyelf::Layout::kCompact}).bytes());
   } else if (name.starts_with("tinyelf/large-unpacked/") && parse(name.substr(23), count)) {
     for (std::size_t i = 0; i < times; ++i) keep(tinyelf_large(count, {.pack = false}).bytes());
+  } else if (name.starts_with("tinyelf/large-symbols/") && parse(name.substr(22), count)) {
+    for (std::size_t i = 0; i < times; ++i) keep(tinyelf_large_symbols(count).bytes());
   } else if (name.starts_with("raw_asmjit/large/") && parse(name.substr(17), count)) {
     for (std::size_t i = 0; i < times; ++i) keep(raw_large(count));
   } else {

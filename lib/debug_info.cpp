@@ -228,10 +228,6 @@ void write_debug_info(const DebugMarks& marks, std::uint64_t text_address, std::
   out.patch_u32(unit_start, static_cast<std::uint32_t>(out.size() - unit_start - 4));
 }
 
-bool is_writable(const Section& section) {
-  return !section.hasFlag(SectionFlags::kReadOnly) && !section.hasFlag(SectionFlags::kExecutable);
-}
-
 // e_shnum and section indexes are 16 bits; from SHN_LORESERVE (0xff00) on they mean other things.
 constexpr std::size_t kMaxSections = 0xff00;
 
@@ -262,6 +258,10 @@ void DebugMarks::add_line(std::uint64_t text_offset, std::string_view file, std:
   lines_.push_back({text_offset, index, line, column});
 }
 
+void DebugMarks::end_lines(std::uint64_t text_offset) {
+  if (!lines_.empty()) lines_.push_back({text_offset, lines_.back().file, 0, 0});
+}
+
 void DebugMarks::clear() noexcept {
   symbols_.clear();
   names_.assign(1, '\0');
@@ -270,7 +270,17 @@ void DebugMarks::clear() noexcept {
   file_index_.clear();
 }
 
-DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::CodeHolder& code,
+void check_symbols_bound(const DebugMarks& marks, const asmjit::CodeHolder& code) {
+  for (const DebugMarks::Symbol& mark : marks.symbols()) {
+    const asmjit::LabelEntry* label = code.labelEntry(mark.label_id);
+    if (label == nullptr || !label->isBound())
+      throw Error(ErrorCode::kUnboundLabel,
+                  fmt::format("the label of symbol \"{}\" is never bound: bind it before link()",
+                              marks.names().c_str() + mark.name));
+  }
+}
+
+DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const DebugMarks& locals, const asmjit::CodeHolder& code,
                      std::span<const PlacedSection> sections, std::uint64_t base, std::uint64_t start,
                      std::uint64_t not_before) {
   DebugTail tail;
@@ -279,8 +289,13 @@ DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::Cod
   const std::uint64_t text_size = text->realSize();
 
   // The section headers: none first (index 0 is SHN_UNDEF), the program's sections, then ours.
+  if (sections.size() > kMaxSections - 6)
+    throw Error(ErrorCode::kImageTooLarge,
+                fmt::format("the program has more sections than an ELF section header table can number ({})",
+                            kMaxSections - 5));
   std::vector<Elf64_Shdr> headers(1, Elf64_Shdr{});
   headers.reserve(sections.size() + 6);
+  // The names: the global symbols', the local ones', then the sections'.
   std::string strtab = marks.names();
   const auto name = [&](std::string_view section_name) {
     const auto at = static_cast<std::uint32_t>(strtab.size());
@@ -288,60 +303,54 @@ DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::Cod
     strtab.push_back('\0');
     return at;
   };
+  const auto locals_names = static_cast<std::uint32_t>(strtab.size() - 1);  // locals.names() starts with a NUL
+  strtab.append(locals.names(), 1);
   std::vector<std::uint16_t> index_of(code.sectionCount(), SHN_ABS);  // by section id
   for (const PlacedSection& placed : sections) {
     Elf64_Shdr header{};
+    header.sh_name = name(placed.name);
+    header.sh_type = placed.type;
+    header.sh_flags = placed.flags;
     header.sh_addr = base + placed.address;
     header.sh_offset = placed.file_offset;
-    if (placed.section == nullptr) {  // the empty .data
-      header.sh_name = name(".data");
-      header.sh_type = SHT_PROGBITS;
-      header.sh_flags = SHF_ALLOC | SHF_WRITE;
-      header.sh_addralign = 1;
-      headers.push_back(header);
-      continue;
-    }
-    const Section& section = *placed.section;
-    if (section.realSize() == 0) continue;
-    const bool nobits = section.hasFlag(SectionFlags::kZeroInitialized);
-    header.sh_name = name(section.name());
-    header.sh_type = nobits ? SHT_NOBITS : SHT_PROGBITS;
-    header.sh_flags = SHF_ALLOC | (section.hasFlag(SectionFlags::kExecutable) ? SHF_EXECINSTR : 0) |
-                      (is_writable(section) ? SHF_WRITE : 0);
-    header.sh_size = section.realSize();
-    header.sh_addralign = std::max<std::uint32_t>(section.alignment(), 1);
-    index_of[section.id()] = static_cast<std::uint16_t>(headers.size());
+    header.sh_size = placed.size;
+    header.sh_link = placed.link;
+    header.sh_info = placed.info;
+    header.sh_addralign = placed.align;
+    header.sh_entsize = placed.entry_size;
+    if (placed.holds != nullptr) index_of[placed.holds->id()] = static_cast<std::uint16_t>(headers.size());
     headers.push_back(header);
-    if (headers.size() > kMaxSections - 5)
-      throw Error(ErrorCode::kImageTooLarge,
-                  fmt::format("the program has more sections than an ELF section header table can number ({})",
-                              kMaxSections - 5));
   }
 
-  // The symbols, then the sizes that were not given: to the next symbol of the section or its end.
-  std::vector<Elf64_Sym> symbols(1 + marks.symbols().size(), Elf64_Sym{});  // symbol 0 is STN_UNDEF
-  for (std::size_t i = 0; i < marks.symbols().size(); ++i) {
-    const DebugMarks::Symbol& mark = marks.symbols()[i];
-    const asmjit::LabelEntry* label = code.labelEntry(mark.label_id);
-    if (label == nullptr || !label->isBound())
-      throw Error(ErrorCode::kUnboundLabel,
-                  fmt::format("the label of symbol \"{}\" is never bound: bind it before link()",
-                              marks.names().c_str() + mark.name));
-    Elf64_Sym& symbol = symbols[1 + i];
-    symbol.st_name = mark.name;
-    symbol.st_info = STB_GLOBAL << 4 | (mark.kind == SymbolKind::kFunction ? STT_FUNC : STT_OBJECT);
-    symbol.st_shndx = index_of[label->section()->id()];
-    symbol.st_value = base + label->section()->offset() + label->offset();
-    symbol.st_size = mark.size;
-  }
-  std::vector<std::uint32_t> by_address(marks.symbols().size());
+  // The symbols: the null one (STN_UNDEF), the local ones, the global ones; then the sizes that
+  // were not given: to the next symbol of the section or its end.
+  const std::size_t first_global = 1 + locals.symbols().size();
+  std::vector<Elf64_Sym> symbols(first_global + marks.symbols().size(), Elf64_Sym{});
+  std::vector<bool> sized(symbols.size(), true);
+  const auto add_symbols = [&](const DebugMarks& from, std::size_t first, unsigned char binding,
+                               std::uint32_t names_at) {
+    for (std::size_t i = 0; i < from.symbols().size(); ++i) {
+      const DebugMarks::Symbol& mark = from.symbols()[i];
+      const asmjit::LabelEntry* label = code.labelEntry(mark.label_id);
+      Elf64_Sym& symbol = symbols[first + i];
+      symbol.st_name = names_at + mark.name;
+      symbol.st_info = binding << 4 | (mark.kind == SymbolKind::kFunction ? STT_FUNC : STT_OBJECT);
+      symbol.st_shndx = index_of[label->section()->id()];
+      symbol.st_value = base + label->section()->offset() + label->offset();
+      symbol.st_size = mark.size;
+      sized[first + i] = mark.sized;
+    }
+  };
+  add_symbols(locals, 1, STB_LOCAL, locals_names);
+  add_symbols(marks, first_global, STB_GLOBAL, 0);
+  std::vector<std::uint32_t> by_address(symbols.size() - 1);
   std::iota(by_address.begin(), by_address.end(), 1);
   std::sort(by_address.begin(), by_address.end(), [&](std::uint32_t x, std::uint32_t y) {
     return std::pair(symbols[x].st_shndx, symbols[x].st_value) < std::pair(symbols[y].st_shndx, symbols[y].st_value);
   });
   for (std::size_t i = 0; i < by_address.size(); ++i) {
     Elf64_Sym& symbol = symbols[by_address[i]];
-    if (marks.symbols()[by_address[i] - 1].sized || symbol.st_shndx == SHN_ABS) continue;
+    if (sized[by_address[i]] || symbol.st_shndx == SHN_ABS) continue;
     const Elf64_Shdr& section = headers[symbol.st_shndx];
     std::uint64_t end = section.sh_addr + section.sh_size;
     for (std::size_t j = i + 1; j < by_address.size() && symbols[by_address[j]].st_shndx == symbol.st_shndx; ++j)
@@ -389,7 +398,7 @@ DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::Cod
   Elf64_Shdr* symtab = table(symtab_name, SHT_SYMTAB, append(".symtab", symbols.data(), symbols.size() * sizeof(Elf64_Sym)),
                              symbols.size() * sizeof(Elf64_Sym), 8);
   symtab->sh_link = symtab_index + 1;  // .strtab, next
-  symtab->sh_info = 1;                 // every symbol is global
+  symtab->sh_info = static_cast<std::uint32_t>(first_global);  // the first global symbol
   symtab->sh_entsize = sizeof(Elf64_Sym);
   tail.section_names = static_cast<std::uint16_t>(headers.size());
   table(strtab_name, SHT_STRTAB, append(".strtab", strtab.data(), strtab.size()), strtab.size(), 1);

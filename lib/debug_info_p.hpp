@@ -17,6 +17,8 @@
 #include <tinyelf/link_options.hpp>
 #include <tinyelf/program.hpp>
 
+#include "elf_p.hpp"
+
 namespace tinyelf::detail {
 
 // What Program::symbol() and Program::line() recorded, kept until link().
@@ -38,6 +40,9 @@ class DebugMarks {
 
   void add_symbol(std::uint32_t label_id, std::string_view name, SymbolKind kind, bool sized, std::uint64_t size);
   void add_line(std::uint64_t text_offset, std::string_view file, std::uint32_t line, std::uint32_t column);
+  // Marks the code from `text_offset` on as coming from no source line (line 0), if any code was
+  // marked before: for code link() adds after the program's.
+  void end_lines(std::uint64_t text_offset);
   void clear() noexcept;
 
   const std::vector<Symbol>& symbols() const noexcept { return symbols_; }
@@ -54,13 +59,23 @@ class DebugMarks {
   std::unordered_map<std::string, std::uint32_t> file_index_;
 };
 
-// A section of the program as link() placed it: the section header it gets.
+// A section header for a part of the loaded bytes, as link() placed it: one of the program's
+// sections, or one of the tables of a program with imports.
 struct PlacedSection {
-  // Null for an empty .data, which marks a segment of bss alone writable for eu-elflint: it
-  // counts only writable sections with file bytes (elflint.c, check_sections).
-  const asmjit::Section* section;
-  std::uint64_t file_offset;  // for zero-initialized sections: where they would be in the file
-  std::uint64_t address;      // from the base address
+  std::string_view name;
+  std::uint32_t type = SHT_PROGBITS;
+  std::uint64_t flags = SHF_ALLOC;
+  std::uint64_t file_offset = 0;  // for SHT_NOBITS: where it would be in the file
+  std::uint64_t address = 0;      // from the base address
+  std::uint64_t size = 0;
+  std::uint64_t align = 1;
+  std::uint64_t entry_size = 0;
+  // Other sections by their place in the list link() passes, counted from 1 (0: none), as
+  // section indexes are (the null section header is index 0).
+  std::uint32_t link = 0;
+  std::uint32_t info = 0;
+  // The program's section whose labels' symbols are in this one, if any.
+  const asmjit::Section* holds = nullptr;
 };
 
 // The bytes appended after the loaded part of the file, and what the ELF header says of them.
@@ -73,11 +88,15 @@ struct DebugTail {
 };
 
 // The debug information `level` asks for, to be written at file offset `start` (the end of the
-// loaded bytes; zeros up to `not_before`, at least) of a file whose sections are `sections` (in file order, addresses set: their
-// Section::offset() is their address from `base`). Throws Error(kUnboundLabel) for a symbol on a
-// label never bound, Error(kImageTooLarge) past 65,280 sections.
-DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const asmjit::CodeHolder& code,
+// loaded bytes; zeros up to `not_before`, at least) of a file whose loaded bytes hold `sections`
+// (in file order; with empty ones left out). `marks` gives the global symbols and the lines,
+// `locals` (all sized) local symbols that come first in .symtab; every symbol's label is bound
+// (check_symbols_bound()). Throws Error(kImageTooLarge) past 65,280 sections.
+DebugTail debug_tail(DebugInfo level, const DebugMarks& marks, const DebugMarks& locals, const asmjit::CodeHolder& code,
                      std::span<const PlacedSection> sections, std::uint64_t base, std::uint64_t start,
                      std::uint64_t not_before);
+
+// Throws Error(kUnboundLabel) for a symbol on a label never bound.
+void check_symbols_bound(const DebugMarks& marks, const asmjit::CodeHolder& code);
 
 }  // namespace tinyelf::detail

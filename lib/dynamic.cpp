@@ -27,31 +27,81 @@ namespace tinyelf::detail {
 namespace x86 = asmjit::x86;
 using asmjit::Label;
 
-Label ProgramState::import(std::string_view library, std::string_view symbol) {
+Label ProgramState::import(std::string_view library, std::string_view symbol, SymbolKind kind) {
   check_elf_name(library, "the library name", ErrorCode::kInvalidImport);
   check_elf_name(symbol, "the symbol name", ErrorCode::kInvalidImport);
+  if (kind != SymbolKind::kFunction && kind != SymbolKind::kObject)
+    throw Error(ErrorCode::kInvalidImport,
+                fmt::format("import \"{}\": kind {} is not a tinyelf::SymbolKind: use kFunction or kObject", symbol,
+                            static_cast<int>(kind)));
   // The tables are emitted by the first link() that gets that far: a later import could not be in
   // them.
   if (linked_ || dynamic_)
     throw Error(ErrorCode::kAlreadyLinked, "import() after link(): call reset() to build the next program");
-  if (std::find(imports_.libraries.begin(), imports_.libraries.end(), library) == imports_.libraries.end())
-    imports_.libraries.emplace_back(library);
   // ld.so looks every symbol up in all the needed libraries in order (the global scope), so a
   // name has one address whichever library it was asked from: one slot per name.
-  for (const Import& known : imports_.symbols)
-    if (known.symbol == symbol) return known.slot;
-  imports_.symbols.push_back({std::string(symbol), bss(8, 8)});
+  const auto known = std::find_if(imports_.symbols.begin(), imports_.symbols.end(),
+                                  [&](const Import& import) { return import.symbol == symbol; });
+  const auto kind_name = [](SymbolKind k) { return k == SymbolKind::kFunction ? "a function" : "data"; };
+  if (known != imports_.symbols.end() && known->kind != kind)
+    throw Error(ErrorCode::kInvalidImport,
+                fmt::format("import \"{}\": imported before as {}, now as {}: a symbol is either a function or data",
+                            symbol, kind_name(known->kind), kind_name(kind)));
+  if (std::find(imports_.libraries.begin(), imports_.libraries.end(), library) == imports_.libraries.end())
+    imports_.libraries.emplace_back(library);
+  if (known != imports_.symbols.end()) return known->slot;
+  imports_.symbols.push_back({std::string(symbol), kind, bss(8, 8)});
   return imports_.symbols.back().slot;
 }
 
-const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter) {
-  if (dynamic_) return *dynamic_;
+namespace {
+
+// A SysV hash table (gABI "Hash Table") with one bucket and every chain empty: no symbol of the
+// program can be found through it, as without one (the imports are undefined, and ld.so never
+// matches an undefined symbol: glibc elf/dl-lookup.c, check_match). Only files with section
+// headers carry it, for eu-elflint, which requires DT_HASH or DT_GNU_HASH of a dynamic section.
+std::vector<std::uint32_t> empty_hash_table(std::size_t symbol_count) {
+  std::vector<std::uint32_t> table(3 + symbol_count, 0);
+  table[0] = 1;                                          // nbucket
+  table[1] = static_cast<std::uint32_t>(symbol_count);  // nchain: one per symbol, the null one too
+  return table;
+}
+
+}  // namespace
+
+const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter, bool section_headers) {
+  if (dynamic_) {
+    if (dynamic_->interpreter_path != interpreter || dynamic_->section_headers != section_headers)
+      throw Error(ErrorCode::kAlreadyLinked,
+                  "a link() that failed built this program's import tables for other options (interpreter or "
+                  "debug_info): link it with the same ones, or reset() and build it again");
+    return *dynamic_;
+  }
   check_elf_name(interpreter, "the interpreter name", ErrorCode::kInvalidImport);
   DynamicTables tables;
+  tables.interpreter_path = interpreter;
+  tables.section_headers = section_headers;
   std::string path(interpreter);
   path += '\0';
   tables.interpreter = append(rodata_section(), path.data(), path.size(), 1);
   tables.interpreter_size = path.size();
+
+  // With section headers, a stub per function import after the program's code: a name for gdb,
+  // objdump and perf on a valid instruction (FF 25 rel32, 6 bytes). The program's calls go
+  // through the slots, never through the stubs. Code from no source line.
+  if (section_headers) {
+    text_.setOffset(code_.textSection()->bufferSize());
+    debug_.end_lines(text_.offset());
+    for (const Import& import : imports_.symbols) {
+      if (import.kind != SymbolKind::kFunction) {
+        tables.stubs.emplace_back();
+        continue;
+      }
+      tables.stubs.push_back(text_.newLabel());
+      text_.bind(tables.stubs.back());
+      text_.jmp(x86::qword_ptr(import.slot));
+    }
+  }
 
   // The string table: a NUL first (offset 0 is the empty name), then the names.
   std::string strings(1, '\0');
@@ -68,19 +118,24 @@ const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter) 
     symbols[i].st_name = add_string(imports_.symbols[i].symbol);
     symbols[i].st_info = STB_GLOBAL << 4 | STT_NOTYPE;  // undefined: st_shndx SHN_UNDEF (0)
   }
+  const std::vector<std::uint32_t> hash =
+      section_headers ? empty_hash_table(1 + symbols.size()) : std::vector<std::uint32_t>{};
 
   // One block of data, 8-byte aligned: the dynamic section, the symbols, the relocations, the
-  // strings. The symbol table's first entry, the null symbol (24 zero bytes), is the dynamic
-  // section's last 24 bytes: DT_DEBUG's value and DT_NULL, zero in the file. ld.so writes
-  // DT_DEBUG's value at start, and nothing reads symbol 0 after that (without a hash table the
-  // program's own symbols are never looked up). Writable memory suits ld.so, which reads the
-  // tables once before the entry runs (no lazy binding). The block is built here and embedded at
-  // once; its addresses are AsmJit relocations, written when link() relocates the program.
-  const std::size_t dynamic_entries = needed.size() + 9;
-  const std::size_t symtab_at = dynamic_entries * sizeof(Elf64_Dyn) - sizeof(Elf64_Sym);
-  const std::size_t rela_at = symtab_at + (1 + symbols.size()) * sizeof(Elf64_Sym);
-  const std::size_t strtab_at = rela_at + imports_.symbols.size() * sizeof(Elf64_Rela);
-  std::vector<std::uint8_t> block(strtab_at + strings.size());
+  // hash table (with section headers), the strings. The symbol table's first entry, the null
+  // symbol (24 zero bytes), is the dynamic section's last 24 bytes: DT_DEBUG's value and DT_NULL,
+  // zero in the file. ld.so writes DT_DEBUG's value at start, and nothing reads symbol 0 after
+  // that (the program's own symbols are never looked up). Writable memory suits ld.so, which
+  // reads the tables once before the entry runs (no lazy binding). The block is built here and
+  // embedded at once; its addresses are AsmJit relocations, written when link() relocates the
+  // program.
+  const std::size_t dynamic_entries = needed.size() + 9 + (hash.empty() ? 0 : 1);
+  tables.dynamic_size = dynamic_entries * sizeof(Elf64_Dyn);
+  tables.symbols = {tables.dynamic_size - sizeof(Elf64_Sym), (1 + symbols.size()) * sizeof(Elf64_Sym)};
+  tables.relocations = {tables.symbols.offset + tables.symbols.size, imports_.symbols.size() * sizeof(Elf64_Rela)};
+  tables.hash = {tables.relocations.offset + tables.relocations.size, hash.size() * sizeof(std::uint32_t)};
+  tables.strings = {tables.hash.offset + tables.hash.size, strings.size()};
+  std::vector<std::uint8_t> block(tables.strings.offset + tables.strings.size);
   struct Address {
     std::size_t at;             // in the block
     const asmjit::Section* to;  // what it points at: a section and an offset in it
@@ -99,12 +154,13 @@ const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter) 
     entry(tag, 0);
   };
   for (const std::uint32_t name : needed) entry(DT_NEEDED, name);
-  address(DT_STRTAB, strtab_at);
+  if (!hash.empty()) address(DT_HASH, tables.hash.offset);
+  address(DT_STRTAB, tables.strings.offset);
   entry(DT_STRSZ, strings.size());
-  address(DT_SYMTAB, symtab_at);
+  address(DT_SYMTAB, tables.symbols.offset);
   entry(DT_SYMENT, sizeof(Elf64_Sym));
-  address(DT_RELA, rela_at);
-  entry(DT_RELASZ, imports_.symbols.size() * sizeof(Elf64_Rela));
+  address(DT_RELA, tables.relocations.offset);
+  entry(DT_RELASZ, tables.relocations.size);
   entry(DT_RELAENT, sizeof(Elf64_Rela));
   entry(DT_DEBUG, 0);  // its value and DT_NULL are the null symbol
   entry(DT_NULL, 0);
@@ -114,8 +170,10 @@ const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter) 
     addresses.push_back({at, slot->section(), slot->offset()});
     put(Elf64_Rela{0, std::uint64_t{i + 1} << 32 | R_X86_64_GLOB_DAT, 0});  // r_offset: the slot
   }
+  for (const std::uint32_t word : hash) put(word);
   std::memcpy(block.data() + at, strings.data(), strings.size());
 
+  tables.program_data_size = data->bufferSize();
   tables.dynamic = append(data, block.data(), block.size(), 8);
   const std::size_t block_offset = data_items_.back().offset;
   for (const Address& a : addresses) {
@@ -128,8 +186,7 @@ const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter) 
     relocation->_targetSectionId = a.to->id();
     relocation->_payload = a.to == data ? block_offset + a.offset : a.offset;
   }
-  tables.dynamic_size = dynamic_entries * sizeof(Elf64_Dyn);
-  dynamic_ = tables;
+  dynamic_ = std::move(tables);
   return *dynamic_;
 }
 

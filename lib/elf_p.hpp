@@ -69,6 +69,7 @@ static_assert(sizeof(Elf64_Dyn) == 16);
 
 inline constexpr std::int64_t DT_NULL = 0;      // end of the array
 inline constexpr std::int64_t DT_NEEDED = 1;    // string table offset of a needed library's name
+inline constexpr std::int64_t DT_HASH = 4;      // address of the SysV symbol hash table
 inline constexpr std::int64_t DT_STRTAB = 5;    // address of the string table
 inline constexpr std::int64_t DT_SYMTAB = 6;    // address of the symbol table
 inline constexpr std::int64_t DT_RELA = 7;      // address of the relocations with addends
@@ -88,6 +89,7 @@ struct Elf64_Sym {
 };
 static_assert(sizeof(Elf64_Sym) == 24);
 
+inline constexpr unsigned char STB_LOCAL = 0;   // st_info binding: seen in its own file only
 inline constexpr unsigned char STB_GLOBAL = 1;  // st_info binding
 inline constexpr unsigned char STT_NOTYPE = 0;  // st_info type: a function or data, whichever it is
 
@@ -120,7 +122,11 @@ static_assert(sizeof(Elf64_Shdr) == 64);
 inline constexpr std::uint32_t SHT_PROGBITS = 1;  // sh_type: bytes of the file
 inline constexpr std::uint32_t SHT_SYMTAB = 2;    // sh_type: symbol table
 inline constexpr std::uint32_t SHT_STRTAB = 3;    // sh_type: string table
+inline constexpr std::uint32_t SHT_RELA = 4;      // sh_type: relocations with addends
+inline constexpr std::uint32_t SHT_HASH = 5;      // sh_type: SysV symbol hash table
+inline constexpr std::uint32_t SHT_DYNAMIC = 6;   // sh_type: the dynamic section
 inline constexpr std::uint32_t SHT_NOBITS = 8;    // sh_type: zero-filled memory, no file bytes
+inline constexpr std::uint32_t SHT_DYNSYM = 11;   // sh_type: the symbols ld.so reads
 inline constexpr std::uint64_t SHF_WRITE = 1;     // sh_flags: writable at run time
 inline constexpr std::uint64_t SHF_ALLOC = 2;     // sh_flags: in memory at run time
 inline constexpr std::uint64_t SHF_EXECINSTR = 4;  // sh_flags: instructions

@@ -90,8 +90,7 @@ void check_options(const LinkOptions& options) {
 
 // What a program with imports cannot be: ld.so relocates a position-independent executable by its
 // load address, which the tables do not allow for yet; the compact layouts keep code where the
-// program headers ld.so reads would be; its data must not be executable (W^X); and section
-// headers would have to name the dynamic tables.
+// program headers ld.so reads would be; and its data must not be executable (W^X).
 void check_import_options(const LinkOptions& options) {
   if (options.layout != Layout::kConformant)
     throw Error(ErrorCode::kUnsupportedLayout,
@@ -105,12 +104,6 @@ void check_import_options(const LinkOptions& options) {
     throw Error(ErrorCode::kUnsupportedLayout,
                 "a program with imports (Program::import) always has R+X and R+W segments (ld.so writes the slots "
                 "and the dynamic section): leave LinkOptions::single_segment false");
-  // With section headers, readelf and eu-elflint look for .interp and .dynamic sections, which the
-  // section table does not describe yet.
-  if (options.debug_info != DebugInfo::kNone)
-    throw Error(ErrorCode::kUnsupportedLayout,
-                "a program with imports (Program::import) cannot have debug_info yet: the section headers do not "
-                "describe the dynamic tables; leave LinkOptions::debug_info kNone");
 }
 
 std::string label_name(const asmjit::LabelEntry& label) {
@@ -196,12 +189,84 @@ struct Placement {
   std::uint64_t file_size = 0;
 };
 
+// The section header of a section of the program, or of its first `size` bytes.
+detail::PlacedSection program_section(const Section& section, std::uint64_t file_offset, std::uint64_t size) {
+  using namespace detail;  // the ELF constants
+  const bool nobits = section.hasFlag(SectionFlags::kZeroInitialized);
+  const std::uint64_t flags = SHF_ALLOC | (section.hasFlag(SectionFlags::kExecutable) ? SHF_EXECINSTR : 0) |
+                              (is_writable(section) ? SHF_WRITE : 0);
+  return {section.name(), nobits ? SHT_NOBITS : SHT_PROGBITS, flags, file_offset, section.offset(), size,
+          std::max<std::uint64_t>(section.alignment(), 1), 0, 0, 0, &section};
+}
+
+// The section headers of the loaded bytes, in file order: one per non-empty section of the
+// program; with imports, .rodata ends before the interpreter path (.interp) and .data before the
+// dynamic tables (.dynamic, .dynsym, .rela.dyn, .hash, .dynstr), which the gABI's section types
+// describe, and the slots are part of .bss.
+std::vector<detail::PlacedSection> section_headers(const asmjit::CodeHolder& code, const Placement& placement,
+                                                   const detail::FileShape& shape, const detail::Segment& last,
+                                                   const detail::DynamicTables* dynamic) {
+  using namespace detail;  // the ELF constants
+  std::vector<PlacedSection> sections;
+  const Section* interpreter_in = nullptr;
+  const Section* tables_in = nullptr;
+  std::uint64_t interpreter_at = 0, tables_at = 0;
+  if (dynamic != nullptr) {
+    const asmjit::LabelEntry* interpreter = code.labelEntry(dynamic->interpreter);
+    const asmjit::LabelEntry* tables = code.labelEntry(dynamic->dynamic);
+    interpreter_in = interpreter->section(), interpreter_at = interpreter->offset();
+    tables_in = tables->section(), tables_at = tables->offset();
+  }
+  for (const Placement::FileSection& placed : placement.file_sections) {
+    const Section& section = *placed.section;
+    if (section.realSize() == 0) continue;
+    if (&section == interpreter_in) {
+      if (interpreter_at != 0) sections.push_back(program_section(section, placed.file_offset, interpreter_at));
+      sections.push_back({".interp", SHT_PROGBITS, SHF_ALLOC, placed.file_offset + interpreter_at,
+                          section.offset() + interpreter_at, dynamic->interpreter_size});
+    } else if (&section == tables_in) {
+      if (dynamic->program_data_size != 0)
+        sections.push_back(program_section(section, placed.file_offset, dynamic->program_data_size));
+      const auto table = [&](std::string_view name, std::uint32_t type, std::uint64_t flags, DynamicTable where,
+                             std::uint64_t align, std::uint64_t entry_size) {
+        sections.push_back({name, type, flags, placed.file_offset + tables_at + where.offset,
+                            section.offset() + tables_at + where.offset, where.size, align, entry_size});
+        return static_cast<std::uint32_t>(sections.size());  // its index
+      };
+      // Each table links to the one its entries refer to (gABI "sh_link and sh_info Interpretation").
+      const std::size_t first = sections.size();
+      table(".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, {0, dynamic->dynamic_size}, 8, sizeof(Elf64_Dyn));
+      const std::uint32_t symbols = table(".dynsym", SHT_DYNSYM, SHF_ALLOC, dynamic->symbols, 8, sizeof(Elf64_Sym));
+      sections.back().info = 1;  // the first global symbol: all of them are
+      table(".rela.dyn", SHT_RELA, SHF_ALLOC, dynamic->relocations, 8, sizeof(Elf64_Rela));
+      table(".hash", SHT_HASH, SHF_ALLOC, dynamic->hash, 4, sizeof(std::uint32_t));
+      const std::uint32_t strings = table(".dynstr", SHT_STRTAB, SHF_ALLOC, dynamic->strings, 1, 0);
+      sections[first].link = sections[first + 1].link = strings;
+      sections[first + 2].link = sections[first + 3].link = symbols;
+    } else {
+      sections.push_back(program_section(section, placed.file_offset, section.realSize()));
+    }
+  }
+  // bss where the last segment would hold it in the file, had it file bytes; a segment of bss
+  // alone gets an empty .data where its file bytes would start: eu-elflint counts only writable
+  // sections with file bytes (elflint.c, check_sections).
+  if (!shape.has_data && shape.bss_size != 0)
+    sections.push_back({".data", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, last.offset + last.file_size,
+                        last.address + last.file_size, 0});
+  for (const Section* section : code.sectionsByOrder())
+    if (section->hasFlag(SectionFlags::kZeroInitialized) && section->realSize() != 0)
+      sections.push_back(
+          program_section(*section, last.offset + section->offset() - last.address, section->realSize()));
+  return sections;
+}
+
 // Gives every section its file offset and its address: text at `text_offset`, then the other
 // read-only sections, then the writable ones, then the zero-initialized ones after the end of the
 // file (in memory only), each group in AsmJit's order; then the debug information options ask
 // for, after the loaded bytes. Throws Error(kImageTooLarge) past the limits.
 Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, std::uint64_t base,
-                         const LinkOptions& options, const detail::DebugMarks& marks) {
+                         const LinkOptions& options, const detail::DebugMarks& marks, const detail::DebugMarks& locals,
+                         const detail::DynamicTables* dynamic) {
   Placement placement;
   placement.file_sections.reserve(code.sectionCount());
   std::uint64_t offset = layout.tail_start;
@@ -256,22 +321,13 @@ Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, s
 
   placement.file_size = placement.loaded_size;
   if (options.debug_info != DebugInfo::kNone) {
-    std::vector<detail::PlacedSection> sections;
-    for (const Placement::FileSection& placed : placement.file_sections)
-      sections.push_back({placed.section, placed.file_offset, placed.section->offset()});
-    // bss where the last segment would hold it in the file, had it file bytes; a segment of bss
-    // alone gets an empty .data where its file bytes would start.
     const detail::Segment& last = placement.segments.segments[placement.segments.count - 1];
-    if (!shape.has_data && shape.bss_size != 0)
-      sections.push_back({nullptr, last.offset + last.file_size, last.address + last.file_size});
-    for (const Section* section : code.sectionsByOrder())
-      if (is_bss(section))
-        sections.push_back({section, last.offset + section->offset() - last.address, section->offset()});
     // The tail starts no earlier than the last segment's p_offset: a segment of bss alone has it
     // past the loaded bytes (plan_segments()), and BFD warns of a section (the empty .data)
     // that starts past the end of the file.
-    placement.debug =
-        detail::debug_tail(options.debug_info, marks, code, sections, base, placement.loaded_size, last.offset);
+    placement.debug = detail::debug_tail(options.debug_info, marks, locals,
+                                         code, section_headers(code, placement, shape, last, dynamic), base,
+                                         placement.loaded_size, last.offset);
     placement.file_size += placement.debug.bytes.size();
   }
 
@@ -331,10 +387,20 @@ Image detail::ProgramState::link(const LinkOptions& options) {
   check_labels_bound(code_);
   const std::uint64_t entry = entry_offset(code_, entry_);  // before placement moves the sections
   if (options.position_independent) check_position_independent(code_);
+  const bool section_headers = options.debug_info != DebugInfo::kNone;
+  if (section_headers) detail::check_symbols_bound(debug_, code_);  // before the tables change the program
   const detail::DynamicTables* dynamic = nullptr;
+  detail::DebugMarks import_names;  // with section headers: each stub's and slot's name
   if (!imports_.symbols.empty()) {
     check_import_options(options);
-    dynamic = &dynamic_tables(options.interpreter);  // data with embedded addresses: never packed
+    dynamic = &dynamic_tables(options.interpreter, section_headers);  // data with embedded addresses: never packed
+    for (std::size_t i = 0; i < dynamic->stubs.size(); ++i) {
+      const Import& import = imports_.symbols[i];
+      if (dynamic->stubs[i].isValid())
+        import_names.add_symbol(dynamic->stubs[i].id(), import.symbol, SymbolKind::kFunction, true,
+                                detail::DynamicTables::kStubSize);
+      import_names.add_symbol(import.slot.id(), import.symbol + "@got", SymbolKind::kObject, true, 8);
+    }
   }
   const detail::LinkDecisions decided = detail::decide(code_, options, dynamic != nullptr);
   const HeaderLayout& layout = decided.layout;
@@ -352,7 +418,7 @@ Image detail::ProgramState::link(const LinkOptions& options) {
     }
   }
 
-  const Placement placement = place_sections(code_, layout, decided.base, options, debug_);
+  const Placement placement = place_sections(code_, layout, decided.base, options, debug_, import_names, dynamic);
   const std::uint64_t text_offset = code_.textSection()->offset();
   detail::DynamicPieces pieces;
   if (dynamic != nullptr)

@@ -207,7 +207,9 @@ void Program::line(std::string_view file, std::uint32_t line, std::uint32_t colu
 
 Label Program::bss(std::size_t size, std::size_t align) { return state_->bss(size, align); }
 
-Label Program::import(std::string_view library, std::string_view symbol) { return state_->import(library, symbol); }
+Label Program::import(std::string_view library, std::string_view symbol, SymbolKind kind) {
+  return state_->import(library, symbol, kind);
+}
 
 Label detail::ProgramState::bss(std::size_t size, std::size_t align) {
   check_alignment(align);

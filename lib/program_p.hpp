@@ -99,9 +99,10 @@ struct DataItem {
   std::size_t align = 1;
 };
 
-// One symbol of Program::import: its name and the slot ld.so fills with its address.
+// One symbol of Program::import: its name, what it is, and the slot ld.so fills with its address.
 struct Import {
   std::string symbol;
+  SymbolKind kind = SymbolKind::kFunction;
   asmjit::Label slot;  // 8 bytes of bss
 };
 
@@ -112,13 +113,31 @@ struct Imports {
   std::vector<Import> symbols;
 };
 
+// Where one of the dynamic tables is: its offset from DynamicTables::dynamic and its size.
+struct DynamicTable {
+  std::size_t offset = 0;
+  std::size_t size = 0;
+};
+
 // Labels on the tables a program with imports gets (lib/dynamic.cpp), with the sizes of the two
-// the program headers point at.
+// the program headers point at; and, for the section headers of LinkOptions::debug_info, where the
+// other tables are and the import stubs.
 struct DynamicTables {
-  asmjit::Label interpreter;  // the NUL-terminated path, in rodata
+  asmjit::Label interpreter;  // the NUL-terminated path, in rodata (its last bytes)
   std::size_t interpreter_size = 0;
   asmjit::Label dynamic;  // the dynamic section, in data (ld.so writes DT_DEBUG's value)
   std::size_t dynamic_size = 0;
+  // The rest of the block that starts at `dynamic` and ends data, and the program's own data
+  // before it.
+  DynamicTable symbols, relocations, hash, strings;  // hash: with section headers only
+  std::size_t program_data_size = 0;
+  // With section headers, each function import's stub in text (jmp [rip + slot]), in the order of
+  // Imports::symbols (an invalid label for a data import); none without.
+  std::vector<asmjit::Label> stubs;
+  static constexpr std::size_t kStubSize = 6;  // FF 25 rel32
+  // What the tables were built for: a later link() must ask for the same.
+  std::string interpreter_path;
+  bool section_headers = false;
 };
 
 // Everything a Program owns. The CodeHolder and the emitters attached to it point at each other,
@@ -138,9 +157,10 @@ struct ProgramState {
   asmjit::Label append(asmjit::Section* section, const void* bytes, std::size_t size, std::size_t align);
   asmjit::Label bss(std::size_t size, std::size_t align);
   asmjit::Label new_label_at(asmjit::Section* section, std::uint64_t offset);  // bound there
-  asmjit::Label import(std::string_view library, std::string_view symbol);  // lib/dynamic.cpp
-  // The tables of a program with imports, emitted on the first call (lib/dynamic.cpp).
-  const DynamicTables& dynamic_tables(std::string_view interpreter);
+  asmjit::Label import(std::string_view library, std::string_view symbol, SymbolKind kind);  // lib/dynamic.cpp
+  // The tables of a program with imports, emitted on the first call (lib/dynamic.cpp); with
+  // `section_headers` (LinkOptions::debug_info) also what the section headers need.
+  const DynamicTables& dynamic_tables(std::string_view interpreter, bool section_headers);
   void symbol(asmjit::Label label, std::string_view name, SymbolKind kind, bool sized, std::uint64_t size);
   Image link(const LinkOptions& options);  // lib/link.cpp
 

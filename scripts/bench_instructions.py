@@ -8,7 +8,8 @@ benchmark binary's probe mode (bench/repeat.hpp) twice under valgrind --tool=cal
 times; the difference divided by B - A is the count for one build, without process start-up and
 exit. Small cases start from A = 200 so that first-call costs (lazy symbol binding, the first heap
 growth) are left out too; for 10^6 instructions one build makes such costs negligible.
-Prints a Markdown table: case, tinyelf, raw AsmJit, ratio; then whether the ratio targets are met.
+Prints a Markdown table: case, tinyelf, raw AsmJit, ratio; then what options cost (a case against
+the same program linked without them); then whether the ratio targets are met.
 """
 import re
 import subprocess
@@ -18,6 +19,7 @@ import sys
 SMALL_RATIO_TARGET = 1.5  # exit42, hello and the loop program with the default options
 UNPACKED_RATIO_TARGET = 1.15  # the same with pack = false
 LARGE_RATIO_TARGET = 1.05  # programs of 10^5 instructions and more, whatever the layout and packing
+SYMBOLS_RATIO_TARGET = 1.1  # 10^6 instructions with DebugInfo::kSymbols / without debug info
 
 # (label, tinyelf case, raw AsmJit case, A, B)
 CASES = [
@@ -35,6 +37,12 @@ CASES = [
     ("1,000,000 mixed instructions", "tinyelf/large/1000000", "raw_asmjit/large/1000000", 0, 1),
     ("1,000,000, Layout::kCompact", "tinyelf/large-compact/1000000", "raw_asmjit/large/1000000", 0, 1),
     ("1,000,000, pack = false", "tinyelf/large-unpacked/1000000", "raw_asmjit/large/1000000", 0, 1),
+]
+
+# What an option costs: (label, case, the same program without it, A, B, target); tinyelf only.
+OPTION_CASES = [
+    ("1,000,000 mixed instructions, kSymbols (a symbol per 1,000) / without debug info",
+     "tinyelf/large-symbols/1000000", "tinyelf/large/1000000", 0, 1, SYMBOLS_RATIO_TARGET),
 ]
 
 
@@ -69,6 +77,12 @@ def main():
             checks.append((label, a / b, UNPACKED_RATIO_TARGET if "pack = false" in label else SMALL_RATIO_TARGET))
         elif label[0].isdigit() and int(label.split()[0].rstrip(",").replace(",", "")) >= 100_000:
             checks.append((label, a / b, LARGE_RATIO_TARGET))
+    print("\n| what it costs | with | without | ratio |")
+    print("|---|---:|---:|---:|")
+    for label, ours, base, first, second, target in OPTION_CASES:
+        a, b = per_build(binary, ours, first, second), per_build(binary, base, first, second)
+        print(f"| {label} | {a:,.0f} | {b:,.0f} | {a / b:.3f} |", flush=True)
+        checks.append((label, a / b, target))
     print()
     for label, r, target in checks:
         print(f"target {'met' if r <= target else 'MISSED'}: {label}: {r:.3f} ≤ {target}")

@@ -124,6 +124,47 @@ tinyelf::Image exit_with_symbol(tinyelf::LinkOptions options) {
   return program.link(options);
 }
 
+// The dynamic hello with a data import too: _start calls puts(message) (line 1) and exit(7)
+// (line 2) through libc, and imports stdout (data: no stub). `kind` gives stdout's kind.
+tinyelf::Image dynamic_hello(tinyelf::LinkOptions options, tinyelf::SymbolKind kind = tinyelf::SymbolKind::kObject) {
+  const std::string file = source_file().string();
+  tinyelf::Program program;
+  const Label message = program.rodata("Hello, world!\0");
+  const Label puts = program.import("libc.so.6", "puts");
+  program.import("libc.so.6", "stdout", kind);
+  const Label exit = program.import("libc.so.6", "exit");
+  x86::Assembler& a = program.text();
+  const Label start = a.newLabel();
+  a.bind(start);
+  program.symbol(start, "_start");
+  program.line(file, 1);
+  a.lea(x86::rdi, x86::ptr(message));  // 7 bytes
+  a.call(x86::qword_ptr(puts));        // 6 bytes
+  program.line(file, 2);
+  a.mov(x86::edi, 7);                  // 5 bytes
+  a.call(x86::qword_ptr(exit));        // 6 bytes
+  return program.link(options);
+}
+
+// The README's formula for a program with imports and kSymbols: the loaded bytes are those of the
+// file without debug info with a 6-byte stub per function import in text, DT_HASH in the dynamic
+// section and the empty hash table (4 × (symbols + 4) bytes) before the strings; the rest is
+// symbols_file_size() with the local symbols (each stub's and each slot's name) and the sections
+// .interp, .dynamic, .dynsym, .rela.dyn, .hash, .dynstr.
+std::uint64_t dynamic_symbols_file_size(std::uint64_t code, std::uint64_t rodata, std::uint64_t libraries,
+                                        const std::vector<std::string>& functions,
+                                        const std::vector<std::string>& data, std::uint64_t strings,
+                                        std::vector<std::string> symbols) {
+  const std::uint64_t imports = functions.size() + data.size();
+  const std::uint64_t loaded = align8(344 + code + 6 * functions.size() + rodata + 28) + 16 * (10 + libraries) +
+                               48 * imports + 4 * (imports + 1 + 3) + strings;
+  for (const std::string& name : functions) symbols.insert(symbols.end(), {name, name + "@got"});
+  for (const std::string& name : data) symbols.push_back(name + "@got");
+  return symbols_file_size(loaded, symbols,
+                           {".text", ".rodata", ".interp", ".dynamic", ".dynsym", ".rela.dyn", ".hash", ".dynstr",
+                            ".bss"});
+}
+
 }  // namespace
 
 TEST_CASE("without debug info, symbols and lines add not one byte", "[debug]") {
@@ -463,4 +504,124 @@ TEST_CASE("line marks: repeated and empty ones are dropped, files are interned",
   const test::Process raw = test::spawn({"readelf", "--debug-dump=rawline", file.string()});
   INFO(raw.out);
   CHECK(contains(raw.out, "  1\t0\t0\t0\ta.src\n  2\t0\t0\t0\tb.src\n\n"));  // each once, in the order first used
+}
+
+TEST_CASE("imports with symbols: every tool reads the file, nm and objdump name the stubs and slots", "[debug][imports]") {
+  for (const DebugInfo level : {DebugInfo::kSymbols, DebugInfo::kLines}) {
+    const bool lines = level == DebugInfo::kLines;
+    INFO("lines " << lines);
+    const tinyelf::Image image = dynamic_hello({.debug_info = level});
+    if (!lines) {
+      // 24 bytes of code, 14 of message, one library; strings: "\0libc.so.6\0puts\0stdout\0exit\0".
+      CHECK(image.size() == dynamic_symbols_file_size(24, 14, 1, {"puts", "exit"}, {"stdout"}, 28, {"_start"}));
+      CHECK(image.size() == 1872);
+    }
+    const tinyelf::RunResult result = tinyelf::run(image, test::hardened());
+    CHECK(result.exit_code == 7);
+    CHECK(result.out == "Hello, world!\n");
+    CHECK(tinyelf::check(image.bytes(), tinyelf::CheckOptions::host()).empty());
+    test::check_no_writable_executable_segment(image.bytes());
+    test::check_with_elf_tools(image, "dynamic-hello");
+    const fs::path file = write(image, "dynamic-hello");
+
+    const test::Process file_tool = test::spawn({"file", "-b", file.string()});
+    CHECK(contains(file_tool.out, "dynamically linked, interpreter /lib64/ld-linux-x86-64.so.2"));
+    const test::Process ldd = test::spawn({"ldd", file.string()});
+    CHECK(contains(ldd.out, "libc.so.6 => "));
+    const test::Process readelf = test::spawn({"readelf", "-W", "-a", "--debug-dump=line", file.string()});
+    INFO(readelf.out << readelf.err);
+    CHECK(readelf.err.empty());
+    CHECK_FALSE(contains(readelf.out, "Warning"));
+    for (const char* part : {"] .interp ", "] .dynamic ", "] .dynsym ", "] .rela.dyn ", "] .hash ", "] .dynstr ",
+                             " .interp \n", "Symbol table '.dynsym' contains 4 entries",
+                             "R_X86_64_GLOB_DAT      0000000000000000 stdout + 0"})
+      CHECK(contains(readelf.out, part));
+    CHECK(contains(readelf.out, "(HASH)"));
+    // readelf -D reads the dynamic symbols through DT_HASH now.
+    const test::Process dynamic_symbols = test::spawn({"readelf", "-W", "-D", "--dyn-syms", file.string()});
+    CHECK(contains(dynamic_symbols.out, "UND puts"));
+
+    const test::Process nm = test::spawn({"nm", file.string()});
+    INFO(nm.out << nm.err);
+    CHECK(nm.err.empty());
+    for (const char* name : {" T _start\n", " t puts\n", " t exit\n", " b puts@got\n", " b exit@got\n",
+                             " b stdout@got\n"})
+      CHECK(contains(nm.out, name));
+    CHECK_FALSE(contains(nm.out, " t stdout\n"));  // data gets no stub
+
+    // Each stub is one jmp through its slot, after the program's code.
+    const test::Process objdump = test::spawn({"objdump", "-d", file.string()});
+    INFO(objdump.out << objdump.err);
+    CHECK(objdump.err.empty());
+    const std::uint64_t puts = std::stoull(nm.out.substr(nm.out.find(" t puts\n") - 16, 16), nullptr, 16);
+    const std::uint64_t puts_got = std::stoull(nm.out.substr(nm.out.find(" b puts@got\n") - 16, 16), nullptr, 16);
+    CHECK(contains(objdump.out, fmt::format("{:016x} <puts>:\n  {:x}:\tff 25 ", puts, puts)));
+    CHECK(contains(objdump.out, fmt::format("jmp    *0x{:x}(%rip)        # {:x} ", puts_got - (puts + 6), puts_got)));
+    CHECK(contains(objdump.out, "<exit>:"));
+    // The stubs are code of no source line: addr2line finds the name and no line.
+    const test::Process addr2line = test::spawn({"addr2line", "-f", "-e", file.string(), fmt::format("{:#x}", puts)});
+    CHECK(addr2line.out == "puts\n??:?\n");
+  }
+}
+
+TEST_CASE("imports with symbols: gdb stops at break puts without a pending breakpoint, bt names the caller",
+          "[debug][imports]") {
+  REQUIRE(test::have_tool("gdb"));
+  const fs::path file = write(dynamic_hello({.debug_info = DebugInfo::kSymbols}), "dynamic-hello");
+  const test::Process session = test::gdb_batch(file, {"break puts", "run", "bt", "continue"});
+  INFO(session.out << session.err);
+  CHECK(session.exit_code == 0);
+  CHECK(contains(session.out, "Breakpoint 1 at 0x"));  // resolved at once, on the stub
+  CHECK_FALSE(contains(session.err, "pending"));
+  // The program calls through the slot, into libc: gdb stops in libc's puts (whatever libc's own
+  // name for it, e.g. _IO_puts), called from _start.
+  REQUIRE(contains(session.out, "\nBreakpoint 1."));
+  const std::string bt = session.out.substr(session.out.find("#0  "));
+  CHECK(contains(bt.substr(0, bt.find('\n')), "puts"));
+  CHECK(contains(bt, " in _start ()\n"));
+  CHECK(contains(session.out, "Hello, world!\n"));
+  CHECK(contains(session.out, "exited with code 07"));
+
+  // Without debug info gdb knows no puts before libc is loaded: only a pending breakpoint stops.
+  const fs::path plain = write(dynamic_hello({}), "dynamic-hello-plain");
+  const test::Process refused = test::gdb_batch(plain, {"break puts", "run"});
+  CHECK(contains(refused.out + refused.err, "No symbol table is loaded"));
+  CHECK_FALSE(contains(refused.out, "Breakpoint 1,"));
+  const test::Process pending = test::gdb_batch(plain, {"set breakpoint pending on", "break puts", "run"});
+  INFO(pending.out << pending.err);
+  CHECK(contains(pending.out, "Breakpoint 1, "));
+}
+
+TEST_CASE("imports with lines: gdb breaks at FILE:LINE, steps over a library call with next", "[debug][imports]") {
+  REQUIRE(test::have_tool("gdb"));
+  const std::string source = source_file().string();
+  const fs::path file = write(dynamic_hello({.debug_info = DebugInfo::kLines}), "dynamic-hello");
+  const test::Process session = test::gdb_batch(
+      file, {"break calls.src:1", fmt::format("info line {}:2", source), "run", "next", "bt", "next"});
+  INFO(session.out << session.err);
+  CHECK(session.exit_code == 0);
+  const std::string& out = session.out;
+  CHECK(contains(out, fmt::format("Breakpoint 1 at 0x400158: file {}, line 1.", source)));
+  CHECK(contains(out, fmt::format("Line 2 of \"{}\" starts at address 0x400165 <_start+13> and ends at 0x400170 <puts>.",
+                                  source)));
+  const std::string steps = out.substr(out.find("Breakpoint 1, "));
+  std::size_t at = 0;
+  for (const std::string& step : {fmt::format("Breakpoint 1, _start () at {}:1\n1\tcall outer\n", source),
+                                  std::string("2\tcall helper; exit 42\n"),
+                                  fmt::format("#0  _start () at {}:2\n", source),
+                                  std::string("Hello, world!\n"),  // flushed by exit(): stdout is a pipe
+                                  std::string("exited with code 07")}) {
+    INFO("expected next: " << step);
+    const std::size_t found = steps.find(step, at);
+    REQUIRE(found != std::string::npos);
+    at = found + step.size();
+  }
+}
+
+TEST_CASE("imports without debug info: the kind of an import adds nothing", "[debug][imports]") {
+  CHECK(test::as_string(dynamic_hello({}, tinyelf::SymbolKind::kObject)) ==
+        test::as_string(dynamic_hello({}, tinyelf::SymbolKind::kFunction)));
+  CHECK(test::read_headers(dynamic_hello({}).bytes()).ehdr.e_shnum == 0);
+  // 344 + 24 + 14 + 28 + 6 of padding, 160 of dynamic section, 3 × 48, 28 of strings.
+  CHECK(dynamic_hello({}).size() == 748);
 }

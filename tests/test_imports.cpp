@@ -348,6 +348,15 @@ TEST_CASE("import() and link() refuse what a program with imports cannot be", "[
           "the symbol name \"put\" contains a NUL byte at 3: ELF names end at the first NUL");
   refused([&] { program.import(std::string_view("libc\0.so", 8), "puts"); }, tinyelf::ErrorCode::kInvalidImport,
           "the library name \"libc\" contains a NUL byte at 4: ELF names end at the first NUL");
+  refused([&] { program.import(kLibc, "puts", static_cast<tinyelf::SymbolKind>(5)); },
+          tinyelf::ErrorCode::kInvalidImport,
+          "import \"puts\": kind 5 is not a tinyelf::SymbolKind: use kFunction or kObject");
+  program.import(kLibc, "stdout", tinyelf::SymbolKind::kObject);
+  refused([&] { program.import(kLibc, "stdout"); }, tinyelf::ErrorCode::kInvalidImport,
+          "import \"stdout\": imported before as data, now as a function: a symbol is either a function or data");
+  refused([&] { program.import("libtinyelf-other.so.1", "stdout", tinyelf::SymbolKind::kFunction); },
+          tinyelf::ErrorCode::kInvalidImport,
+          "import \"stdout\": imported before as data, now as a function: a symbol is either a function or data");
   program.text().xor_(x86::edi, x86::edi);
   program.text().call(x86::qword_ptr(program.import(kLibc, "exit")));
   refused([&] { program.link({.layout = tinyelf::Layout::kCompact}); }, tinyelf::ErrorCode::kUnsupportedLayout,
@@ -359,17 +368,29 @@ TEST_CASE("import() and link() refuse what a program with imports cannot be", "[
   refused([&] { program.link({.single_segment = true}); }, tinyelf::ErrorCode::kUnsupportedLayout,
           "a program with imports (Program::import) always has R+X and R+W segments (ld.so writes the slots and the "
           "dynamic section): leave LinkOptions::single_segment false");
-  refused([&] { program.link({.debug_info = tinyelf::DebugInfo::kSymbols}); }, tinyelf::ErrorCode::kUnsupportedLayout,
-          "a program with imports (Program::import) cannot have debug_info yet: the section headers do not "
-          "describe the dynamic tables; leave LinkOptions::debug_info kNone");
+  refused([&] { program.link({.layout = tinyelf::Layout::kCompact, .debug_info = tinyelf::DebugInfo::kSymbols}); },
+          tinyelf::ErrorCode::kUnsupportedLayout,
+          "LinkOptions::debug_info needs Layout::kConformant: gdb, objdump, perf and readelf cannot read compact "
+          "files, whose headers overlap");
   refused([&] { program.link({.interpreter = ""}); }, tinyelf::ErrorCode::kInvalidImport,
           "the interpreter name is empty");
   refused([&] { program.link({.interpreter = std::string_view("/lib64/ld\0x", 11)}); },
           tinyelf::ErrorCode::kInvalidImport,
           "the interpreter name \"/lib64/ld\" contains a NUL byte at 9: ELF names end at the first NUL");
-  // None of these changed the program: it still links and runs.
-  const tinyelf::Image image = program.link();
+  // A link() that fails after the import tables were built (here: too big) leaves them built for its
+  // options: another debug_info or interpreter is refused, the same options link.
+  refused([&] { program.link({.debug_info = tinyelf::DebugInfo::kSymbols, .max_file_size = 600}); },
+          tinyelf::ErrorCode::kImageTooLarge,
+          "the executable would be 1616 bytes, over LinkOptions::max_file_size (600 bytes)");
+  refused([&] { program.link(); }, tinyelf::ErrorCode::kAlreadyLinked,
+          "a link() that failed built this program's import tables for other options (interpreter or debug_info): "
+          "link it with the same ones, or reset() and build it again");
+  // None of these changed the program otherwise: it still links and runs, and the refused library
+  // of the second stdout is not needed.
+  const tinyelf::Image image = program.link({.debug_info = tinyelf::DebugInfo::kSymbols});
   CHECK(tinyelf::run(image).exit_code == 0);
+  const std::vector<std::int64_t> found = tags(dynamic_entries(image));
+  CHECK(std::count(found.begin(), found.end(), DT_NEEDED) == 1);
   refused([&] { program.import(kLibc, "puts"); }, tinyelf::ErrorCode::kAlreadyLinked,
           "import() after link(): call reset() to build the next program");
   // reset() forgets the imports: the next program without any is a plain static file.

@@ -28,7 +28,11 @@ enum class DebugInfo {
   // Nothing: not one byte more than the program needs.
   kNone,
   // Section headers (one per non-empty section of the program, plus .symtab and .strtab, which
-  // also names the sections) and a symbol table with Program::symbol()'s names.
+  // also names the sections) and a symbol table with Program::symbol()'s names. A program with
+  // imports (Program::import) also gets headers for .interp and its dynamic tables, an empty hash
+  // table (eu-elflint requires one once the dynamic section has a header) and a 6-byte stub in
+  // text per imported function, named after it, so that gdb can break on it before the library
+  // is loaded; each slot is named "SYMBOL@got".
   kSymbols,
   // kSymbols, plus a DWARF 4 line table (.debug_line) from Program::line()'s marks, in the
   // minimal compile unit debuggers need to use it (.debug_info, .debug_abbrev).

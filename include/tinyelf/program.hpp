@@ -87,9 +87,15 @@ class Program {
   //
   // The same library twice is needed once; the same symbol twice gives the same slot. The slot is
   // zero-filled writable memory (no file bytes). A program with imports starts after ld.so has
-  // loaded the libraries and initialised libc (README: "Calling shared libraries"). Throws
-  // Error(kInvalidImport) for an empty name or one containing a NUL byte.
-  asmjit::Label import(std::string_view library, std::string_view symbol);
+  // loaded the libraries and initialised libc (README: "Calling shared libraries").
+  //
+  // `kind` says whether the symbol is a function (the default) or data (SymbolKind::kObject, e.g.
+  // "stdout"); it matters only with LinkOptions::debug_info, where each function import gets a
+  // 6-byte stub in text (jmp [rip + slot]) named after it, so that `break puts` in gdb and
+  // objdump find the name, and each slot is named "SYMBOL@got". The program's own calls still go
+  // through the slot. Throws Error(kInvalidImport) for an empty name, one containing a NUL byte,
+  // a kind that is not a SymbolKind, or a symbol imported again with another kind.
+  asmjit::Label import(std::string_view library, std::string_view symbol, SymbolKind kind = SymbolKind::kFunction);
 
   // Execution starts at `label`, which must be bound in text by link(). Default: the first byte
   // of text.
