@@ -125,10 +125,16 @@ tinyelf::Image exit_with_symbol(tinyelf::LinkOptions options) {
 }
 
 // The dynamic hello with a data import too: _start calls puts(message) (line 1) and exit(7)
-// (line 2) through libc, and imports stdout (data: no stub). `kind` gives stdout's kind.
-tinyelf::Image dynamic_hello(tinyelf::LinkOptions options, tinyelf::SymbolKind kind = tinyelf::SymbolKind::kObject) {
+// (line 2) through libc, and imports stdout (data: no stub). `kind` gives stdout's kind. `data`:
+// a named word in data and a named buffer in bss too.
+tinyelf::Image dynamic_hello(tinyelf::LinkOptions options, tinyelf::SymbolKind kind = tinyelf::SymbolKind::kObject,
+                             bool data = false) {
   const std::string file = source_file().string();
   tinyelf::Program program;
+  if (data) {
+    program.symbol(program.data("abcd", 4), "counter", tinyelf::SymbolKind::kObject);
+    program.symbol(program.bss(64), "buffer", tinyelf::SymbolKind::kObject);
+  }
   const Label message = program.rodata("Hello, world!\0");
   const Label puts = program.import("libc.so.6", "puts");
   program.import("libc.so.6", "stdout", kind);
@@ -562,6 +568,24 @@ TEST_CASE("imports with symbols: every tool reads the file, nm and objdump name 
     const test::Process addr2line = test::spawn({"addr2line", "-f", "-e", file.string(), fmt::format("{:#x}", puts)});
     CHECK(addr2line.out == "puts\n??:?\n");
   }
+}
+
+TEST_CASE("imports with symbols and the program's own data and bss: .data and .bss hold them", "[debug][imports]") {
+  const tinyelf::Image image = dynamic_hello({.debug_info = DebugInfo::kSymbols}, tinyelf::SymbolKind::kObject, true);
+  CHECK(tinyelf::run(image).exit_code == 7);
+  CHECK(tinyelf::check(image.bytes(), tinyelf::CheckOptions::host()).empty());
+  test::check_with_elf_tools(image, "dynamic-data");
+  const fs::path file = write(image, "dynamic-data");
+  const test::Process readelf = test::spawn({"readelf", "-W", "-S", "-s", file.string()});
+  INFO(readelf.out << readelf.err);
+  // .data holds the program's 4 bytes, then the tables follow; .bss its 64 bytes, then the slots.
+  CHECK(contains(readelf.out, " .data             PROGBITS        "));
+  CHECK(contains(readelf.out, " 000004 00  WA  0   0  8\n"));  // aligned for the tables after it
+  CHECK(contains(readelf.out, " .dynamic          DYNAMIC         "));
+  CHECK(contains(readelf.out, " 000058 00  WA  0   0 16\n"));  // .bss: 64 + 3 slots
+  const test::Process nm = test::spawn({"nm", file.string()});
+  INFO(nm.out);
+  for (const char* name : {" D counter\n", " B buffer\n", " b stdout@got\n", " t puts\n"}) CHECK(contains(nm.out, name));
 }
 
 TEST_CASE("imports with symbols: gdb stops at break puts without a pending breakpoint, bt names the caller",
