@@ -99,6 +99,17 @@ T read_at(std::span<const std::uint8_t> bytes, std::uint64_t offset) {
   return value;
 }
 
+// Each of `parts` in `text`, in this order.
+void check_in_order(const std::string& text, const std::vector<std::string>& parts) {
+  std::size_t at = 0;
+  for (const std::string& part : parts) {
+    INFO("expected next: " << part);
+    const std::size_t found = text.find(part, at);
+    REQUIRE(found != std::string::npos);
+    at = found + part.size();
+  }
+}
+
 std::uint64_t align8(std::uint64_t n) { return (n + 7) / 8 * 8; }
 
 // The README's formula for kSymbols: after the loaded bytes (aligned to 8), 24 bytes per symbol
@@ -363,23 +374,12 @@ TEST_CASE("gdb: break FILE:LINE, list, info line and step on a program with line
                                   source)));
   CHECK(contains(out, "5\tinner: nop\n"));
   // From line 1 into outer and inner, back out, then over helper (no source line) to the exit.
-  const std::string steps = out.substr(out.find("Breakpoint 1, "));
-  const std::vector<std::string> expected = {
-      fmt::format("Breakpoint 1, _start () at {}:1\n1\tcall outer\n", source),
-      fmt::format("outer () at {}:3\n3\touter: call inner\n", source),
-      fmt::format("inner () at {}:5\n5\tinner: nop\n", source),
-      "6\tret\n",
-      fmt::format("outer () at {}:4\n4\tret\n", source),
-      fmt::format("_start () at {}:2\n2\tcall helper; exit 42\n", source),
-      "exited with code 052",
-  };
-  std::size_t at = 0;
-  for (const std::string& step : expected) {
-    INFO("expected next: " << step);
-    const std::size_t found = steps.find(step, at);
-    REQUIRE(found != std::string::npos);
-    at = found + step.size();
-  }
+  check_in_order(out.substr(out.find("Breakpoint 1, ")),
+                 {fmt::format("Breakpoint 1, _start () at {}:1\n1\tcall outer\n", source),
+                  fmt::format("outer () at {}:3\n3\touter: call inner\n", source),
+                  fmt::format("inner () at {}:5\n5\tinner: nop\n", source), "6\tret\n",
+                  fmt::format("outer () at {}:4\n4\tret\n", source),
+                  fmt::format("_start () at {}:2\n2\tcall helper; exit 42\n", source), "exited with code 052"});
 }
 
 TEST_CASE("perf attributes samples to symbols", "[debug]") {
@@ -628,18 +628,11 @@ TEST_CASE("imports with lines: gdb breaks at FILE:LINE, steps over a library cal
   CHECK(contains(out, fmt::format("Breakpoint 1 at 0x400158: file {}, line 1.", source)));
   CHECK(contains(out, fmt::format("Line 2 of \"{}\" starts at address 0x400165 <_start+13> and ends at 0x400170 <puts>.",
                                   source)));
-  const std::string steps = out.substr(out.find("Breakpoint 1, "));
-  std::size_t at = 0;
-  for (const std::string& step : {fmt::format("Breakpoint 1, _start () at {}:1\n1\tcall outer\n", source),
-                                  std::string("2\tcall helper; exit 42\n"),
-                                  fmt::format("#0  _start () at {}:2\n", source),
-                                  std::string("Hello, world!\n"),  // flushed by exit(): stdout is a pipe
-                                  std::string("exited with code 07")}) {
-    INFO("expected next: " << step);
-    const std::size_t found = steps.find(step, at);
-    REQUIRE(found != std::string::npos);
-    at = found + step.size();
-  }
+  check_in_order(out.substr(out.find("Breakpoint 1, ")),
+                 {fmt::format("Breakpoint 1, _start () at {}:1\n1\tcall outer\n", source), "2\tcall helper; exit 42\n",
+                  fmt::format("#0  _start () at {}:2\n", source),
+                  "Hello, world!\n",  // flushed by exit(): stdout is a pipe
+                  "exited with code 07"});
 }
 
 TEST_CASE("imports without debug info: the kind of an import adds nothing", "[debug][imports]") {
