@@ -260,12 +260,26 @@ std::vector<detail::PlacedSection> section_headers(const asmjit::CodeHolder& cod
   return sections;
 }
 
+// The local symbols of a program with imports and section headers: each stub named after its
+// function, each slot SYMBOL@got.
+detail::DebugMarks import_names(const detail::Imports& imports, const detail::DynamicTables& dynamic) {
+  detail::DebugMarks names;
+  for (std::size_t i = 0; i < dynamic.stubs.size(); ++i) {
+    const detail::Import& import = imports.symbols[i];
+    if (dynamic.stubs[i].isValid())
+      names.add_symbol(dynamic.stubs[i].id(), import.symbol, SymbolKind::kFunction, true,
+                       detail::DynamicTables::kStubSize);
+    names.add_symbol(import.slot.id(), import.symbol + "@got", SymbolKind::kObject, true, 8);
+  }
+  return names;
+}
+
 // Gives every section its file offset and its address: text at `text_offset`, then the other
 // read-only sections, then the writable ones, then the zero-initialized ones after the end of the
 // file (in memory only), each group in AsmJit's order; then the debug information options ask
 // for, after the loaded bytes. Throws Error(kImageTooLarge) past the limits.
 Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, std::uint64_t base,
-                         const LinkOptions& options, const detail::DebugMarks& marks, const detail::DebugMarks& locals,
+                         const LinkOptions& options, const detail::DebugMarks& marks, const detail::Imports& imports,
                          const detail::DynamicTables* dynamic) {
   Placement placement;
   placement.file_sections.reserve(code.sectionCount());
@@ -325,6 +339,7 @@ Placement place_sections(asmjit::CodeHolder& code, const HeaderLayout& layout, s
     // The tail starts no earlier than the last segment's p_offset: a segment of bss alone has it
     // past the loaded bytes (plan_segments()), and BFD warns of a section (the empty .data)
     // that starts past the end of the file.
+    const detail::DebugMarks locals = dynamic != nullptr ? import_names(imports, *dynamic) : detail::DebugMarks();
     placement.debug = detail::debug_tail(options.debug_info, marks, locals,
                                          code, section_headers(code, placement, shape, last, dynamic), base,
                                          placement.loaded_size, last.offset);
@@ -390,17 +405,9 @@ Image detail::ProgramState::link(const LinkOptions& options) {
   const bool section_headers = options.debug_info != DebugInfo::kNone;
   if (section_headers) detail::check_symbols_bound(debug_, code_);  // before the tables change the program
   const detail::DynamicTables* dynamic = nullptr;
-  detail::DebugMarks import_names;  // with section headers: each stub's and slot's name
   if (!imports_.symbols.empty()) {
     check_import_options(options);
     dynamic = &dynamic_tables(options.interpreter, section_headers);  // data with embedded addresses: never packed
-    for (std::size_t i = 0; i < dynamic->stubs.size(); ++i) {
-      const Import& import = imports_.symbols[i];
-      if (dynamic->stubs[i].isValid())
-        import_names.add_symbol(dynamic->stubs[i].id(), import.symbol, SymbolKind::kFunction, true,
-                                detail::DynamicTables::kStubSize);
-      import_names.add_symbol(import.slot.id(), import.symbol + "@got", SymbolKind::kObject, true, 8);
-    }
   }
   const detail::LinkDecisions decided = detail::decide(code_, options, dynamic != nullptr);
   const HeaderLayout& layout = decided.layout;
@@ -418,7 +425,7 @@ Image detail::ProgramState::link(const LinkOptions& options) {
     }
   }
 
-  const Placement placement = place_sections(code_, layout, decided.base, options, debug_, import_names, dynamic);
+  const Placement placement = place_sections(code_, layout, decided.base, options, debug_, imports_, dynamic);
   const std::uint64_t text_offset = code_.textSection()->offset();
   detail::DynamicPieces pieces;
   if (dynamic != nullptr)
