@@ -10,6 +10,11 @@
 // DT_SYMENT are for readelf and dladdr, DT_DEBUG for gdb (it finds the libraries through the
 // r_debug ld.so stores there).
 //
+// With LinkOptions::debug_info the section headers describe these tables, and two things are
+// added for the tools alone: an empty hash table (eu-elflint requires DT_HASH or DT_GNU_HASH once
+// the dynamic section has a header) and a named stub per imported function, for gdb's
+// `break puts` before libc is loaded.
+//
 // The tables are ordinary program data, built with labels: AsmJit writes their addresses when
 // link() relocates the program, like any embedded label.
 #include <algorithm>
@@ -125,10 +130,10 @@ const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter, 
   // hash table (with section headers), the strings. The symbol table's first entry, the null
   // symbol (24 zero bytes), is the dynamic section's last 24 bytes: DT_DEBUG's value and DT_NULL,
   // zero in the file. ld.so writes DT_DEBUG's value at start, and nothing reads symbol 0 after
-  // that (the program's own symbols are never looked up). Writable memory suits ld.so, which
-  // reads the tables once before the entry runs (no lazy binding). The block is built here and
-  // embedded at once; its addresses are AsmJit relocations, written when link() relocates the
-  // program.
+  // that (no lookup finds a symbol of the program: it has no hash table, or an empty one).
+  // Writable memory suits ld.so, which reads the tables once before the entry runs (no lazy
+  // binding). The block is built here and embedded at once; its addresses are AsmJit relocations,
+  // written when link() relocates the program.
   const std::size_t dynamic_entries = needed.size() + 9 + (hash.empty() ? 0 : 1);
   tables.dynamic_size = dynamic_entries * sizeof(Elf64_Dyn);
   tables.symbols = {tables.dynamic_size - sizeof(Elf64_Sym), (1 + symbols.size()) * sizeof(Elf64_Sym)};
