@@ -635,6 +635,47 @@ TEST_CASE("imports with lines: gdb breaks at FILE:LINE, steps over a library cal
                   "exited with code 07"});
 }
 
+TEST_CASE("imports with lines: step into the program's own function, next over the library call in it",
+          "[debug][imports]") {
+  REQUIRE(test::have_tool("gdb"));
+  // _start (lines 1 and 2) calls greet (lines 3 and 4), which calls puts. `step` enters greet and
+  // leaves it whatever libc's debug information on the machine: the library call is passed with
+  // `next`, where `step` would enter puts only if libc has line information.
+  const std::string source = source_file().string();
+  tinyelf::Program program;
+  const Label message = program.rodata("Hello, world!\0");
+  const Label puts = program.import("libc.so.6", "puts");
+  const Label exit = program.import("libc.so.6", "exit");
+  x86::Assembler& a = program.text();
+  const Label start = a.newLabel(), greet = a.newLabel();
+  a.bind(start);
+  program.line(source, 1);
+  a.sub(x86::rsp, 8);  // greet's call to puts is then 16-byte aligned
+  a.call(greet);
+  program.line(source, 2);
+  a.mov(x86::edi, 7);
+  a.call(x86::qword_ptr(exit));
+  // Its return address stays on top of the stack: gdb finds the caller without call frame
+  // information (README, Limitations), which `next` needs to pass the call to puts.
+  a.bind(greet);
+  program.line(source, 3);
+  a.lea(x86::rdi, x86::ptr(message));
+  a.call(x86::qword_ptr(puts));
+  program.line(source, 4);
+  a.ret();
+  program.symbol(start, "_start");
+  program.symbol(greet, "greet");
+  const fs::path file = write(program.link({.debug_info = DebugInfo::kLines}), "dynamic-greet");
+  const test::Process session = test::gdb_batch(file, {"break calls.src:1", "run", "step", "next", "step", "next"});
+  INFO(session.out << session.err);
+  CHECK(session.exit_code == 0);
+  check_in_order(session.out.substr(session.out.find("Breakpoint 1, ")),
+                 {fmt::format("Breakpoint 1, _start () at {}:1\n1\tcall outer\n", source),
+                  fmt::format("greet () at {}:3\n3\touter: call inner\n", source), "4\tret\n",
+                  fmt::format("_start () at {}:2\n2\tcall helper; exit 42\n", source), "Hello, world!\n",
+                  "exited with code 07"});
+}
+
 TEST_CASE("imports without debug info: the kind of an import adds nothing", "[debug][imports]") {
   CHECK(test::as_string(dynamic_hello({}, tinyelf::SymbolKind::kObject)) ==
         test::as_string(dynamic_hello({}, tinyelf::SymbolKind::kFunction)));
