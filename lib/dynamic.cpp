@@ -76,7 +76,10 @@ std::vector<std::uint32_t> empty_hash_table(std::size_t symbol_count) {
 
 const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter, bool section_headers) {
   if (dynamic_) {
-    if (dynamic_->interpreter_path != interpreter || dynamic_->section_headers != section_headers)
+    const asmjit::LabelEntry* path = code_.labelEntry(dynamic_->interpreter);  // NUL-terminated in rodata
+    const std::string_view built(reinterpret_cast<const char*>(path->section()->data()) + path->offset(),
+                                 dynamic_->interpreter_size - 1);
+    if (built != interpreter || dynamic_->section_headers != section_headers)
       throw Error(ErrorCode::kAlreadyLinked,
                   "a link() that failed built this program's import tables for other options (interpreter or "
                   "debug_info): link it with the same ones, or reset() and build it again");
@@ -84,7 +87,6 @@ const DynamicTables& ProgramState::dynamic_tables(std::string_view interpreter, 
   }
   check_elf_name(interpreter, "the interpreter name", ErrorCode::kInvalidImport);
   DynamicTables tables;
-  tables.interpreter_path = interpreter;
   tables.section_headers = section_headers;
   std::string path(interpreter);
   path += '\0';

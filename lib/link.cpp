@@ -189,14 +189,16 @@ struct Placement {
   std::uint64_t file_size = 0;
 };
 
-// The section header of a section of the program, or of its first `size` bytes.
-detail::PlacedSection program_section(const Section& section, std::uint64_t file_offset, std::uint64_t size) {
+// The section header of bytes [from, to) of a section of the program placed at `file_offset`.
+// The one from its start holds the symbols of its labels.
+detail::PlacedSection program_section(const Section& section, std::uint64_t file_offset, std::uint64_t from,
+                                      std::uint64_t to) {
   using namespace detail;  // the ELF constants
   const bool nobits = section.hasFlag(SectionFlags::kZeroInitialized);
   const std::uint64_t flags = SHF_ALLOC | (section.hasFlag(SectionFlags::kExecutable) ? SHF_EXECINSTR : 0) |
                               (is_writable(section) ? SHF_WRITE : 0);
-  return {section.name(), nobits ? SHT_NOBITS : SHT_PROGBITS, flags, file_offset, section.offset(), size,
-          std::max<std::uint64_t>(section.alignment(), 1), 0, 0, 0, &section};
+  return {section.name(), nobits ? SHT_NOBITS : SHT_PROGBITS, flags, file_offset + from, section.offset() + from,
+          to - from, std::max<std::uint64_t>(section.alignment(), 1), 0, 0, 0, from == 0 ? &section : nullptr};
 }
 
 // The section headers of the loaded bytes, in file order: one per non-empty section of the
@@ -220,31 +222,40 @@ std::vector<detail::PlacedSection> section_headers(const asmjit::CodeHolder& cod
   for (const Placement::FileSection& placed : placement.file_sections) {
     const Section& section = *placed.section;
     if (section.realSize() == 0) continue;
+    // The program's bytes before `from`, what is placed from there by `add`, and the program's
+    // bytes after `to` (added after a link() that failed, which left the tables in place).
+    const auto split = [&](std::uint64_t from, std::uint64_t to, const auto& add) {
+      if (from != 0) sections.push_back(program_section(section, placed.file_offset, 0, from));
+      add();
+      if (to != section.realSize())
+        sections.push_back(program_section(section, placed.file_offset, to, section.realSize()));
+    };
     if (&section == interpreter_in) {
-      if (interpreter_at != 0) sections.push_back(program_section(section, placed.file_offset, interpreter_at));
-      sections.push_back({".interp", SHT_PROGBITS, SHF_ALLOC, placed.file_offset + interpreter_at,
-                          section.offset() + interpreter_at, dynamic->interpreter_size});
+      split(interpreter_at, interpreter_at + dynamic->interpreter_size, [&] {
+        sections.push_back({".interp", SHT_PROGBITS, SHF_ALLOC, placed.file_offset + interpreter_at,
+                            section.offset() + interpreter_at, dynamic->interpreter_size});
+      });
     } else if (&section == tables_in) {
-      if (dynamic->program_data_size != 0)
-        sections.push_back(program_section(section, placed.file_offset, dynamic->program_data_size));
-      const auto table = [&](std::string_view name, std::uint32_t type, std::uint64_t flags, DynamicTable where,
-                             std::uint64_t align, std::uint64_t entry_size) {
-        sections.push_back({name, type, flags, placed.file_offset + tables_at + where.offset,
-                            section.offset() + tables_at + where.offset, where.size, align, entry_size});
-        return static_cast<std::uint32_t>(sections.size());  // its index
-      };
-      // Each table links to the one its entries refer to (gABI "sh_link and sh_info Interpretation").
-      const std::size_t first = sections.size();
-      table(".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, {0, dynamic->dynamic_size}, 8, sizeof(Elf64_Dyn));
-      const std::uint32_t symbols = table(".dynsym", SHT_DYNSYM, SHF_ALLOC, dynamic->symbols, 8, sizeof(Elf64_Sym));
-      sections.back().info = 1;  // the first global symbol: all of them are
-      table(".rela.dyn", SHT_RELA, SHF_ALLOC, dynamic->relocations, 8, sizeof(Elf64_Rela));
-      table(".hash", SHT_HASH, SHF_ALLOC, dynamic->hash, 4, sizeof(std::uint32_t));
-      const std::uint32_t strings = table(".dynstr", SHT_STRTAB, SHF_ALLOC, dynamic->strings, 1, 0);
-      sections[first].link = sections[first + 1].link = strings;
-      sections[first + 2].link = sections[first + 3].link = symbols;
+      split(dynamic->program_data_size, tables_at + dynamic->strings.offset + dynamic->strings.size, [&] {
+        const auto table = [&](std::string_view name, std::uint32_t type, std::uint64_t flags, DynamicTable where,
+                               std::uint64_t align, std::uint64_t entry_size) {
+          sections.push_back({name, type, flags, placed.file_offset + tables_at + where.offset,
+                              section.offset() + tables_at + where.offset, where.size, align, entry_size});
+          return static_cast<std::uint32_t>(sections.size());  // its index
+        };
+        // Each table links to the one its entries refer to (gABI "sh_link and sh_info Interpretation").
+        const std::size_t first = sections.size();
+        table(".dynamic", SHT_DYNAMIC, SHF_ALLOC | SHF_WRITE, {0, dynamic->dynamic_size}, 8, sizeof(Elf64_Dyn));
+        const std::uint32_t symbols = table(".dynsym", SHT_DYNSYM, SHF_ALLOC, dynamic->symbols, 8, sizeof(Elf64_Sym));
+        sections.back().info = 1;  // the first global symbol: all of them are
+        table(".rela.dyn", SHT_RELA, SHF_ALLOC, dynamic->relocations, 8, sizeof(Elf64_Rela));
+        table(".hash", SHT_HASH, SHF_ALLOC, dynamic->hash, 4, sizeof(std::uint32_t));
+        const std::uint32_t strings = table(".dynstr", SHT_STRTAB, SHF_ALLOC, dynamic->strings, 1, 0);
+        sections[first].link = sections[first + 1].link = strings;
+        sections[first + 2].link = sections[first + 3].link = symbols;
+      });
     } else {
-      sections.push_back(program_section(section, placed.file_offset, section.realSize()));
+      sections.push_back(program_section(section, placed.file_offset, 0, section.realSize()));
     }
   }
   // bss where the last segment would hold it in the file, had it file bytes; a segment of bss
@@ -256,7 +267,7 @@ std::vector<detail::PlacedSection> section_headers(const asmjit::CodeHolder& cod
   for (const Section* section : code.sectionsByOrder())
     if (section->hasFlag(SectionFlags::kZeroInitialized) && section->realSize() != 0)
       sections.push_back(
-          program_section(*section, last.offset + section->offset() - last.address, section->realSize()));
+          program_section(*section, last.offset + section->offset() - last.address, 0, section->realSize()));
   return sections;
 }
 

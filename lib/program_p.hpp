@@ -123,7 +123,7 @@ struct DynamicTable {
 // the program headers point at; and, for the section headers of LinkOptions::debug_info, where the
 // other tables are and the import stubs.
 struct DynamicTables {
-  asmjit::Label interpreter;  // the NUL-terminated path, in rodata (its last bytes)
+  asmjit::Label interpreter;  // the NUL-terminated path, in rodata
   std::size_t interpreter_size = 0;
   asmjit::Label dynamic;  // the dynamic section, in data (ld.so writes DT_DEBUG's value)
   std::size_t dynamic_size = 0;
@@ -135,8 +135,7 @@ struct DynamicTables {
   // Imports::symbols (an invalid label for a data import); none without.
   std::vector<asmjit::Label> stubs;
   static constexpr std::size_t kStubSize = 6;  // FF 25 rel32
-  // What the tables were built for: a later link() must ask for the same.
-  std::string interpreter_path;
+  // What the tables were built for (and `interpreter`): a later link() must ask for the same.
   bool section_headers = false;
 };
 

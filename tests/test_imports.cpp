@@ -386,9 +386,18 @@ TEST_CASE("import() and link() refuse what a program with imports cannot be", "[
           "a link() that failed built this program's import tables for other options (interpreter or debug_info): "
           "link it with the same ones, or reset() and build it again");
   // None of these changed the program otherwise: it still links and runs, and the refused library
-  // of the second stdout is not needed.
+  // of the second stdout is not needed. Data added after the failed link() follows the tables,
+  // and the section headers describe it too.
+  program.rodata("late\0");
+  program.data("late", 4);
   const tinyelf::Image image = program.link({.debug_info = tinyelf::DebugInfo::kSymbols});
   CHECK(tinyelf::run(image).exit_code == 0);
+  test::check_with_elf_tools(image, "after-a-failed-link");
+  const std::string path = written(image, "after-a-failed-link");
+  const test::Process sections = test::spawn({"readelf", "-W", "-S", path});
+  INFO(sections.out);
+  for (const char* part : {"] .interp ", "] .rodata ", "] .dynstr ", "] .data "})
+    CHECK(sections.out.find(part) != std::string::npos);
   const std::vector<std::int64_t> found = tags(dynamic_entries(image));
   CHECK(std::count(found.begin(), found.end(), DT_NEEDED) == 1);
   refused([&] { program.import(kLibc, "puts"); }, tinyelf::ErrorCode::kAlreadyLinked,
