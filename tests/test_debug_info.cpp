@@ -543,9 +543,12 @@ TEST_CASE("imports with symbols: every tool reads the file, nm and objdump name 
                              "R_X86_64_GLOB_DAT      0000000000000000 stdout + 0"})
       CHECK(contains(readelf.out, part));
     CHECK(contains(readelf.out, "(HASH)"));
-    // readelf -D reads the dynamic symbols through DT_HASH now.
-    const test::Process dynamic_symbols = test::spawn({"readelf", "-W", "-D", "--dyn-syms", file.string()});
+    // readelf -D counts the dynamic symbols through DT_HASH now.
+    const test::Process dynamic_symbols = test::spawn({"readelf", "-W", "-D", "--dyn-syms", "-r", file.string()});
+    INFO(dynamic_symbols.out << dynamic_symbols.err);
+    CHECK(dynamic_symbols.err.empty());
     CHECK(contains(dynamic_symbols.out, "UND puts"));
+    CHECK(contains(dynamic_symbols.out, "R_X86_64_GLOB_DAT      0000000000000000 puts + 0"));
 
     const test::Process nm = test::spawn({"nm", file.string()});
     INFO(nm.out << nm.err);
