@@ -73,6 +73,7 @@ std::int64_t reach(const Block& block) {
         moves = offsets = 0;
         break;
       case Op::kMultiply:
+      case Op::kBoundedLoop:
         for (const Node& term : node.body) offsets = std::max(offsets, std::abs(node.offset + term.offset));
         [[fallthrough]];
       default: offsets = std::max(offsets, std::abs(node.offset)); break;
@@ -137,6 +138,41 @@ class CellCache {
   std::size_t next_ = 0;
 };
 
+// The values of a few cells, keyed by their offset from p (a move shifts the keys). Only the
+// latest kLimit are kept, so that a long run of straight-line code costs linear time.
+class KnownCells {
+ public:
+  std::optional<std::int64_t> find(std::int64_t offset) const {
+    for (const auto& [cell, value] : cells_)
+      if (cell == offset) return value;
+    return std::nullopt;
+  }
+  void set(std::int64_t offset, std::int64_t value) {
+    forget(offset);
+    if (cells_.size() == kLimit) cells_.erase(cells_.begin());
+    cells_.emplace_back(offset, wrap(value));
+  }
+  void forget(std::int64_t offset) {
+    std::erase_if(cells_, [offset](const auto& cell) { return cell.first == offset; });
+  }
+  void clear() { cells_.clear(); }
+  void shift(std::int64_t amount) {
+    for (auto& cell : cells_) cell.first -= amount;
+  }
+
+ private:
+  static constexpr std::size_t kLimit = 16;
+  std::vector<std::pair<std::int64_t, std::int64_t>> cells_;  // {offset, value as wrap() gives it}
+};
+
+// The cells from p[low] to p[high].
+struct Span {
+  std::int64_t low = 0, high = 0;
+  void add(std::int64_t offset) { low = std::min(low, offset), high = std::max(high, offset); }
+  void shift(std::int64_t amount) { low -= amount, high -= amount; }  // p moved by `amount`
+  bool holds(std::int64_t from, std::int64_t to) const { return low <= from && to <= high; }
+};
+
 class Emitter {
  public:
   Emitter(const EmitOptions& options, tinyelf::Program& program, const Source* source)
@@ -163,6 +199,7 @@ class Emitter {
 
     if (source_ != nullptr) name(a_.newLabel(), "_start");
     emit_start(tape, guard, buffer);
+    on_tape_ = {0, static_cast<std::int64_t>(tape) - 1};
     const bool outputs = uses(program, Op::kOutput), inputs = uses(program, Op::kInput);
     for (Node& node : program) {
       emit_block(std::span<const Node>(&node, 1));
@@ -255,30 +292,46 @@ class Emitter {
   void emit_loop(const Node& loop) {
     using namespace x86;
     const Block& body = loop.body;
+    const std::optional<std::int64_t> entry_value = known(0);
+    if (entry_value == 0) return;          // never runs
     const Label top = a_.newLabel(), end = a_.newLabel();
     const bool once = !body.empty() && leaves_zero(body.back());
-    test_cell(0, once);
-    a_.je(end);
+    if (!entry_value) {                    // a known non-zero p[0] needs no test on entry
+      test_cell(0, once);
+      a_.je(end);
+    }
     const CellCache skipped = cache_;      // the cells cached on the way to `end` from here
     a_.bind(top);
+    // Every path out of the loop, and into a body that can run again, has just read p[0]; a
+    // body that can run again knows no values (its top is also reached from its end).
+    if (!once) on_tape_ = {0, 0}, known_.clear();
     if (once) {
       emit_block(body);
     } else if (const std::optional<std::size_t> step = last_step(body)) {
       cache_.clear();
-      emit_block(body, *step);
+      emit_block(body, true, *step);
       mark(body[*step].source_offset);
+      known_.forget(0);                    // an add, whose flags the test takes
       add_to_cell(0, body[*step].amount);
       mark(closing(loop));
       a_.jnz(top);
     } else {
       cache_.clear();
-      emit_block(body);
+      emit_block(body, true);
       mark(closing(loop));
       test_cell(0, false);
       a_.jne(top);
     }
     a_.bind(end);
     cache_.keep_common(skipped);
+    on_tape_ = {0, 0};
+    known_.clear();
+    if (options_.known_values) known_.set(0, 0);
+  }
+
+  std::optional<std::int64_t> known(std::int64_t offset) const {
+    if (!options_.known_values) return std::nullopt;
+    return known_.find(offset);
   }
 
   // The cell accesses that go through the cache when cell registers are on. A register holds
@@ -293,6 +346,7 @@ class Emitter {
   //
   // Sets ZF if the cell is zero; `cache`: keep the cell in a register from now on.
   void test_cell(std::int64_t offset, bool cache) {
+    on_tape_.add(offset);
     std::optional<x86::Gp> reg = cached(offset);
     if (!reg && !(cache && options_.cell_registers)) return void(a_.cmp(cell(offset), 0));
     if (!reg) {
@@ -303,20 +357,25 @@ class Emitter {
   }
   // eax = the cell, zero-extended (for a multiply, which clears the cell next).
   void load_cell(std::int64_t offset) {
+    on_tape_.add(offset);
     if (const std::optional<x86::Gp> reg = cached(offset)) a_.mov(x86::eax, reg->r32());
     else a_.movzx(x86::eax, cell(offset));
   }
   // Sets ZF if the cell ends at zero.
   void add_to_cell(std::int64_t offset, std::int64_t amount) {
+    if (const std::optional<std::int64_t> value = known(offset)) return set_cell(offset, *value + amount);
+    on_tape_.add(offset);
     if (const std::optional<x86::Gp> reg = cached(offset)) {
       a_.add(reg->r8(), byte(amount));
       a_.mov(cell(offset), reg->r8());
     } else {
       a_.add(cell(offset), byte(amount));
     }
+    known_.forget(offset);
   }
   // cell += reg8 (or -= reg8).
   void add_register_to_cell(std::int64_t offset, const x86::Gp& value, bool subtract) {
+    known_.forget(offset);
     if (const std::optional<x86::Gp> reg = cached(offset)) {
       if (subtract) a_.sub(reg->r8(), value);
       else a_.add(reg->r8(), value);
@@ -329,8 +388,11 @@ class Emitter {
   }
   // A store alone: the register is let go rather than set too, one instruction instead of two.
   void set_cell(std::int64_t offset, std::int64_t value) {
+    if (known(offset) == wrap(value)) return;
+    on_tape_.add(offset);
     cache_.forget(offset);
     a_.mov(cell(offset), byte(value));
+    if (options_.known_values) known_.set(offset, value);
   }
 
   // The index of an add to p[0] that can move to the end of `body`: no later node touches p[0]
@@ -340,15 +402,49 @@ class Emitter {
       const Node& node = body[i];
       if (node.op == Op::kAdd && node.offset == 0) return i;
       if (node.op == Op::kLoop || node.op == Op::kScan || node.op == Op::kMove || node.offset == 0) return std::nullopt;
-      if (node.op == Op::kMultiply)
+      if (node.op == Op::kMultiply || node.op == Op::kBoundedLoop)
         for (const Node& term : node.body)
           if (node.offset + term.offset == 0) return std::nullopt;
     }
     return std::nullopt;
   }
 
-  void emit_block(std::span<const Node> block, std::optional<std::size_t> skip = std::nullopt) {
+  // For each node of `block` that is a multiply or bounded loop, the cells (offsets from p there)
+  // the code after it certainly reaches before any I/O is done or any loop body runs (a loop
+  // test, an I/O command's own cell access and, with `tested_at_end`, the test of p[0] at the
+  // end of a loop body included). If one of them is off the tape the program stops there with
+  // the same output, so a fault on the way changes nothing.
+  static std::vector<std::optional<Span>> reached_later(std::span<const Node> block, bool tested_at_end) {
+    std::vector<std::optional<Span>> later(block.size());
+    const auto multiplies = [](const Node& node) { return node.op == Op::kMultiply || node.op == Op::kBoundedLoop; };
+    if (std::none_of(block.begin(), block.end(), multiplies)) return later;
+    std::optional<Span> reached;
+    if (tested_at_end) reached = Span{0, 0};
+    for (std::size_t i = block.size(); i-- > 0;) {
+      const Node& node = block[i];
+      later[i] = reached;
+      switch (node.op) {
+        case Op::kMove:
+          if (reached) reached->shift(-node.amount);
+          break;
+        case Op::kInput:
+        case Op::kOutput: reached = Span{node.offset, node.offset}; break;
+        case Op::kLoop:
+        case Op::kScan: reached = Span{0, 0}; break;
+        default:  // an add or a set, or the source a multiply reads first
+          if (reached) reached->add(node.offset);
+          else reached = Span{node.offset, node.offset};
+          break;
+      }
+    }
+    return later;
+  }
+
+  // `tested_at_end`: `block` is the body of a loop that tests p[0] after it.
+  void emit_block(std::span<const Node> block, bool tested_at_end = false,
+                  std::optional<std::size_t> skip = std::nullopt) {
     using namespace x86;
+    const std::vector<std::optional<Span>> later = reached_later(block, tested_at_end);
     for (std::size_t i = 0; i < block.size(); ++i) {
       if (i == skip) continue;
       const Node& node = block[i];
@@ -359,26 +455,36 @@ class Emitter {
         case Op::kMove:
           a_.add(rbx, static_cast<std::int32_t>(node.amount));
           cache_.shift(node.amount);
+          on_tape_.shift(node.amount);
+          known_.shift(node.amount);
           break;
         case Op::kOutput:
+          on_tape_.add(node.offset);
           if (const std::optional<Gp> reg = cached(node.offset)) a_.mov(eax, reg->r32());
           else a_.mov(al, cell(node.offset));
           a_.call(put_byte_);
           cache_.forget_clobbered_by_calls();
           break;
         case Op::kInput:
+          on_tape_.add(node.offset);
           a_.mov(al, cell(node.offset));   // the value kept at end of input (and a tape check)
           a_.call(get_byte_);
           a_.mov(cell(node.offset), al);
           cache_.forget_clobbered_by_calls();
           cache_.forget(node.offset);
+          known_.forget(node.offset);
           break;
         case Op::kLoop: emit_loop(node); break;
         case Op::kScan:
+          if (known(0) == 0) break;        // stays put
           emit_scan(node.amount);
           cache_.clear();                  // p moved an unknown distance
+          on_tape_ = {0, 0};
+          known_.clear();
+          if (options_.known_values) known_.set(0, 0);
           break;
-        case Op::kMultiply: emit_multiply(node); break;
+        case Op::kMultiply:
+        case Op::kBoundedLoop: emit_multiply(node, later[i]); break;
       }
     }
   }
@@ -456,29 +562,50 @@ class Emitter {
     a_.lea(rbx, ptr(rax, rdx));
   }
 
-  // p[t] += p[src] * factor for each term, then p[src] = 0. A branch around the terms for
-  // p[src] == 0 is taken at random and mispredicted often (it cost mandel.b a third of its
-  // time), so terms that only add run unconditionally: adding 0 changes nothing. But they touch
-  // cells the program might not touch, so this is only done when all of them are on the tape:
-  // a range check that is nearly always true and well predicted; near the ends of the tape an
-  // out-of-line test of the count decides. Terms that assign a constant keep the plain branch.
-  void emit_multiply(const Node& node) {
+  // p[t] += count * factor for each term t, where for a kMultiply count = p[src] and p[src] is
+  // then 0; for a kBoundedLoop count = min(rounds until p[src] is 0, limit), and p[src] moves by
+  // its step that many times. A branch around the terms for count == 0 is taken at random and
+  // mispredicted often (it cost mandel.b a third of its time), so terms that only add run
+  // unconditionally: adding 0 changes nothing. But they touch cells the program might not touch,
+  // so this is only done when all of them are on the tape: known to be, because the code since
+  // the last loop test reached cells on both sides of them, or the code after the multiply
+  // will reach them or cells beyond them anyway (see reached_later); or else by a range check that is
+  // nearly always true and well predicted; near the ends of the tape an out-of-line test of the
+  // count decides. Terms that assign a constant keep the plain branch.
+  void emit_multiply(const Node& node, const std::optional<Span>& reached_later) {
     using namespace x86;
     if (node.body.empty()) {                // [->[->+<]<] leaves only p[0] = 0 to do
       set_cell(node.offset, 0);
       return;
     }
+    const bool bounded = node.op == Op::kBoundedLoop;
     const Label end = a_.newLabel();
-    std::int64_t low = 0, high = 0;  // the targets' offsets from the source
+    std::int64_t low = 0, high = 0, step = 0;  // the targets' offsets from the source; bounded: p[src]'s step
     for (const Node& term : node.body) {
       low = std::min(low, term.offset);
       high = std::max(high, term.offset);
+      if (term.offset == 0) step = term.amount;
     }
+    if (const std::optional<std::int64_t> source = known(node.offset))
+      return emit_known_multiply(node, *source & 0xff, step);
     const std::int64_t last_start = static_cast<std::int64_t>(tape_) - 1 - (high - low);
     const bool adds_only =
         std::none_of(node.body.begin(), node.body.end(), [](const Node& term) { return term.op == Op::kSet; });
     load_cell(node.offset);
-    if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
+    if (bounded) {                          // eax = the rounds until p[src] is 0, at most the limit
+      if (step == 1) {
+        a_.neg(al);
+        a_.movzx(eax, al);
+      }
+      a_.mov(ecx, static_cast<std::int32_t>(node.amount));
+      a_.cmp(eax, ecx);
+      a_.cmova(eax, ecx);
+    }
+    Span safe = on_tape_;                   // cells the terms may touch: see reached_later()
+    if (reached_later) safe.add(reached_later->low), safe.add(reached_later->high);
+    if (adds_only && safe.holds(node.offset + low, node.offset + high)) {
+      // no check needed
+    } else if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
       EdgeCheck check{a_.newLabel(), a_.newLabel(), end};
       a_.lea(rcx, cell(node.offset + low));  // the lowest target must be in [tape, tape + last_start]
       a_.sub(rcx, rbp);
@@ -491,12 +618,19 @@ class Emitter {
       a_.jz(end);
     }
     // No cell is newly cached from here to `end` (some may be let go): the paths that skip the
-    // terms hold the cells of those that run them, or more.
+    // terms hold the cells of those that run them, or more. Nor is any known to be on the tape.
+    const Span on_tape = on_tape_;
     for (const Node& term : node.body) {
+      if (term.offset == 0) continue;       // a bounded loop's step: last
       const std::int64_t target = node.offset + term.offset;
       const std::int32_t factor = byte(term.amount);
       if (term.op == Op::kSet) {
         set_cell(target, factor);
+      } else if (known(target) == 0) {      // a store of the product: 0 if the count is 0
+        if (factor != 1) a_.imul(edx, eax, factor);
+        cache_.forget(target);
+        known_.forget(target);
+        a_.mov(cell(target), factor == 1 ? al : dl);
       } else if (factor == 1 || factor == -1) {
         add_register_to_cell(target, al, factor == -1);
       } else {
@@ -504,8 +638,27 @@ class Emitter {
         add_register_to_cell(target, dl, false);
       }
     }
-    set_cell(node.offset, 0);
+    on_tape_ = on_tape;
+    if (bounded) add_register_to_cell(node.offset, al, step == -1);
+    else set_cell(node.offset, 0);
     a_.bind(end);
+    for (const Node& term : node.body)     // the paths that skip the terms did not set them
+      if (term.op == Op::kSet) known_.forget(node.offset + term.offset);
+  }
+
+  // A multiply whose count is known at compile time: constants added and stored. `source` is
+  // p[src] (0 to 255), `step` a bounded loop's step.
+  void emit_known_multiply(const Node& node, std::int64_t source, std::int64_t step) {
+    std::int64_t count = source;
+    if (node.op == Op::kBoundedLoop) count = std::min(step == -1 ? source : (256 - source) & 0xff, node.amount);
+    if (count == 0) return;                // p[src] is 0 already, or the loop has no round to run
+    for (const Node& term : node.body) {
+      if (term.offset == 0) continue;
+      if (term.op == Op::kSet) set_cell(node.offset + term.offset, term.amount);
+      else add_to_cell(node.offset + term.offset, count * term.amount);
+    }
+    if (node.op == Op::kBoundedLoop) add_to_cell(node.offset, step * count);
+    else set_cell(node.offset, 0);
   }
 
   void emit_exit(int status) {
@@ -626,6 +779,10 @@ class Emitter {
   Label flush_, put_byte_, get_byte_, on_segv_, no_tape_;
   std::size_t tape_ = 0;  // cells
   CellCache cache_;       // with cell registers: the cells held in registers at this point
+  // Cells known to be on the tape here: the tape has no holes, so two cells accessed since p
+  // last moved by an unknown distance, and every cell between them.
+  Span on_tape_;
+  KnownCells known_;      // with known values: the cells whose values the code knows here
   // Out-of-line code for multiplies near the ends of the tape: {entry, resume, end}.
   struct EdgeCheck {
     Label entry, resume, end;

@@ -31,6 +31,12 @@ struct EmitOptions {
   // Keep cells the code reads in registers (write-through): a cell read again, by a loop test, a
   // multiply or an output, costs no load. Off: every read is a load.
   bool cell_registers = true;
+  // Track the cells whose values the code knows (set to a constant, a multiply's source after it,
+  // p[0] after a loop or a scan): an add to one is a store of the sum, a store of the value it
+  // has is dropped, a loop or scan of a zero cell is left out, a multiply of a known count adds
+  // constants, and a multiply term into a cell known to be zero stores instead of adding.
+  // Off: every command is emitted as it is.
+  bool known_values = true;
 };
 
 // Exit statuses of the generated executable.

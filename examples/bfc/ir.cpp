@@ -25,7 +25,9 @@ void print(const Block& block, int depth, std::string& out) {
       case Op::kOutput: out += fmt::format("{}output @{}\n", indent, node.offset); break;
       case Op::kScan: out += fmt::format("{}scan {}\n", indent, node.amount); break;
       case Op::kMultiply:
-        out += fmt::format("{}multiply @{}", indent, node.offset);
+      case Op::kBoundedLoop:
+        if (node.op == Op::kMultiply) out += fmt::format("{}multiply @{}", indent, node.offset);
+        else out += fmt::format("{}bounded {} @{}", indent, node.amount, node.offset);
         for (const Node& term : node.body)
           out += fmt::format(" {:+}{}{}", term.offset, term.op == Op::kSet ? '=' : '*', term.amount);
         out += '\n';

@@ -22,6 +22,9 @@ enum class Op {
   kScan,      // while (p[0] != 0) p += amount     ([>], [<<], ...)
   kMultiply,  // if (p[offset] != 0) { for each term t in body: p[offset + t.offset] += p[offset] * t.amount
               //                       (t is a kAdd) or = t.amount (a kSet); p[offset] = 0 }
+  kBoundedLoop,  // `amount` rounds at most of: if (p[offset] == 0) stop; for each term t in body (all
+                 // kAdd): p[offset + t.offset] += t.amount. The term at offset 0 steps p[offset] by
+                 // -1 or +1, so the rounds that run are min(rounds until p[offset] is 0, amount).
 };
 
 // A kMultiply's terms are nodes of its body, so that a node needs no room for a list it rarely

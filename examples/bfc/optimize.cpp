@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <span>
 
 namespace bfc {
 
@@ -21,6 +22,7 @@ Block rewrite_blocks(Block block, Rewrite rewrite) {
 struct CellEffect {
   bool assigned = false;
   std::int64_t amount = 0;
+  bool operator==(const CellEffect&) const = default;
 };
 
 // What one run of a loop body does, if the body is only kAdd, kSet and kMove nodes (any
@@ -35,7 +37,7 @@ struct Effect {
   }
 };
 
-std::optional<Effect> simple_effect(const Block& body) {
+std::optional<Effect> simple_effect(std::span<const Node> body) {
   Effect effect;
   for (const Node& node : body) {
     if (node.op == Op::kAdd) {
@@ -340,12 +342,15 @@ Block fold_offsets(Block block) {
           result.push_back(std::move(node));
           break;
         case Op::kMultiply:
+        case Op::kBoundedLoop:  // its terms read the cells they add to: none of them is dead
           node.offset += pointer;
           last_write.erase(node.offset);
           term_write.erase(node.offset);
           for (std::size_t t = 0; t < node.body.size(); ++t) {
-            last_write.erase(node.offset + node.body[t].offset);
-            term_write[node.offset + node.body[t].offset] = {result.size(), t};
+            const std::int64_t target = node.offset + node.body[t].offset;
+            last_write.erase(target);
+            if (node.op == Op::kMultiply) term_write[target] = {result.size(), t};
+            else term_write.erase(target);
           }
           result.push_back(std::move(node));
           break;
@@ -366,6 +371,70 @@ Block fold_offsets(Block block) {
   });
 }
 
+namespace {
+
+// Does nothing when p[0] is zero: the node a chain of bounded-loop levels ends with.
+bool needs_nonzero_cell(const Node& node) {
+  return node.op == Op::kLoop || node.op == Op::kScan ||
+         ((node.op == Op::kMultiply || node.op == Op::kBoundedLoop) && node.offset == 0);
+}
+
+// What one level of a chain [A[A[A X]]] does before its last node: A only adds (any moves
+// cancel out) and steps p[0] by -1 or +1. No value for anything else.
+std::optional<Effect> level_effect(const Node& loop) {
+  if (loop.op != Op::kLoop || loop.body.size() < 2) return std::nullopt;
+  const std::optional<Effect> effect = simple_effect(std::span(loop.body).first(loop.body.size() - 1));
+  if (!effect || effect->move != 0 || !effect->only_adds() || !effect->cells.contains(0)) return std::nullopt;
+  const std::int64_t step = wrap(effect->cells.at(0).amount);
+  if (step != -1 && step != 1) return std::nullopt;
+  return effect;
+}
+
+// A loop that starts a chain of at least two levels with the same A: the bounded loop that does
+// the levels' A's, and the last level's last node X, which runs after them (and does nothing
+// unless every level ran and left p[0] non-zero, since X needs p[0] non-zero).
+std::optional<std::pair<Node, Node*>> bounded_loop(Node& loop) {
+  const std::optional<Effect> effect = level_effect(loop);
+  if (!effect) return std::nullopt;
+  std::int64_t levels = 1;
+  Node* last = &loop.body.back();
+  for (;;) {
+    const std::optional<Effect> inner = level_effect(*last);
+    if (!inner || inner->cells != effect->cells) break;
+    ++levels;
+    last = &last->body.back();
+  }
+  if (levels < 2 || !needs_nonzero_cell(*last)) return std::nullopt;
+  Node bounded = make_node(Op::kBoundedLoop, 0, levels, loop.source_offset);
+  for (const auto& [offset, cell] : effect->cells)
+    bounded.body.push_back(make_node(Op::kAdd, offset, wrap(cell.amount), loop.source_offset));
+  return std::pair{std::move(bounded), last};
+}
+
+}  // namespace
+
+// A loop whose body runs again only through its last node runs at most once: each level of
+// [->+<[->+<[->+<[X]]]] (factor.b's digits) is an if, and the chain is a row of branches, one
+// taken at random. Its levels all do the same, so the levels that run are a count, min(p[0],
+// levels), and the chain is a multiply by that count followed by X. X does nothing unless p[0]
+// is still non-zero, which happens only if every level ran.
+Block fold_bounded_loops(Block block) {
+  const bool any = std::any_of(block.begin(), block.end(), [](Node& node) { return bounded_loop(node).has_value(); });
+  Block result;
+  if (any) result.reserve(block.size() + 4);
+  for (Node& node : block) {
+    if (std::optional<std::pair<Node, Node*>> chain = bounded_loop(node)) {
+      Node last = std::move(*chain->second);
+      result.push_back(std::move(chain->first));
+      node = std::move(last);
+    }
+    if (node.op == Op::kLoop) node.body = fold_bounded_loops(std::move(node.body));
+    if (any) result.push_back(std::move(node));
+  }
+  if (!any) return block;
+  return result;
+}
+
 Block optimize(Block program, const Passes& passes) {
   if (passes.dead_loops) program = remove_dead_loops(std::move(program));
   if (passes.fold_runs) program = fold_runs(std::move(program));
@@ -374,6 +443,7 @@ Block optimize(Block program, const Passes& passes) {
   if (passes.multiply_loops) program = fold_multiply_loops(std::move(program));
   if (passes.counted_loops) program = fold_counted_loops(std::move(program));
   if (passes.fold_offsets) program = fold_offsets(std::move(program));
+  if (passes.bounded_loops) program = fold_bounded_loops(std::move(program));
   return program;
 }
 
