@@ -138,31 +138,111 @@ class CellCache {
   std::size_t next_ = 0;
 };
 
-// The values of a few cells, keyed by their offset from p (a move shifts the keys). Only the
-// latest kLimit are kept, so that a long run of straight-line code costs linear time.
+// The values of a few cells, keyed by their offset from p (a move shifts the keys): what the
+// known-values choice of the emitter knows at a point of the code. Only the latest kLimit are
+// kept, so that a long run of straight-line code costs linear time.
 class KnownCells {
  public:
   std::optional<std::int64_t> find(std::int64_t offset) const {
-    for (const auto& [cell, value] : cells_)
-      if (cell == offset) return value;
+    for (std::size_t i = 0; i < size_; ++i)
+      if (cells_[i].offset == offset) return cells_[i].value;
     return std::nullopt;
   }
   void set(std::int64_t offset, std::int64_t value) {
     forget(offset);
-    if (cells_.size() == kLimit) cells_.erase(cells_.begin());
-    cells_.emplace_back(offset, wrap(value));
+    if (size_ == kLimit) std::move(cells_.begin() + 1, cells_.end(), cells_.begin()), --size_;
+    cells_[size_++] = {offset, wrap(value)};
   }
   void forget(std::int64_t offset) {
-    std::erase_if(cells_, [offset](const auto& cell) { return cell.first == offset; });
+    for (std::size_t i = 0; i < size_; ++i)
+      if (cells_[i].offset == offset) std::move(cells_.begin() + i + 1, cells_.begin() + size_, cells_.begin() + i), --size_;
   }
-  void clear() { cells_.clear(); }
-  void shift(std::int64_t amount) {
-    for (auto& cell : cells_) cell.first -= amount;
+  void clear() { size_ = 0; }
+  bool empty() const { return size_ == 0; }
+  // Keeps only what `other` knows too.
+  void keep_common(const KnownCells& other) {
+    for (std::size_t i = size_; i-- > 0;)
+      if (other.find(cells_[i].offset) != cells_[i].value) forget(cells_[i].offset);
+  }
+  bool operator==(const KnownCells& other) const {
+    if (size_ != other.size_) return false;
+    for (std::size_t i = 0; i < size_; ++i)
+      if (other.find(cells_[i].offset) != cells_[i].value) return false;
+    return true;
+  }
+
+  // What is known after `node` runs, from what was known before: the one model of the values
+  // the emitter relies on (emit_block applies it after each node, and loops carry it round).
+  void apply(const Node& node) {
+    switch (node.op) {
+      case Op::kAdd: {
+        const std::optional<std::int64_t> value = find(node.offset);
+        if (value) set(node.offset, *value + node.amount);
+        else forget(node.offset);
+        break;
+      }
+      case Op::kSet: set(node.offset, node.amount); break;
+      case Op::kMove:
+        for (std::size_t i = 0; i < size_; ++i) cells_[i].offset -= node.amount;
+        break;
+      case Op::kInput: forget(node.offset); break;
+      case Op::kOutput: break;
+      case Op::kLoop:
+      case Op::kScan:
+        if (find(0) == 0) break;           // left out
+        clear();
+        set(0, 0);
+        break;
+      case Op::kMultiply:
+      case Op::kBoundedLoop: apply_multiply(node); break;
+    }
+  }
+  void apply(std::span<const Node> block) {
+    for (const Node& node : block) apply(node);
+  }
+
+ private:
+  // The counts emit_multiply uses when it knows the source.
+  void apply_multiply(const Node& node) {
+    const std::optional<std::int64_t> source = find(node.offset);
+    if (!source) {                         // sets only if the count was not 0
+      for (const Node& term : node.body)
+        if (term.op == Op::kAdd || find(node.offset + term.offset) != wrap(term.amount)) forget(node.offset + term.offset);
+      if (node.op == Op::kMultiply) set(node.offset, 0);
+      return;
+    }
+    const std::int64_t count = known_count(node, *source);
+    if (count == 0) return;
+    for (const Node& term : node.body) {
+      const std::int64_t target = node.offset + term.offset;
+      if (term.op == Op::kSet) {
+        set(target, term.amount);
+      } else {
+        const std::optional<std::int64_t> value = find(target);
+        if (value) set(target, *value + count * term.amount);
+        else forget(target);
+      }
+    }
+    if (node.op == Op::kMultiply) set(node.offset, 0);
+  }
+
+ public:
+  // The count of a multiply or bounded loop whose source holds `source`.
+  static std::int64_t known_count(const Node& node, std::int64_t source) {
+    source &= 0xff;
+    if (node.op == Op::kMultiply) return source;
+    const bool down = std::any_of(node.body.begin(), node.body.end(),
+                                  [](const Node& term) { return term.offset == 0 && wrap(term.amount) == -1; });
+    return std::min(down ? source : (256 - source) & 0xff, node.amount);
   }
 
  private:
   static constexpr std::size_t kLimit = 16;
-  std::vector<std::pair<std::int64_t, std::int64_t>> cells_;  // {offset, value as wrap() gives it}
+  struct Cell {
+    std::int64_t offset = 0, value = 0;  // value as wrap() gives it
+  };
+  std::array<Cell, kLimit> cells_{};
+  std::size_t size_ = 0;
 };
 
 // The cells from p[low] to p[high].
@@ -312,6 +392,7 @@ class Emitter {
       emit_block(body, true, *step);
       mark(body[*step].source_offset);
       known_.forget(0);                    // an add, whose flags the test takes
+      read_next_.reset();
       add_to_cell(0, body[*step].amount);
       mark(closing(loop));
       a_.jnz(top);
@@ -325,8 +406,6 @@ class Emitter {
     a_.bind(end);
     cache_.keep_common(skipped);
     on_tape_ = {0, 0};
-    known_.clear();
-    if (options_.known_values) known_.set(0, 0);
   }
 
   std::optional<std::int64_t> known(std::int64_t offset) const {
@@ -355,28 +434,41 @@ class Emitter {
     }
     a_.test(reg->r8(), reg->r8());
   }
-  // eax = the cell, zero-extended (for a multiply, which clears the cell next).
-  void load_cell(std::int64_t offset) {
+  // eax = the cell, zero-extended (for a multiply, which clears the cell next; `cache`: for a
+  // bounded loop, which leaves it to the node after it to test).
+  void load_cell(std::int64_t offset, bool cache = false) {
     on_tape_.add(offset);
-    if (const std::optional<x86::Gp> reg = cached(offset)) a_.mov(x86::eax, reg->r32());
+    std::optional<x86::Gp> reg = cached(offset);
+    if (!reg && cache && options_.cell_registers) {
+      reg = cache_.take(offset);
+      a_.movzx(reg->r32(), cell(offset));
+    }
+    if (reg) a_.mov(x86::eax, reg->r32());
     else a_.movzx(x86::eax, cell(offset));
+  }
+  // The register of a cell about to change, if it has one or the next node reads the cell: the
+  // new value is then in a register when it is read, instead of a store that the read waits on.
+  std::optional<x86::Gp> register_for_change(std::int64_t offset) {
+    const std::optional<x86::Gp> reg = cached(offset);
+    if (reg || !options_.cell_registers || read_next_ != offset) return reg;
+    const x86::Gp taken = cache_.take(offset);
+    a_.movzx(taken.r32(), cell(offset));
+    return taken;
   }
   // Sets ZF if the cell ends at zero.
   void add_to_cell(std::int64_t offset, std::int64_t amount) {
     if (const std::optional<std::int64_t> value = known(offset)) return set_cell(offset, *value + amount);
     on_tape_.add(offset);
-    if (const std::optional<x86::Gp> reg = cached(offset)) {
+    if (const std::optional<x86::Gp> reg = register_for_change(offset)) {
       a_.add(reg->r8(), byte(amount));
       a_.mov(cell(offset), reg->r8());
     } else {
       a_.add(cell(offset), byte(amount));
     }
-    known_.forget(offset);
   }
   // cell += reg8 (or -= reg8).
   void add_register_to_cell(std::int64_t offset, const x86::Gp& value, bool subtract) {
-    known_.forget(offset);
-    if (const std::optional<x86::Gp> reg = cached(offset)) {
+    if (const std::optional<x86::Gp> reg = register_for_change(offset)) {
       if (subtract) a_.sub(reg->r8(), value);
       else a_.add(reg->r8(), value);
       a_.mov(cell(offset), reg->r8());
@@ -392,7 +484,6 @@ class Emitter {
     on_tape_.add(offset);
     cache_.forget(offset);
     a_.mov(cell(offset), byte(value));
-    if (options_.known_values) known_.set(offset, value);
   }
 
   // The index of an add to p[0] that can move to the end of `body`: no later node touches p[0]
@@ -440,6 +531,23 @@ class Emitter {
     return later;
   }
 
+  // The cell the node after block[i] reads before it changes anything, if any (for a loop or a
+  // scan, p[0]; the skipped node, an add to p[0], is emitted last).
+  static std::optional<std::int64_t> read_next(std::span<const Node> block, std::size_t i,
+                                               std::optional<std::size_t> skip, bool tested_at_end) {
+    std::size_t next = i + 1;
+    if (next == skip) next = block.size();
+    if (next >= block.size()) return skip || tested_at_end ? std::optional<std::int64_t>(0) : std::nullopt;
+    switch (block[next].op) {
+      case Op::kMultiply:
+      case Op::kBoundedLoop:
+      case Op::kOutput: return block[next].offset;
+      case Op::kLoop:
+      case Op::kScan: return 0;
+      default: return std::nullopt;
+    }
+  }
+
   // `tested_at_end`: `block` is the body of a loop that tests p[0] after it.
   void emit_block(std::span<const Node> block, bool tested_at_end = false,
                   std::optional<std::size_t> skip = std::nullopt) {
@@ -448,7 +556,9 @@ class Emitter {
     for (std::size_t i = 0; i < block.size(); ++i) {
       if (i == skip) continue;
       const Node& node = block[i];
+      read_next_ = read_next(block, i, skip, tested_at_end);
       mark(node.source_offset);
+      const KnownCells known_before = known_;
       switch (node.op) {
         case Op::kAdd: add_to_cell(node.offset, node.amount); break;
         case Op::kSet: set_cell(node.offset, node.amount); break;
@@ -456,7 +566,6 @@ class Emitter {
           a_.add(rbx, static_cast<std::int32_t>(node.amount));
           cache_.shift(node.amount);
           on_tape_.shift(node.amount);
-          known_.shift(node.amount);
           break;
         case Op::kOutput:
           on_tape_.add(node.offset);
@@ -472,7 +581,6 @@ class Emitter {
           a_.mov(cell(node.offset), al);
           cache_.forget_clobbered_by_calls();
           cache_.forget(node.offset);
-          known_.forget(node.offset);
           break;
         case Op::kLoop: emit_loop(node); break;
         case Op::kScan:
@@ -480,12 +588,12 @@ class Emitter {
           emit_scan(node.amount);
           cache_.clear();                  // p moved an unknown distance
           on_tape_ = {0, 0};
-          known_.clear();
-          if (options_.known_values) known_.set(0, 0);
           break;
         case Op::kMultiply:
         case Op::kBoundedLoop: emit_multiply(node, later[i]); break;
       }
+      known_ = known_before;
+      if (options_.known_values) known_.apply(node);
     }
   }
 
@@ -587,11 +695,11 @@ class Emitter {
       if (term.offset == 0) step = term.amount;
     }
     if (const std::optional<std::int64_t> source = known(node.offset))
-      return emit_known_multiply(node, *source & 0xff, step);
+      return emit_known_multiply(node, KnownCells::known_count(node, *source), step);
     const std::int64_t last_start = static_cast<std::int64_t>(tape_) - 1 - (high - low);
     const bool adds_only =
         std::none_of(node.body.begin(), node.body.end(), [](const Node& term) { return term.op == Op::kSet; });
-    load_cell(node.offset);
+    load_cell(node.offset, bounded);
     if (bounded) {                          // eax = the rounds until p[src] is 0, at most the limit
       if (step == 1) {
         a_.neg(al);
@@ -603,7 +711,8 @@ class Emitter {
     }
     Span safe = on_tape_;                   // cells the terms may touch: see reached_later()
     if (reached_later) safe.add(reached_later->low), safe.add(reached_later->high);
-    if (adds_only && safe.holds(node.offset + low, node.offset + high)) {
+    const bool skippable = !adds_only || !safe.holds(node.offset + low, node.offset + high);
+    if (!skippable) {
       // no check needed
     } else if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
       EdgeCheck check{a_.newLabel(), a_.newLabel(), end};
@@ -617,9 +726,10 @@ class Emitter {
       a_.test(eax, eax);
       a_.jz(end);
     }
-    // No cell is newly cached from here to `end` (some may be let go): the paths that skip the
-    // terms hold the cells of those that run them, or more. Nor is any known to be on the tape.
+    // The cells the terms newly cache, or know to be on the tape, are not so on the paths that
+    // skip them.
     const Span on_tape = on_tape_;
+    const CellCache cached_before = cache_;
     for (const Node& term : node.body) {
       if (term.offset == 0) continue;       // a bounded loop's step: last
       const std::int64_t target = node.offset + term.offset;
@@ -629,7 +739,6 @@ class Emitter {
       } else if (known(target) == 0) {      // a store of the product: 0 if the count is 0
         if (factor != 1) a_.imul(edx, eax, factor);
         cache_.forget(target);
-        known_.forget(target);
         a_.mov(cell(target), factor == 1 ? al : dl);
       } else if (factor == 1 || factor == -1) {
         add_register_to_cell(target, al, factor == -1);
@@ -642,15 +751,11 @@ class Emitter {
     if (bounded) add_register_to_cell(node.offset, al, step == -1);
     else set_cell(node.offset, 0);
     a_.bind(end);
-    for (const Node& term : node.body)     // the paths that skip the terms did not set them
-      if (term.op == Op::kSet) known_.forget(node.offset + term.offset);
+    if (skippable) cache_.keep_common(cached_before);
   }
 
-  // A multiply whose count is known at compile time: constants added and stored. `source` is
-  // p[src] (0 to 255), `step` a bounded loop's step.
-  void emit_known_multiply(const Node& node, std::int64_t source, std::int64_t step) {
-    std::int64_t count = source;
-    if (node.op == Op::kBoundedLoop) count = std::min(step == -1 ? source : (256 - source) & 0xff, node.amount);
+  // A multiply whose count is known at compile time: constants added and stored.
+  void emit_known_multiply(const Node& node, std::int64_t count, std::int64_t step) {
     if (count == 0) return;                // p[src] is 0 already, or the loop has no round to run
     for (const Node& term : node.body) {
       if (term.offset == 0) continue;
@@ -783,6 +888,7 @@ class Emitter {
   // last moved by an unknown distance, and every cell between them.
   Span on_tape_;
   KnownCells known_;      // with known values: the cells whose values the code knows here
+  std::optional<std::int64_t> read_next_;  // the cell the next node reads first: see read_next()
   // Out-of-line code for multiplies near the ends of the tape: {entry, resume, end}.
   struct EdgeCheck {
     Label entry, resume, end;
