@@ -251,6 +251,8 @@ struct Span {
   void add(std::int64_t offset) { low = std::min(low, offset), high = std::max(high, offset); }
   void shift(std::int64_t amount) { low -= amount, high -= amount; }  // p moved by `amount`
   bool holds(std::int64_t from, std::int64_t to) const { return low <= from && to <= high; }
+  // Where both hold p[0]: the cells both hold.
+  void keep_common(const Span& other) { low = std::max(low, other.low), high = std::min(high, other.high); }
 };
 
 class Emitter {
@@ -368,44 +370,102 @@ class Emitter {
   //
   // With cell registers, a body that runs once at most starts with the cells cached before the
   // loop, p[0] among them; a body that can run again starts with none (its top is also reached
-  // from its end), so its tests do not cache p[0].
+  // from its end), so its tests do not cache p[0]. Likewise for known values, except those every
+  // round leaves as it found them (see carried_values): a small body that has some is emitted
+  // twice, the first round on its own with what is known before the loop, then the loop.
   void emit_loop(const Node& loop) {
     using namespace x86;
     const Block& body = loop.body;
     const std::optional<std::int64_t> entry_value = known(0);
     if (entry_value == 0) return;          // never runs
-    const Label top = a_.newLabel(), end = a_.newLabel();
+    const Label end = a_.newLabel();
     const bool once = !body.empty() && leaves_zero(body.back());
     if (!entry_value) {                    // a known non-zero p[0] needs no test on entry
       test_cell(0, once);
       a_.je(end);
     }
-    const CellCache skipped = cache_;      // the cells cached on the way to `end` from here
-    a_.bind(top);
-    // Every path out of the loop, and into a body that can run again, has just read p[0]; a
-    // body that can run again knows no values (its top is also reached from its end).
-    if (!once) on_tape_ = {0, 0}, known_.clear();
+    CellCache at_end = cache_;             // the cells cached on every way to `end` so far
     if (once) {
       emit_block(body);
-    } else if (const std::optional<std::size_t> step = last_step(body)) {
+    } else {
+      const std::optional<KnownCells> carried = carried_values(body);
+      if (carried) {
+        emit_round(loop, end, false);
+        at_end.keep_common(cache_);
+        known_ = *carried;
+      } else {
+        known_.clear();
+      }
+      // The top is reached from before it and from the end of a round: the cells on the tape
+      // then are those both ways know of.
+      on_tape_.add(0);                     // just tested, or known
+      on_tape_.keep_common(round_reach(body));
+      const Label top = a_.newLabel();
+      a_.bind(top);
       cache_.clear();
+      emit_round(loop, top, true);
+    }
+    a_.bind(end);
+    cache_.keep_common(at_end);
+    on_tape_ = {0, 0};                     // every way out of the loop has just read p[0]
+  }
+
+  // One round of a body that can run again, and its test: to `target` if p[0] is then non-zero
+  // (`again`), or zero.
+  void emit_round(const Node& loop, Label target, bool again) {
+    const Block& body = loop.body;
+    if (const std::optional<std::size_t> step = last_step(body)) {
       emit_block(body, true, *step);
       mark(body[*step].source_offset);
       known_.forget(0);                    // an add, whose flags the test takes
       read_next_.reset();
       add_to_cell(0, body[*step].amount);
       mark(closing(loop));
-      a_.jnz(top);
     } else {
-      cache_.clear();
       emit_block(body, true);
       mark(closing(loop));
       test_cell(0, false);
-      a_.jne(top);
     }
-    a_.bind(end);
-    cache_.keep_common(skipped);
-    on_tape_ = {0, 0};
+    if (again) a_.jnz(target);
+    else a_.jz(target);
+  }
+
+  // The values known at the top of every round of `body` but the first, if there are any and
+  // the body is small enough to emit twice: those the first round leaves (from what is known
+  // now) and every later round leaves again.
+  std::optional<KnownCells> carried_values(const Block& body) const {
+    constexpr std::size_t kMaxNodes = 8;
+    if (!options_.known_values || node_count(body) > kMaxNodes) return std::nullopt;
+    KnownCells top = known_;
+    top.apply(body);
+    while (!top.empty()) {
+      KnownCells common = top;
+      KnownCells next = top;
+      next.apply(body);
+      common.keep_common(next);
+      if (common == top) return top;       // a round keeps all of it: true at every top
+      top = common;
+    }
+    return std::nullopt;
+  }
+  // Cells that are on the tape at the end of any round of `body` (offsets from p then): those the
+  // round reaches from its start, or knows the values of (the value came from an access), and
+  // its test of p[0]. After a loop or scan inside, only p[0].
+  static Span round_reach(const Block& body) {
+    Span span;
+    for (const Node& node : body) {
+      if (node.op == Op::kMove) span.shift(node.amount);
+      else if (node.op == Op::kLoop || node.op == Op::kScan) span = {0, 0};
+      else span.add(node.offset);          // an add, a set, I/O, a multiply's source
+    }
+    span.add(0);
+    return span;
+  }
+  static std::size_t node_count(const Block& block) {
+    std::size_t count = block.size();
+    for (const Node& node : block)
+      if (node.op == Op::kLoop) count += node_count(node.body);
+    return count;
   }
 
   std::optional<std::int64_t> known(std::int64_t offset) const {
