@@ -196,6 +196,11 @@ TEST_CASE("cli: --dump-ir and --disable show the passes at work") {
   CHECK(run_bfc({"--dump-ir", program}).out == "add 1 @0\nmultiply @0 +1*2\n");
   CHECK(run_bfc({"--dump-ir", program, "--disable", "multiply-loops", "--disable=counted-loops"}).out == "add 1 @0\nloop\n  add -1 @0\n  add 2 @1\nend\n");
   CHECK(run_bfc({"--dump-ir", program, "--no-opt"}).out.find("multiply") == std::string::npos);
+  const std::string chain = write_program("chain.b", "+[->+<[->+<[-<+>]]]").string();
+  CHECK(run_bfc({"--dump-ir", chain}).out == "add 1 @0\nbounded 2 @0 +0*-1 +1*1\nmultiply @0 -1*1\n");
+  CHECK(run_bfc({"--dump-ir", chain, "--disable", "bounded-loops"}).out.find("bounded") == std::string::npos);
+  const std::string output = (test::scratch_folder() / "chain").string();
+  CHECK(run_bfc({chain, "-o", output, "--disable", "known-values"}).exit_code == 0);
 }
 
 TEST_CASE("bfc -g: the same program, files every tool reads") {

@@ -167,6 +167,32 @@ TEST_CASE("pass: counted loops") {
   check_against_oracle("++++[->+++[->++<]<]>>.-[+>+[->+<]<]>>.", pass);
 }
 
+TEST_CASE("pass: bounded loops") {
+  const auto pass = &bfc::Passes::bounded_loops;
+  bfc::Passes passes = bfc::Passes{};
+  SECTION("a chain of loops that each step p[0] by one and add the same: one count, then the last node") {
+    CHECK(ir("+[->+<[->+<[->+<[-<+>]]]]", passes) == "add 1 @0\nbounded 3 @0 +0*-1 +1*1\nmultiply @0 -1*1\n");
+    CHECK(ir("+[+>++<[+>++<[>>+<<[-]]]]", passes) ==
+          "add 1 @0\nbounded 2 @0 +0*1 +1*2\nloop\n  add 1 @2\n  set 0 @0\nend\n");
+    CHECK(ir("+[>+<-[>+<-[>+<-[>]]]]", passes) == "add 1 @0\nbounded 3 @0 +0*-1 +1*1\nscan 1\n");
+  }
+  SECTION("not for one level, levels that differ, a step of two, or a last node that acts on a zero cell") {
+    CHECK(ir("+[->+<[-<+>]]", passes).find("bounded") == std::string::npos);
+    CHECK(ir("+[->+<[->++<[-<+>]]]", passes).find("bounded") == std::string::npos);
+    CHECK(ir("+[-->+<[-->+<[-<+>]]]", passes).find("bounded") == std::string::npos);
+    CHECK(ir("+[->+<[->+<>+<]]", passes).find("bounded") == std::string::npos);
+  }
+  passes.bounded_loops = false;
+  CHECK(ir("+[->+<[->+<[->+<[-<+>]]]]", passes).find("bounded") == std::string::npos);
+  // Every count from 0 to past the levels, both steps, and a last node that runs again.
+  for (const char input : {'\0', '\1', '\2', '\3', '\4', '\5', '\x7f', '\xfd', '\xfe', '\xff'}) {
+    const std::string in(1, input);
+    check_against_oracle(">,[->++<[->++<[->++<[->++<[-<+>]]]]]>.<.<.", pass, in);
+    check_against_oracle(">,[+>-<[+>-<[+>-<[>>+<<[+]]]]]>.>.<<.", pass, in);
+    check_against_oracle(">,[->+>+++<<[->+>+++<<[->+>+++<<[->>>+<<<[->+<]]]]]>.>.>.<<<.", pass, in);
+  }
+}
+
 TEST_CASE("pass: pointer-offset folding") {
   const auto pass = &bfc::Passes::fold_offsets;
   CHECK(ir(">+>-<.", only(pass)) == "add 1 @1\nadd -1 @2\noutput @1\nmove 1\n");
@@ -195,7 +221,7 @@ TEST_CASE("pass: pointer-offset folding") {
   check_against_oracle("++++++[->+++>++<<]>[-]+++.>.<<+++[->++>+<<].>[-]>.", pass);
 }
 
-TEST_CASE("emit: vector scans stop where the one-cell loop stops") {
+TEST_CASE("emit: vector and window scans stop where the one-cell loop stops") {
   // Cells 0 to 99 hold 1 to 100 with zeros at 37, 38, 64 and 90; the scan starts at every cell,
   // in both directions and with every step, then prints the cells around where it stopped.
   std::string ramp;
@@ -203,7 +229,7 @@ TEST_CASE("emit: vector scans stop where the one-cell loop stops") {
     const bool zero = cell == 37 || cell == 38 || cell == 64 || cell == 90;
     ramp.append(zero ? 0 : cell + 1, '+').append(1, '>');
   }
-  for (const int step : {1, -1, 2, -2, 3, 4, -4, 8, -8}) {
+  for (const int step : {1, -1, 2, -2, 3, -3, 4, -4, 8, -8, 9, -9, 17, -32}) {
     const std::string scan = "[" + std::string(std::abs(step), step > 0 ? '>' : '<') + "]";
     for (int start = 0; start < 100; start += 3) {
       std::string program = ramp;
@@ -224,7 +250,12 @@ TEST_CASE("emit: vector scans stop where the one-cell loop stops") {
     options.emit.tape_cells = 4096;
     std::string full = "+";
     for (int cell = 1; cell < 4096; ++cell) full += ">+";  // the pointer ends on the last cell
-    for (const std::string_view scan : {"[<]", "[<<]", "[<<<<<<<<]", "<<<<<<<<<<[>]", "<<<<<<<<<<[>>>>]"}) {
+    const std::string window_scans[] = {std::string(200, '<') + "[>>>>>>>>>]", std::string(9, '<') + "[>>>>>>>>>]",
+                                        "[<<<<<<<<<]", "[" + std::string(32, '<') + "]"};
+    for (const std::string_view scan :
+         {std::string_view("[<]"), std::string_view("[<<]"), std::string_view("[<<<<<<<<]"),
+          std::string_view("<<<<<<<<<<[>]"), std::string_view("<<<<<<<<<<[>>>>]"), std::string_view(window_scans[0]),
+          std::string_view(window_scans[1]), std::string_view(window_scans[2]), std::string_view(window_scans[3])}) {
       INFO(scan);
       for (const bool vector : {true, false}) {
         options.emit.vector_scans = vector;
@@ -276,6 +307,52 @@ TEST_CASE("emit: cell registers give the same output as loads from the tape") {
       options.emit.cell_registers = registers;
       const tinyelf::RunResult result = compile_and_run("+[>+<-]>[<]<<.", "", options);
       CHECK(result.exit_code == bfc::kExitOffTape);
+    }
+  }
+}
+
+TEST_CASE("emit: known values give the same output as not knowing them") {
+  // Adds after a clear, a loop or a scan; stores of a value the cell has; loops and scans of a
+  // zero cell; multiplies and bounded loops of a known count (both steps); multiply terms into
+  // cells known to be zero; a multiply whose source is stored next; values carried through
+  // loops that move (the first round on its own); terms whose cells the code reaches later.
+  const std::string programs[] = {
+      ",[-]+++.>,[>+<-]++.>.<<[>]+.",
+      "+++++[>+++++<-]>[-]+[-]++[<+>-]<.[-]>[>>]+++.",
+      "++++[>+++<-]>[>++<-]>.<<+++[->+++<]>.",
+      "+++[->+<[->+<[->+<[-]]]]>.<++++++[->+<[->+<[->+<[-]]]]>.<--[+>+<[+>+<[+>+<[>+<-]]]]>.",
+      ">>>>>>>>>+++++[->++++++++<]>[-]<<+++++++++[->+<]>>>>>>>>>>+<<<<<<<<<<[<<<<<<<<<]>>>>>>>>>.>.",
+      ">+>+>+>+>+>,[-<+>]<[<]>[[-]>]<<<<<<.>.>.>.>.>.>.>.",
+      ">>>>+>+++>>+>++++>>+>+++++>><<<[>[->>>+<<<]<<<<]>>>>.>.>>>.>>>.>>>.",
+      "+++++[>+>++>+++<<<-]>[->>>>+<<<<]>>>>.<<<<+++[->+<]>[-]>[-<+>]<.",
+      ",[>>>>+<<<<-]>>>>[<<<<+>>>>-]<<<<.>>>>[-]+++.",
+  };
+  for (const std::string& program : programs) {
+    for (const bool known : {true, false}) {
+      bfc::Options options;
+      options.emit.known_values = known;
+      const test::bf::Outcome expected = test::bf::interpret(program, "\7\3", test::bfc_support::oracle_config(options));
+      REQUIRE(expected.ending == test::bf::Ending::kFinished);
+      const tinyelf::RunResult result = compile_and_run(program, "\7\3", options);
+      INFO(program << (known ? "" : " without known values"));
+      CHECK(result.exit_code == 0);
+      CHECK(result.out == expected.out);
+    }
+  }
+  SECTION("they make code smaller: an add to a cleared cell is one store, a known multiply no load") {
+    const std::string program = ",[->+<]+++>[-]++++<[->+++<]>.";
+    bfc::Options without;
+    without.emit.known_values = false;
+    CHECK(test::bfc_support::compile(program).size() < test::bfc_support::compile(program, without).size());
+  }
+  SECTION("a known value never hides an access off the tape") {
+    for (const bool known : {true, false}) {
+      bfc::Options options;
+      options.emit.known_values = known;
+      CHECK(compile_and_run("[-]<[-]", "", options).exit_code == bfc::kExitOffTape);
+      CHECK(compile_and_run("+[->+<]<[<]", "", options).exit_code == bfc::kExitOffTape);
+      CHECK(compile_and_run("+[>[-]+]", "", options).exit_code == bfc::kExitOffTape);  // values carried round
+      CHECK(compile_and_run(">>+[<[-]+]", "", options).exit_code == bfc::kExitOffTape);
     }
   }
 }

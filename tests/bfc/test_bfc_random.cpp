@@ -62,10 +62,28 @@ class Generator {
       } else if (choice < 76) {
         move_to(pick(0, 1) ? free_cell() : kStart + pick(0, kCells - 1));
         text_ += "<>";  // a move that cancels out, at any cell
+      } else if (choice < 80) {
+        chain();
       } else if (depth < 2) {
         loop(depth);
       }
     }
+  }
+
+  // [-A[-A[-A X]]] or [+A[+A X]], A adding a constant to another cell and X a clear or a move of
+  // the counter's value: loops that each run once at most, all doing the same (bounded loops).
+  void chain() {
+    const int counter = free_cell();
+    int other = free_cell();
+    while (other == counter) other = free_cell();
+    move_to(counter);
+    const std::string there = std::string(std::abs(other - counter), other > counter ? '>' : '<');
+    const std::string back = std::string(std::abs(other - counter), other > counter ? '<' : '>');
+    const std::string level = (pick(0, 1) ? "-" : "+") + there + std::string(pick(1, 3), '+') + back;
+    const int levels = pick(1, 5);
+    for (int i = 0; i < levels; ++i) text_ += '[' + level;
+    text_ += pick(0, 1) ? "[-]" : "[-" + there + "+" + back + "]";
+    text_ += std::string(levels, ']');
   }
 
   // [-body] or [body+]: the counter steps by one each time round and nothing else touches it.
@@ -102,7 +120,7 @@ std::vector<Variant> variants() {
       {"dead-loops", &bfc::Passes::dead_loops},         {"fold-runs", &bfc::Passes::fold_runs},
       {"clear-loops", &bfc::Passes::clear_loops},       {"scan-loops", &bfc::Passes::scan_loops},
       {"multiply-loops", &bfc::Passes::multiply_loops}, {"counted-loops", &bfc::Passes::counted_loops},
-      {"fold-offsets", &bfc::Passes::fold_offsets}};
+      {"fold-offsets", &bfc::Passes::fold_offsets},     {"bounded-loops", &bfc::Passes::bounded_loops}};
   for (const auto& [name, pass] : passes) {
     Variant alone{std::string(name) + " alone", {}};
     alone.options.passes = bfc::Passes::none();
@@ -114,6 +132,8 @@ std::vector<Variant> variants() {
   }
   result.push_back({"no cell registers", {}});
   result.back().options.emit.cell_registers = false;
+  result.push_back({"no known values", {}});
+  result.back().options.emit.known_values = false;
   result.push_back({"eof zero", {}});
   result.back().options.emit.eof = bfc::Eof::kZero;
   result.push_back({"eof minus-one, no batching", {}});
