@@ -685,9 +685,25 @@ class Emitter {
   // at a time (8 cells for a step of 9): four unaligned 16-byte loads compared with zero make a
   // 64-bit mask of the window's zero cells (pcmpeqb, pmovmskb), a constant keeps the bits at
   // whole steps from p, and the first (going left: last) one left is where p stops. A window may
-  // end in a guard page, so one is read only when it lies inside the tape; near the end of the
-  // tape the scan goes on one cell at a time, as the plain loop does.
+  // end in a guard page, so one is read only when it lies inside the tape: near the end of the
+  // tape the scan goes on one cell at a time, as the plain loop does. The windows are a routine
+  // per step, after the main code (mandel.b has 124 scans of 9 cells); the scan calls it only
+  // if p[0] is not zero already.
   void emit_window_scan(std::int64_t step) {
+    using namespace x86;
+    const Label done = a_.newLabel();
+    a_.cmp(cell(0), 0);
+    a_.je(done);
+    auto routine = std::find_if(window_scans_.begin(), window_scans_.end(),
+                                [step](const WindowScan& scan) { return scan.step == step; });
+    if (routine == window_scans_.end()) routine = window_scans_.insert(window_scans_.end(), {step, a_.newLabel()});
+    a_.call(routine->entry);
+    a_.bind(done);
+  }
+
+  // The routine of emit_window_scan for `step`: p moves to the first zero cell a whole number of
+  // steps away. Clobbers rax, rcx, rdx, rsi and xmm0 to xmm4.
+  void emit_window_scan_routine(std::int64_t step) {
     using namespace x86;
     const bool forward = step > 0;
     const std::int64_t cells = (kWindow - 1) / std::abs(step) + 1;  // cells in a window
@@ -729,13 +745,14 @@ class Emitter {
       a_.bsr(rax, rax);
       a_.lea(rbx, ptr(rbx, rax, 0, start));
     }
-    a_.jmp(done);
+    a_.ret();
     a_.bind(one_cell);
     a_.cmp(cell(0), 0);
     a_.je(done);
     a_.add(rbx, static_cast<std::int32_t>(step));
     a_.jmp(one_cell);
     a_.bind(done);
+    a_.ret();
   }
 
   static bool is_vector_step(std::int64_t step) {
@@ -987,6 +1004,12 @@ class Emitter {
       a_.ret();
     }
 
+    for (const WindowScan& scan : window_scans_) {
+      a_.bind(scan.entry);
+      name(scan.entry, fmt::format("scan_{}", scan.step));
+      emit_window_scan_routine(scan.step);
+    }
+
     // The multiplies' slow path near the ends of the tape: skip the terms if the count is 0.
     for (const EdgeCheck& check : edge_checks_) {
       a_.bind(check.entry);
@@ -1029,6 +1052,12 @@ class Emitter {
     Label entry, resume, end;
   };
   std::vector<EdgeCheck> edge_checks_;
+  // The routines of the window scans, one per step: see emit_window_scan.
+  struct WindowScan {
+    std::int64_t step;
+    Label entry;
+  };
+  std::vector<WindowScan> window_scans_;
 };
 
 }  // namespace
