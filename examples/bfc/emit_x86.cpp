@@ -889,13 +889,13 @@ class Emitter {
       if (term.op == Op::kSet) {
         set_cell(target, factor);
       } else if (known(target) == 0) {      // a store of the product: 0 if the count is 0
-        if (factor != 1) a_.imul(edx, eax, factor);
+        if (factor != 1) times_count(factor);
         cache_.forget(target);
         a_.mov(cell(target), factor == 1 ? al : dl);
       } else if (factor == 1 || factor == -1) {
         add_register_to_cell(target, al, factor == -1);
       } else {
-        a_.imul(edx, eax, factor);
+        times_count(factor);
         add_register_to_cell(target, dl, false);
       }
     }
@@ -904,6 +904,14 @@ class Emitter {
     else if (!source_stored) set_cell(node.offset, 0);
     a_.bind(end);
     if (skippable) cache_.keep_common(cached_before);
+  }
+
+  // edx = eax * factor: a lea (one cycle) for 2, 3, 5 and 9, else an imul (three).
+  void times_count(std::int32_t factor) {
+    using namespace x86;
+    if (factor == 2 || factor == 3 || factor == 5 || factor == 9)
+      a_.lea(edx, ptr(rax, rax, factor == 2 || factor == 3 ? factor - 2 : factor == 5 ? 2 : 3));
+    else a_.imul(edx, eax, factor);
   }
 
   // A multiply whose count is known at compile time: constants added and stored.
