@@ -713,6 +713,10 @@ class Emitter {
     const Label window = a_.newLabel(), found = a_.newLabel(), one_cell = a_.newLabel(), done = a_.newLabel();
     a_.pxor(xmm0, xmm0);
     a_.mov(rsi, steps);
+    // p[0] is not zero: the first window starts a step away, clear of the cells next to p that
+    // the code before the scan most likely just stored (a 16-byte load over a recent byte store
+    // waits for the store to reach the cache: store-to-load forwarding fails).
+    a_.add(rbx, static_cast<std::int32_t>(step));
     a_.bind(window);
     a_.lea(rcx, cell(start));
     a_.sub(rcx, rbp);
