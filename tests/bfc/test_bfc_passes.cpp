@@ -2,6 +2,8 @@
 // produce when it is switched off), and programs that exercise each pass run against the oracle.
 #include <catch2/catch.hpp>
 
+#include <span>
+
 #include "helpers.hpp"
 #include "parse.hpp"
 
@@ -36,6 +38,23 @@ void check_against_oracle(std::string_view text, bool bfc::Passes::*pass, std::s
     INFO(text);
     CHECK(result.exit_code == 0);
     CHECK(result.out == expected.out);
+  }
+}
+
+// Each program, with the emitter's `choice` on and off, must print what the oracle prints.
+void check_choice_against_oracle(std::span<const std::string> programs, bool bfc::EmitOptions::*choice,
+                                 std::string_view input) {
+  for (const std::string& program : programs) {
+    for (const bool on : {true, false}) {
+      bfc::Options options;
+      options.emit.*choice = on;
+      const test::bf::Outcome expected = test::bf::interpret(program, input, test::bfc_support::oracle_config(options));
+      REQUIRE(expected.ending == test::bf::Ending::kFinished);
+      const tinyelf::RunResult result = compile_and_run(program, input, options);
+      INFO(program << (on ? "" : " with the choice off"));
+      CHECK(result.exit_code == 0);
+      CHECK(result.out == expected.out);
+    }
   }
 }
 
@@ -281,18 +300,7 @@ TEST_CASE("emit: cell registers give the same output as loads from the tape") {
       "+++[>+++[>+++<-]<-]>>.<<+[>[->+<]<[->>+<<]]>>.",
       "++>+++[-<[->>+<<]>>[-<<+>+>]<]<.>.",
   };
-  for (const std::string& program : programs) {
-    for (const bool registers : {true, false}) {
-      bfc::Options options;
-      options.emit.cell_registers = registers;
-      const test::bf::Outcome expected = test::bf::interpret(program, "\7", test::bfc_support::oracle_config(options));
-      REQUIRE(expected.ending == test::bf::Ending::kFinished);
-      const tinyelf::RunResult result = compile_and_run(program, "\7", options);
-      INFO(program << (registers ? "" : " without cell registers"));
-      CHECK(result.exit_code == 0);
-      CHECK(result.out == expected.out);
-    }
-  }
+  check_choice_against_oracle(programs, &bfc::EmitOptions::cell_registers, "\7");
   SECTION("a dropped term never moves where a program that leaves the tape stops") {
     // The term on p[-1] would fault before the output; the set after it faults after it.
     for (const bfc::Options& options : {bfc::Options{}, test::bfc_support::unoptimized()}) {
@@ -327,18 +335,7 @@ TEST_CASE("emit: known values give the same output as not knowing them") {
       "+++++[>+>++>+++<<<-]>[->>>>+<<<<]>>>>.<<<<+++[->+<]>[-]>[-<+>]<.",
       ",[>>>>+<<<<-]>>>>[<<<<+>>>>-]<<<<.>>>>[-]+++.",
   };
-  for (const std::string& program : programs) {
-    for (const bool known : {true, false}) {
-      bfc::Options options;
-      options.emit.known_values = known;
-      const test::bf::Outcome expected = test::bf::interpret(program, "\7\3", test::bfc_support::oracle_config(options));
-      REQUIRE(expected.ending == test::bf::Ending::kFinished);
-      const tinyelf::RunResult result = compile_and_run(program, "\7\3", options);
-      INFO(program << (known ? "" : " without known values"));
-      CHECK(result.exit_code == 0);
-      CHECK(result.out == expected.out);
-    }
-  }
+  check_choice_against_oracle(programs, &bfc::EmitOptions::known_values, "\7\3");
   SECTION("they make code smaller: an add to a cleared cell is one store, a known multiply no load") {
     const std::string program = ",[->+<]+++>[-]++++<[->+++<]>.";
     bfc::Options without;
