@@ -374,7 +374,7 @@ Block fold_offsets(Block block) {
 namespace {
 
 // Does nothing when p[0] is zero: the node a chain of bounded-loop levels ends with.
-bool needs_nonzero_cell(const Node& node) {
+bool idle_on_zero(const Node& node) {
   return node.op == Op::kLoop || node.op == Op::kScan ||
          ((node.op == Op::kMultiply || node.op == Op::kBoundedLoop) && node.offset == 0);
 }
@@ -392,7 +392,7 @@ std::optional<Effect> level_effect(const Node& loop) {
 
 // A loop that starts a chain of at least two levels with the same A: the bounded loop that does
 // the levels' A's, and the last level's last node X, which runs after them (and does nothing
-// unless every level ran and left p[0] non-zero, since X needs p[0] non-zero).
+// unless every level ran and left p[0] non-zero).
 std::optional<std::pair<Node, Node*>> bounded_loop(Node& loop) {
   const std::optional<Effect> effect = level_effect(loop);
   if (!effect) return std::nullopt;
@@ -404,7 +404,7 @@ std::optional<std::pair<Node, Node*>> bounded_loop(Node& loop) {
     ++levels;
     last = &last->body.back();
   }
-  if (levels < 2 || !needs_nonzero_cell(*last)) return std::nullopt;
+  if (levels < 2 || !idle_on_zero(*last)) return std::nullopt;
   Node bounded = make_node(Op::kBoundedLoop, 0, levels, loop.source_offset);
   for (const auto& [offset, cell] : effect->cells)
     bounded.body.push_back(make_node(Op::kAdd, offset, wrap(cell.amount), loop.source_offset));
