@@ -1,6 +1,6 @@
 // The few functions of fmt's compiled library that bfc calls, compiled into the bfc executable
-// itself: it then needs no libfmt.so, and with libstdc++ and libgcc linked statically it loads only
-// libc and libm. Loading and binding libfmt.so and libstdc++.so was a large part of the start-up
+// itself: it then needs no libfmt.so, and with libstdc++ and libgcc linked statically (and libm
+// unused) it loads only libc. Loading and binding libfmt.so and libstdc++.so was a large part of the start-up
 // of a process that runs for a few milliseconds (see CMakeLists.txt). format-inl.h is where fmt
 // defines them; fmt's own src/format.cc is this include and instantiations like these two.
 #include <fmt/format-inl.h>
