@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -220,7 +221,7 @@ class KnownCells {
         set(target, term.amount);
       } else {
         const std::optional<std::int64_t> value = find(target);
-        if (value) set(target, *value + count * term.amount);
+        if (value) set(target, *value + added_in(term, count));
         else forget(target);
       }
     }
@@ -892,6 +893,10 @@ class Emitter {
       const std::int32_t factor = byte(term.amount);
       if (term.op == Op::kSet) {
         set_cell(target, factor);
+      } else if (!term.body.empty()) {      // levels that differ: what the first eax rounds add
+        a_.lea(rcx, ptr(added_table(term)));
+        a_.mov(dl, byte_ptr(rcx, rax));
+        add_register_to_cell(target, dl, false);
       } else if (known(target) == 0) {      // a store of the product: 0 if the count is 0
         if (factor != 1) times_count(factor);
         cache_.forget(target);
@@ -910,6 +915,14 @@ class Emitter {
     if (skippable) cache_.keep_common(cached_before);
   }
 
+  // A table in rodata of what a term with its amounts round by round adds in 0, 1, 2, ... rounds.
+  Label added_table(const Node& term) {
+    std::string table;
+    for (std::size_t rounds = 0; rounds <= term.body.size(); ++rounds)
+      table += static_cast<char>(added_in(term, static_cast<std::int64_t>(rounds)));
+    return program_.rodata(table);
+  }
+
   // edx = eax * factor: a lea (one cycle) for 2, 3, 5 and 9, else an imul (three).
   void times_count(std::int32_t factor) {
     using namespace x86;
@@ -924,7 +937,7 @@ class Emitter {
     for (const Node& term : node.body) {
       if (term.offset == 0) continue;
       if (term.op == Op::kSet) set_cell(node.offset + term.offset, term.amount);
-      else add_to_cell(node.offset + term.offset, count * term.amount);
+      else add_to_cell(node.offset + term.offset, added_in(term, count));
     }
     if (node.op == Op::kBoundedLoop) add_to_cell(node.offset, step * count);
     else set_cell(node.offset, 0);

@@ -1,4 +1,5 @@
-// Printing the IR, for tests and for `bfc --dump-ir`.
+// Printing the IR, for tests and for `bfc --dump-ir`, and the little arithmetic on it that the
+// emitter shares with the passes.
 #include "ir.hpp"
 
 #include <fmt/format.h>
@@ -28,8 +29,16 @@ void print(const Block& block, int depth, std::string& out) {
       case Op::kBoundedLoop:
         if (node.op == Op::kMultiply) out += fmt::format("{}multiply @{}", indent, node.offset);
         else out += fmt::format("{}bounded {} @{}", indent, node.amount, node.offset);
-        for (const Node& term : node.body)
-          out += fmt::format(" {:+}{}{}", term.offset, term.op == Op::kSet ? '=' : '*', term.amount);
+        for (const Node& term : node.body) {
+          out += fmt::format(" {:+}{}", term.offset, term.op == Op::kSet ? '=' : '*');
+          if (term.body.empty()) {
+            out += fmt::format("{}", term.amount);
+          } else {                         // round by round: +1*(1,-1,1)
+            out += '(';
+            for (const Node& round : term.body) out += fmt::format("{}{}", &round == &term.body.front() ? "" : ",", round.amount);
+            out += ')';
+          }
+        }
         out += '\n';
         break;
       case Op::kLoop:
@@ -42,6 +51,14 @@ void print(const Block& block, int depth, std::string& out) {
 }
 
 }  // namespace
+
+std::int64_t added_in(const Node& term, std::int64_t rounds) {
+  if (term.body.empty()) return wrap(rounds * term.amount);
+  std::int64_t sum = 0;
+  for (std::int64_t round = 0; round < rounds && round < static_cast<std::int64_t>(term.body.size()); ++round)
+    sum += term.body[static_cast<std::size_t>(round)].amount;
+  return wrap(sum);
+}
 
 std::string to_string(const Block& block) {
   std::string out;

@@ -25,6 +25,8 @@ enum class Op {
   kBoundedLoop,  // `amount` rounds at most of: if (p[offset] == 0) stop; for each term t in body (all
                  // kAdd): p[offset + t.offset] += t.amount. The term at offset 0 steps p[offset] by
                  // -1 or +1, so the rounds that run are min(rounds until p[offset] is 0, amount).
+                 // A term whose body is not empty adds its body[k].amount in round k + 1 instead
+                 // (the levels of the chain it came from differ: see added_in).
 };
 
 // A kMultiply's terms are nodes of its body, so that a node needs no room for a list it rarely
@@ -51,6 +53,10 @@ std::int64_t wrap(std::int64_t amount);
 // True if `node` leaves p[0] at zero whenever it finishes: a loop or scan ends on a zero cell, a
 // multiply clears its source, and `set 0 @0`.
 bool leaves_zero(const Node& node);
+
+// What a kMultiply's or kBoundedLoop's kAdd `term` adds to its cell in `rounds` rounds (mod 256,
+// as wrap() gives it): the sum of its amounts round by round, if it has them, else rounds * amount.
+std::int64_t added_in(const Node& term, std::int64_t rounds);
 
 // A one-line-per-node listing, nested loops indented, e.g. "add 1 @0\nloop\n  move 2\nend\n".
 // Tests compare it against the shape a pass must produce.

@@ -39,8 +39,8 @@ constexpr std::string_view kUsage =
     "  --no-opt                      no optimisation passes, one system call per '.' and ','\n"
     "  --disable PASS                switch one pass off: dead-loops, fold-runs, clear-loops,\n"
     "                                scan-loops, multiply-loops, counted-loops, fold-offsets,\n"
-    "                                bounded-loops, io-batching, vector-scans, cell-registers,\n"
-    "                                known-values\n";
+    "                                bounded-loops, varied-levels, io-batching, vector-scans,\n"
+    "                                cell-registers, known-values\n";
 
 // BFC_VERSION is the CMake project version, set in examples/bfc/CMakeLists.txt.
 constexpr std::string_view kVersion = "bfc (tinyelf) " BFC_VERSION "\n";
@@ -73,6 +73,7 @@ void disable_pass(std::string_view name, bfc::Options& options) {
   else if (name == "vector-scans") options.emit.vector_scans = false;
   else if (name == "cell-registers") options.emit.cell_registers = false;
   else if (name == "bounded-loops") p.bounded_loops = false;
+  else if (name == "varied-levels") p.varied_levels = false;
   else if (name == "known-values") options.emit.known_values = false;
   else throw UsageError{fmt::format("unknown pass '{}' for --disable", name)};
 }

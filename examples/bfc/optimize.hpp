@@ -19,8 +19,9 @@ struct Passes {
   bool counted_loops = true;   // [->+++[->+<]<] → one round, then a multiply for the others
   bool fold_offsets = true;    // >+>-< → add 1 @1, add -1 @2, move 1: no pointer moves inside blocks
   bool bounded_loops = true;   // [->+<[->+<[X]]] → bounded 2 @0 +0*-1 +1*1, then X: no branch per level
+  bool varied_levels = true;   // with bounded loops: also chains whose levels add different amounts
 
-  static Passes none() { return {false, false, false, false, false, false, false, false}; }
+  static Passes none() { return {false, false, false, false, false, false, false, false, false}; }
 };
 
 Block optimize(Block program, const Passes& passes);
@@ -42,6 +43,6 @@ Block fold_scan_loops(Block block);
 Block fold_multiply_loops(Block block);
 Block fold_counted_loops(Block block);
 Block fold_offsets(Block block);
-Block fold_bounded_loops(Block block);
+Block fold_bounded_loops(Block block, bool varied_levels);
 
 }  // namespace bfc

@@ -70,8 +70,9 @@ class Generator {
     }
   }
 
-  // [-A[-A[-A X]]] or [+A[+A X]], A adding a constant to another cell and X a clear or a move of
-  // the counter's value: loops that each run once at most, all doing the same (bounded loops).
+  // [-A[-A[-A X]]] or [+A[+B[+A X]]], A and B adding a constant to another cell and X a clear or
+  // a move of the counter's value: loops that each run once at most, all doing the same or
+  // alternating between two levels (bounded loops, varied levels).
   void chain() {
     const int counter = free_cell();
     int other = free_cell();
@@ -79,9 +80,11 @@ class Generator {
     move_to(counter);
     const std::string there = std::string(std::abs(other - counter), other > counter ? '>' : '<');
     const std::string back = std::string(std::abs(other - counter), other > counter ? '<' : '>');
-    const std::string level = (pick(0, 1) ? "-" : "+") + there + std::string(pick(1, 3), '+') + back;
+    const std::string step = pick(0, 1) ? "-" : "+";
+    const std::string level = step + there + std::string(pick(1, 3), '+') + back;
+    const std::string second = pick(0, 1) ? level : step + there + std::string(pick(1, 3), '-') + back;
     const int levels = pick(1, 5);
-    for (int i = 0; i < levels; ++i) text_ += '[' + level;
+    for (int i = 0; i < levels; ++i) text_ += '[' + (i % 2 == 0 ? level : second);
     text_ += pick(0, 1) ? "[-]" : "[-" + there + "+" + back + "]";
     text_ += std::string(levels, ']');
   }
@@ -132,6 +135,8 @@ std::vector<Variant> variants() {
   }
   result.push_back({"no cell registers", {}});
   result.back().options.emit.cell_registers = false;
+  result.push_back({"no varied levels", {}});
+  result.back().options.passes.varied_levels = false;
   result.push_back({"no known values", {}});
   result.back().options.emit.known_values = false;
   result.push_back({"eof zero", {}});
