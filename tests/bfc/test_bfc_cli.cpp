@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -140,6 +142,22 @@ TEST_CASE("cli: --version prints one line, --help the usage, both with status 0"
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::StartsWith("usage: bfc PROG.b -o OUT") && Catch::Contains("--version"));
   CHECK(help.err.empty());
+}
+
+// bfc runs for a few milliseconds, so the libraries its start-up loads and binds count (see
+// examples/bfc/CMakeLists.txt): fmt's functions are compiled in, libstdc++ and libgcc linked
+// statically.
+TEST_CASE("cli: the bfc executable needs no shared library but libc") {
+  const test::Process readelf = test::spawn({"readelf", "-W", "-d", BFC_BINARY});
+  INFO(readelf.err);
+  REQUIRE(readelf.exit_code == 0);
+  std::vector<std::string> needed;
+  for (std::size_t at = readelf.out.find("(NEEDED)"); at != std::string::npos; at = readelf.out.find("(NEEDED)", at + 1)) {
+    const std::size_t open = readelf.out.find('[', at), close = readelf.out.find(']', open);
+    needed.push_back(readelf.out.substr(open + 1, close - open - 1));
+  }
+  INFO(readelf.out);
+  CHECK(needed == std::vector<std::string>{"libc.so.6", "ld-linux-x86-64.so.2"});
 }
 
 TEST_CASE("cli: bad command lines exit with status 2 and say why in one line and a hint") {
