@@ -217,6 +217,9 @@ TEST_CASE("cli: --dump-ir and --disable show the passes at work") {
   const std::string chain = write_program("chain.b", "+[->+<[->+<[-<+>]]]").string();
   CHECK(run_bfc({"--dump-ir", chain}).out == "add 1 @0\nbounded 2 @0 +0*-1 +1*1\nmultiply @0 -1*1\n");
   CHECK(run_bfc({"--dump-ir", chain, "--disable", "bounded-loops"}).out.find("bounded") == std::string::npos);
+  const std::string varied = write_program("varied.b", "+[->+<[->-<[-<+>]]]").string();
+  CHECK(run_bfc({"--dump-ir", varied}).out == "add 1 @0\nbounded 2 @0 +0*-1 +1*(1,-1)\nmultiply @0 -1*1\n");
+  CHECK(run_bfc({"--dump-ir", varied, "--disable", "varied-levels"}).out.find("bounded") == std::string::npos);
   const std::string output = (test::scratch_folder() / "chain").string();
   CHECK(run_bfc({chain, "-o", output, "--disable", "known-values"}).exit_code == 0);
 }

@@ -2,7 +2,10 @@
 // produce when it is switched off), and programs that exercise each pass run against the oracle.
 #include <catch2/catch.hpp>
 
+#include <initializer_list>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "helpers.hpp"
 #include "parse.hpp"
@@ -39,6 +42,13 @@ void check_against_oracle(std::string_view text, bool bfc::Passes::*pass, std::s
     CHECK(result.exit_code == 0);
     CHECK(result.out == expected.out);
   }
+}
+
+// Each program (a chain of bounded-loop levels on a count it reads) for every count from 0 to past
+// its levels and near 256.
+void check_counts_against_oracle(std::initializer_list<std::string_view> programs, bool bfc::Passes::*pass) {
+  for (const char input : {'\0', '\1', '\2', '\3', '\4', '\5', '\x7f', '\xfd', '\xfe', '\xff'})
+    for (const std::string_view program : programs) check_against_oracle(program, pass, std::string(1, input));
 }
 
 // Each program, with the emitter's `choice` on and off, must print what the oracle prints.
@@ -195,20 +205,17 @@ TEST_CASE("pass: bounded loops") {
           "add 1 @0\nbounded 2 @0 +0*1 +1*2\nloop\n  add 1 @2\n  set 0 @0\nend\n");
     CHECK(ir("+[>+<-[>+<-[>+<-[>]]]]", passes) == "add 1 @0\nbounded 3 @0 +0*-1 +1*1\nscan 1\n");
   }
-  SECTION("not for one level, levels that differ, a step of two, or a last node that acts on a zero cell") {
+  SECTION("not for one level, a step of two, or a last node that acts on a zero cell") {
     CHECK(ir("+[->+<[-<+>]]", passes).find("bounded") == std::string::npos);
     CHECK(ir("+[-->+<[-->+<[-<+>]]]", passes).find("bounded") == std::string::npos);
     CHECK(ir("+[->+<[->+<>+<]]", passes).find("bounded") == std::string::npos);
   }
   passes.bounded_loops = false;
   CHECK(ir("+[->+<[->+<[->+<[-<+>]]]]", passes).find("bounded") == std::string::npos);
-  // Every count from 0 to past the levels, both steps, and a last node that runs again.
-  for (const char input : {'\0', '\1', '\2', '\3', '\4', '\5', '\x7f', '\xfd', '\xfe', '\xff'}) {
-    const std::string in(1, input);
-    check_against_oracle(">,[->++<[->++<[->++<[->++<[-<+>]]]]]>.<.<.", pass, in);
-    check_against_oracle(">,[+>-<[+>-<[+>-<[>>+<<[+]]]]]>.>.<<.", pass, in);
-    check_against_oracle(">,[->+>+++<<[->+>+++<<[->+>+++<<[->>>+<<<[->+<]]]]]>.>.>.<<<.", pass, in);
-  }
+  // Both steps, and a last node that runs again.
+  check_counts_against_oracle({">,[->++<[->++<[->++<[->++<[-<+>]]]]]>.<.<.", ">,[+>-<[+>-<[+>-<[>>+<<[+]]]]]>.>.<<.",
+                               ">,[->+>+++<<[->+>+++<<[->+>+++<<[->>>+<<<[->+<]]]]]>.>.>.<<<."},
+                              pass);
 }
 
 TEST_CASE("pass: bounded loops whose levels add different amounts") {
@@ -226,13 +233,9 @@ TEST_CASE("pass: bounded loops whose levels add different amounts") {
   }
   passes.varied_levels = false;
   CHECK(ir("+[->+<[->->+<<[->+<[-<+>]]]]", passes).find("bounded") == std::string::npos);
-  // Every count from 0 to past the levels, both steps, a level that adds nothing to a cell, and a
-  // last node that runs again.
-  for (const char input : {'\0', '\1', '\2', '\3', '\4', '\5', '\x7f', '\xfd', '\xfe', '\xff'}) {
-    const std::string in(1, input);
-    check_against_oracle(">,[->+<[->->+<<[->+<[->->+<<[-<+>]]]]]>.>.<<.<.", pass, in);
-    check_against_oracle(">,[+>-<[+>+++>-<<[+>-<[>>>+<<<[+]]]]]>.>.>.<<<.", pass, in);
-  }
+  // Both steps, a level that adds nothing to a cell, and a last node that runs again.
+  check_counts_against_oracle(
+      {">,[->+<[->->+<<[->+<[->->+<<[-<+>]]]]]>.>.<<.<.", ">,[+>-<[+>+++>-<<[+>-<[>>>+<<<[+]]]]]>.>.>.<<<."}, pass);
 }
 
 TEST_CASE("pass: pointer-offset folding") {
