@@ -426,7 +426,8 @@ std::optional<std::pair<Node, Node*>> bounded_loop(Node& loop, bool varied_level
   Node bounded = make_node(Op::kBoundedLoop, 0, levels_count, loop.source_offset);
   for (const auto& [offset, amounts] : added) {
     Node term = make_node(Op::kAdd, offset, amounts[0], loop.source_offset);
-    if (std::any_of(amounts.begin(), amounts.end(), [&](std::int64_t amount) { return amount != amounts[0]; }))
+    const std::int64_t first = amounts[0];  // clang 14 cannot capture a structured binding (C++20, P1091)
+    if (std::any_of(amounts.begin(), amounts.end(), [first](std::int64_t amount) { return amount != first; }))
       for (const std::int64_t amount : amounts) term.body.push_back(make_node(Op::kAdd, offset, amount, loop.source_offset));
     bounded.body.push_back(std::move(term));
   }
