@@ -55,7 +55,11 @@ const HeaderLayout kTwoSegmentLayout = layout(HeaderKind::kConformant, 2, kEhdrS
 // A program with imports: the W^X segments between the program headers ld.so and the kernel need
 // (elf/rtld.c: PT_INTERP names ld.so, PT_DYNAMIC leads it to the needed libraries and the
 // relocations; fs/binfmt_elf.c: PT_GNU_STACK RW keeps the stack non-executable, and glibc maps
-// thread stacks RWX without it). Each p_paddr is free, as in kConformant.
+// thread stacks RWX without it). Each p_paddr is free, as in kConformant, and so are PT_GNU_STACK's
+// p_offset and p_vaddr: the kernel reads only its p_flags (load_elf_binary: EXSTACK_ENABLE_X),
+// and ld.so too (glibc elf/rtld.c: GL(dl_stack_flags)). Its p_align is 1, so that eu-elflint and
+// check() ask no congruence of p_offset and p_vaddr (they do above 1), and its p_filesz is 0,
+// never above p_memsz (eu-elflint: "file size greater than memory size").
 constexpr std::uint32_t kDynamicHeaderSize = kEhdrSize + 5 * kPhdrSize;  // 344
 constexpr Region kDynamicHeaders[] = {header(0, kEhdrSize, "ELF header"),
                                       header(kEhdrSize, kPhdrSize, "program header (PT_INTERP)"),
@@ -65,7 +69,7 @@ constexpr Region kDynamicHeaders[] = {header(0, kEhdrSize, "ELF header"),
                                       header(kEhdrSize + 4 * kPhdrSize, kPhdrSize, "program header (PT_GNU_STACK)")};
 constexpr Region kDynamicFields[] = {field(88, 8, "p_paddr (PT_INTERP)"), field(144, 8, "p_paddr (R+X)"),
                                      field(200, 8, "p_paddr (R+W)"), field(256, 8, "p_paddr (PT_DYNAMIC)"),
-                                     field(312, 8, "p_paddr (PT_GNU_STACK)")};
+                                     field(296, 24, "p_offset, p_vaddr, p_paddr (PT_GNU_STACK)")};
 const HeaderLayout kDynamicLayout = layout(HeaderKind::kConformant, 5, kDynamicHeaderSize, kDynamicHeaderSize, false,
                                            kDynamicHeaders, kDynamicFields);
 
@@ -202,8 +206,9 @@ void write_header(const HeaderLayout& layout, const HeaderValues& values, std::u
     // its entries are 8-byte words.
     add(PT_DYNAMIC, PF_R | PF_W, dynamic->dynamic.offset, values.base + dynamic->dynamic.address,
         dynamic->dynamic.size, dynamic->dynamic.size, 8);
-    // No file bytes and no address: only its flags count (GNU ld writes the same, p_align 16).
-    add(PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 16);
+    // No file bytes and no address: only its flags count (GNU ld writes the same with p_align 16;
+    // 1 leaves p_offset and p_vaddr free, see kDynamicFields).
+    add(PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0, 1);
   }
 
   if (layout.kind != HeaderKind::kOverlapped) {

@@ -244,7 +244,10 @@ std::vector<bool> kernel_read_bytes(const Bytes& file) {
   mark(54, 4);   // e_phentsize, e_phnum
   for (std::uint64_t i = 0; i < view.program_headers.size(); ++i) {
     const std::uint64_t phdr = view.header.e_phoff + 56 * i;
-    mark(phdr, 24);       // p_type, p_flags, p_offset, p_vaddr
+    // Of PT_GNU_STACK, the kernel and ld.so read only p_type and p_flags: its p_offset and
+    // p_vaddr may hold code or data (lib/header_layout.cpp).
+    const bool gnu_stack = view.program_headers[i].p_type == 0x6474e551;
+    mark(phdr, gnu_stack ? 8 : 24);  // p_type, p_flags, p_offset, p_vaddr
     mark(phdr + 32, view.header.e_type == 3 ? 24 : 16);  // p_filesz, p_memsz, p_align
   }
   return read;
