@@ -19,6 +19,8 @@ constexpr std::uint32_t kUnknown = PlanCell{}.cost;
 constexpr std::uint32_t kChunkWeight = 1;
 constexpr std::uint32_t kByteWeight = 1024;
 
+constexpr std::uint32_t kRel8Reach = 127;  // INT8_MAX
+
 constexpr std::uint32_t connector_size(Connector connector) {
   switch (connector) {
     case Connector::kNone: return 0;
@@ -142,6 +144,9 @@ class Planner {
         if (next < holes_ && is_reserved(next)) continue;
         const Connector link = connector(slot, next, unit, end);
         if (code + connector_size(link) > hole.size()) continue;
+        // jmp rel8 reaches 127 bytes past its end: further holes (the dynamic layout's are 56
+        // bytes apart) are for another chunk.
+        if (link == Connector::kJump && slot_start(next) - (hole.start + code + kJumpSize) > kRel8Reach) continue;
         const std::uint32_t rest = kChunkWeight + (end == units_ ? 0 : best(next, end));
         if (rest < cell.cost) {
           cell.cost = rest;
