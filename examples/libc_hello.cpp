@@ -1,9 +1,9 @@
 // libc_hello — puts("Hello, world!") and exit(0) through the system's libc, with no linker: the
 // program imports both functions (Program::import) and ld.so fills their slots before the entry
-// runs. At the entry the stack pointer is 16-byte aligned, as every call needs it. 685 bytes:
-// five program headers (PT_INTERP, R+X, R+W, PT_DYNAMIC, PT_GNU_STACK), 21 bytes of code, the
-// message, the interpreter's path and the dynamic tables; eu-elflint --strict, readelf, file, ldd
-// and gdb read it. Layout::kCompact cannot carry imports yet: --compact is refused.
+// runs. At the entry the stack pointer is 16-byte aligned, as every call needs it. 653 bytes:
+// five program headers (PT_INTERP, R+X, R+W, PT_DYNAMIC, PT_GNU_STACK) holding the 19 bytes of
+// code and the message in fields nothing reads, then the interpreter's path and the dynamic
+// tables (685 with --no-pack); eu-elflint --strict, readelf, file, ldd and gdb read it. Layout::kCompact cannot carry imports yet: --compact is refused.
 //
 //   build:  cmake --build build --target libc_hello
 //   run:    build/examples/libc_hello out/libc_hello && out/libc_hello   # prints Hello, world!

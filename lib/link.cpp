@@ -418,7 +418,8 @@ Image detail::ProgramState::link(const LinkOptions& options) {
   const detail::DynamicTables* dynamic = nullptr;
   if (!imports_.symbols.empty()) {
     check_import_options(options);
-    dynamic = &dynamic_tables(options.interpreter, section_headers);  // data with embedded addresses: never packed
+    // Data with embedded addresses (AsmJit relocations), which both paths write.
+    dynamic = &dynamic_tables(options.interpreter, section_headers);
   }
   const detail::LinkDecisions decided = detail::decide(code_, options, dynamic != nullptr);
   const HeaderLayout& layout = decided.layout;
@@ -429,7 +430,7 @@ Image detail::ProgramState::link(const LinkOptions& options) {
   };
 
   if (options.pack && options.debug_info == DebugInfo::kNone && text_.complete()) {
-    const detail::PackSource source{code_, text_.items(), data_items_, rodata_, data_, bss_, entry_};
+    const detail::PackSource source{code_, text_.items(), data_items_, rodata_, data_, bss_, entry_, dynamic};
     if (std::optional<detail::LinkedFile> file = detail::link_packed(source, decided, options, entry)) {
       linked_ = true;
       return image(std::move(file->bytes), file->entry, std::move(file->contents));

@@ -48,6 +48,7 @@ struct PackSource {
   const asmjit::Section* data_section;
   asmjit::Section* bss;
   asmjit::Label entry;
+  const DynamicTables* dynamic = nullptr;  // with imports: PT_INTERP and PT_DYNAMIC point into its data
 };
 
 // The program packed into the layout's holes, or nothing when it cannot be packed or packing

@@ -344,6 +344,27 @@ class OrderSearch final : public OrderVisitor {
   bool first_ = true;
 };
 
+// Where the data items of `section` end in it.
+std::size_t data_end(const PackSource& source, const Section* section) {
+  std::size_t end = 0;
+  for (const DataItem& item : source.data)
+    if (item.section == section) end = std::max(end, item.offset + item.size);
+  return end;
+}
+
+// Whether the writer can patch `relocation` (lib/packed_writer.cpp): an absolute address
+// (AsmJit's kRelToAbs: a section offset plus the base address; kAbsToAbs: a fixed value) of 4 or
+// 8 bytes written into rodata or data.
+bool movable_relocation(const PackSource& source, const asmjit::RelocEntry& relocation) {
+  using asmjit::RelocType;
+  if (relocation.relocType() == RelocType::kNone) return true;
+  if (relocation.relocType() != RelocType::kRelToAbs && relocation.relocType() != RelocType::kAbsToAbs) return false;
+  const std::uint32_t size = relocation.format().valueSize();
+  if (size != 4 && size != 8) return false;
+  const auto in = [&](const Section* section) { return section != nullptr && section->id() == relocation.sourceSectionId(); };
+  return in(source.rodata) || in(source.data_section);
+}
+
 bool fits_in_one_hole(const PlanInput& input, const HeaderLayout& layout) {
   const std::uint32_t bytes = input.code_bytes();
   return std::any_of(layout.holes.begin(), layout.holes.end(), [&](const Hole& hole) { return bytes <= hole.size(); });
@@ -359,13 +380,14 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
   // Text and the Program's own data sections only: a section created through code() is not moved.
   const std::size_t sections = 1 + (source.rodata != nullptr) + (source.data_section != nullptr) + (source.bss != nullptr);
   if (code.sectionCount() != sections) return std::nullopt;
-  // Absolute addresses (an embedded label, an absolute branch target) are relocations packing does
-  // not move.
-  if (!code.relocEntries().empty()) return std::nullopt;
-  std::size_t data_labels = 0;
-  for (const asmjit::LabelEntry* label : code.labelEntries())
-    if (label->isBound() && label->section() != code.textSection() && label->section() != source.bss) ++data_labels;
-  if (data_labels != source.data.size()) return std::nullopt;  // labels inside data we cannot see
+  // The data items must hold every byte of rodata and data: the writer copies nothing else.
+  if (source.rodata != nullptr && source.rodata->bufferSize() != data_end(source, source.rodata)) return std::nullopt;
+  if (source.data_section != nullptr && source.data_section->bufferSize() != data_end(source, source.data_section))
+    return std::nullopt;
+  // Absolute addresses (an embedded label, the dynamic tables' addresses) are patched by the
+  // writer where they lie in data; one in text, or of another kind, is not moved.
+  for (const asmjit::RelocEntry* relocation : code.relocEntries())
+    if (!movable_relocation(source, *relocation)) return std::nullopt;
 
   // Small programs plan and write within this buffer; bigger ones spill to the heap.
   alignas(std::max_align_t) std::array<std::byte, 8192> buffer;

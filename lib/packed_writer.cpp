@@ -3,6 +3,7 @@
 // units written anew), the data, and the headers over every byte nothing else took.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "asmjit_p.hpp"
 #include "elf_p.hpp"
@@ -40,6 +41,14 @@ class PackedWriter {
     return placed(source_.entry.id());
   }
 
+  // Where the `size` bytes at a label of data are, for PT_INTERP and PT_DYNAMIC.
+  FilePiece piece_at(asmjit::Label label, std::uint64_t size) const {
+    const asmjit::LabelEntry* entry = source_.code.labelEntry(label);
+    const std::optional<FilePiece> piece = data_piece(entry->section(), entry->offset());
+    if (!piece || piece->size < size) throw CannotPack{};
+    return {piece->offset, piece->address, size};
+  }
+
   // The file, with the headers as `values` describe them; `contents` receives its code and data
   // pieces in file order, with the header fields they reuse.
   std::vector<std::uint8_t> write(const HeaderValues& values, std::vector<Region>& contents) const {
@@ -55,6 +64,7 @@ class PackedWriter {
       contents.push_back({plan_.data_at[d], item.size, RegionKind::kData,
                           region_name(item.section, source_.rodata, source_.data_section), {}});
     }
+    if (!source_.code.relocEntries().empty()) patch_relocations(file.data());
     // Chunks come in execution order and data after them: mostly sorted already.
     const auto by_offset = [](const Region& x, const Region& y) { return x.offset < y.offset; };
     if (!std::is_sorted(contents.begin(), contents.end(), by_offset))
@@ -113,9 +123,77 @@ class PackedWriter {
       const DataItem& item = source_.data[d];
       label_at_[item.label_id] = plan_.data_at[d] + (is_writable(item) ? segments_.writable_shift : 0);
     }
-    if (source_.bss == nullptr) return;
-    for (const asmjit::LabelEntry* label : source_.code.labelEntries())
-      if (label->section() == source_.bss) label_at_[label->id()] = segments_.bss_at + label->offset();
+    // The labels of bss, and the other labels of data: inside an item (at their distance from its
+    // start), such as the dynamic tables' or those a second assembler binds.
+    for (const asmjit::LabelEntry* label : source_.code.labelEntries()) {
+      if (!label->isBound() || label->section() == source_.code.textSection() || label_at_[label->id()] != kUnplaced)
+        continue;
+      if (const std::optional<std::uint64_t> at = address_of(label->section(), label->offset()))
+        label_at_[label->id()] = *at;
+    }
+  }
+
+  // Where byte `offset` of `section` is, in the file and from the base address, and how many
+  // bytes of its data item follow; a label just past an item that no other item holds belongs to it.
+  std::optional<FilePiece> data_piece(const Section* section, std::uint64_t offset) const {
+    std::optional<FilePiece> at_end;
+    for (std::size_t d = 0; d < plan_.data_at.size(); ++d) {
+      const DataItem& item = source_.data[d];
+      if (item.section != section || offset < item.offset || offset > item.offset + item.size) continue;
+      const std::uint64_t at = plan_.data_at[d] + (offset - item.offset);
+      const FilePiece piece{at, at + (is_writable(item) ? segments_.writable_shift : 0),
+                            item.offset + item.size - offset};
+      if (piece.size != 0) return piece;
+      at_end = piece;
+    }
+    return at_end;
+  }
+
+  // Where byte `offset` of a data section or bss is now, from the base address.
+  std::optional<std::uint64_t> address_of(const Section* section, std::uint64_t offset) const {
+    if (section == source_.bss) return segments_.bss_at + offset;
+    if (const std::optional<FilePiece> piece = data_piece(section, offset)) return piece->address;
+    return std::nullopt;
+  }
+
+  // Where byte `offset` of text is now: the unit that starts there.
+  std::uint64_t text_address(std::uint64_t offset) const {
+    for (const Chunk& chunk : plan_.chunks) {
+      std::uint64_t at = chunk.offset;
+      for (std::uint32_t u = chunk.first; u < chunk.end; ++u) {
+        const Unit& unit = text_.units[u];
+        if (unit.first_item != unit.end_item && source_.items[unit.first_item].start == offset) return at;
+        at += text_.input.code[u].size;
+      }
+    }
+    throw CannotPack{};
+  }
+
+  // Writes every absolute address AsmJit recorded (link_packed() let through only those in data,
+  // kRelToAbs or kAbsToAbs, of 4 or 8 bytes) for where its target now is, as relocateToBase()
+  // does for the plain path.
+  void patch_relocations(std::uint8_t* file) const {
+    asmjit::CodeHolder& code = source_.code;
+    for (const asmjit::RelocEntry* relocation : code.relocEntries()) {
+      if (relocation->relocType() == asmjit::RelocType::kNone) continue;
+      const std::optional<FilePiece> source =
+          data_piece(code.sectionById(relocation->sourceSectionId()), relocation->sourceOffset());
+      const asmjit::OffsetFormat& format = relocation->format();
+      if (!source || source->size < format.regionSize()) throw CannotPack{};
+      std::uint64_t value = relocation->payload();  // kAbsToAbs: the address itself
+      if (relocation->relocType() == asmjit::RelocType::kRelToAbs) {
+        const Section* target = code.sectionById(relocation->targetSectionId());
+        if (target == nullptr) throw CannotPack{};
+        const std::optional<std::uint64_t> at = target == code.textSection()
+                                                    ? std::optional(text_address(value))
+                                                    : address_of(target, value);
+        if (!at) throw CannotPack{};
+        value = base_ + *at;
+      }
+      const std::uint32_t size = format.valueSize();
+      if (size < 8 && value >> (8 * size) != 0) throw CannotPack{};  // the plain path reports it
+      std::memcpy(file + source->offset + format.valueOffset(), &value, size);  // little-endian, like the host
+    }
   }
 
   std::uint64_t placed(std::uint32_t label_id) const {
@@ -236,7 +314,12 @@ std::optional<LinkedFile> write_packed(const PackSource& source, const PackedTex
     // Past a limit, the plain path (no smaller) reports it.
     if (writer.file_size() > options.max_file_size || writer.memory_size() > kUserAddressEnd - base)
       return std::nullopt;
-    const HeaderValues values{decided.type, base, base + writer.entry_offset(program_entry), &writer.segments()};
+    DynamicPieces pieces;
+    if (source.dynamic != nullptr)
+      pieces = {writer.piece_at(source.dynamic->interpreter, source.dynamic->interpreter_size),
+                writer.piece_at(source.dynamic->dynamic, source.dynamic->dynamic_size)};
+    const HeaderValues values{decided.type, base, base + writer.entry_offset(program_entry), &writer.segments(),
+                              source.dynamic != nullptr ? &pieces : nullptr};
     LinkedFile file;
     file.bytes = writer.write(values, file.contents);
     file.entry = layout.entry_is_fixed ? base + 1 : values.entry;

@@ -151,6 +151,90 @@ TEST_CASE("the program headers and the dynamic section of a dynamic hello, field
   CHECK(value(DT_SYMTAB) == h.phdrs[3].p_vaddr + h.phdrs[3].p_memsz - sizeof(Elf64_Sym));
 }
 
+TEST_CASE("a dynamic hello is packed: its code in the p_paddr holes, PT_INTERP and PT_DYNAMIC where the tables went",
+          "[imports][pack]") {
+  const tinyelf::Image packed = puts_program("Hello, world!", 7);
+  const tinyelf::Image plain = puts_program("Hello, world!", 7, {.pack = false});
+  // Plain: 344 header bytes, 24 of code (lea 7, call 6, mov 5, call 6), 14 of message, 28 of
+  // interpreter path, padding to 8, 277 of tables (dynamic section 160, symbols 72 less the 24
+  // shared with it, relocations 48, strings 21): 693.
+  CHECK(plain.size() == 693);
+  // Packed: lea becomes mov edi, imm32 (5); the code goes into four p_paddr holes joined by
+  // jmp rel8, the message into PT_GNU_STACK's p_offset, p_vaddr and p_paddr (296), and the tail
+  // is the path, padding and the tables: 653.
+  CHECK(packed.size() == 653);
+  std::vector<std::uint64_t> code_at, rodata_at;
+  for (const tinyelf::Region& region : packed.regions()) {
+    if (region.kind == tinyelf::RegionKind::kCode) {
+      CHECK(region.field.starts_with("p_paddr"));
+      code_at.push_back(region.offset);
+    } else if (region.kind == tinyelf::RegionKind::kData && region.what == ".rodata") {
+      rodata_at.push_back(region.offset);
+    }
+  }
+  CHECK(code_at == std::vector<std::uint64_t>{88, 144, 200, 256});
+  CHECK(rodata_at == std::vector<std::uint64_t>{296, 344});  // the message, the interpreter path
+  for (const tinyelf::Image* image : {&packed, &plain}) {
+    INFO((image == &packed ? "packed" : "plain"));
+    const tinyelf::RunResult result = tinyelf::run(*image);
+    CHECK(result.exit_code == 7);
+    CHECK(result.out == "Hello, world!\n");
+    const tinyelf::RunResult hardened = tinyelf::run(*image, test::hardened());
+    CHECK(hardened.exit_code == 7);
+    CHECK(hardened.out == "Hello, world!\n");
+    test::check_no_writable_executable_segment(image->bytes());
+    CHECK(tinyelf::check(image->bytes(), tinyelf::CheckOptions::host()).empty());
+    const std::string name = image == &packed ? "dynamic-hello-packed" : "dynamic-hello-plain";
+    test::check_with_elf_tools(*image, name);
+    const test::Process file_tool = test::spawn({"file", "-b", written(*image, name)});
+    CHECK(file_tool.out.find("dynamically linked, interpreter /lib64/ld-linux-x86-64.so.2") != std::string::npos);
+  }
+}
+
+TEST_CASE("a dynamic program with data packs, every jmp rel8 between holes within reach", "[imports][pack]") {
+  // printf("Hello %d\n", counter) and exit(0): 29 bytes of code, a 4-byte counter in data. The
+  // five holes span 232 bytes, more than a jmp rel8 reaches: the planner only joins holes it can.
+  const auto build = [](const tinyelf::LinkOptions& options) {
+    tinyelf::Program program;
+    const Label counter = program.data("\x05\0\0\0", 4);
+    const Label message = program.rodata("Hello %d\n\0");
+    const Label printf = program.import(kLibc, "printf");
+    const Label exit = program.import(kLibc, "exit");
+    x86::Assembler& a = program.text();
+    a.lea(x86::rdi, x86::ptr(message));
+    a.mov(x86::esi, x86::dword_ptr(counter));
+    a.xor_(x86::eax, x86::eax);  // no vector registers for printf
+    a.call(x86::qword_ptr(printf));
+    a.xor_(x86::edi, x86::edi);
+    a.call(x86::qword_ptr(exit));
+    return program.link(options);
+  };
+  const tinyelf::Image packed = build({});
+  const tinyelf::Image plain = build({.pack = false});
+  // Plain: 344 + 29 of code + 10 of message + 28 of path, the counter at 412, the tables (160 +
+  // 72 - 24 + 48 + 23 of strings) at 416: 703. Packed: 7 bytes of code (mov edi, imm32 and a jmp
+  // rel8 89 bytes on) in p_paddr (R+W), 22 in PT_GNU_STACK's hole, the counter in p_paddr
+  // (PT_INTERP), the message and the path at 344, the tables at 384: 663.
+  CHECK(plain.size() == 703);
+  CHECK(packed.size() == 663);
+  for (const tinyelf::Image* image : {&packed, &plain}) {
+    const tinyelf::RunResult result = tinyelf::run(*image, test::hardened());
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == "Hello 5\n");
+    CHECK(tinyelf::check(image->bytes(), tinyelf::CheckOptions::host()).empty());
+    test::check_with_elf_tools(*image, image == &packed ? "dynamic-data-packed" : "dynamic-data-plain");
+  }
+}
+
+TEST_CASE("a dynamic program with debug information is laid out plainly", "[imports][pack]") {
+  // Section headers describe the plain layout only: the same program is larger with them, and its
+  // code starts after the five program headers.
+  const tinyelf::Image image = puts_program("Hello, world!", 0, {.debug_info = tinyelf::DebugInfo::kSymbols});
+  for (const tinyelf::Region& region : image.regions())
+    if (region.kind == tinyelf::RegionKind::kCode) CHECK(region.offset >= 344);
+  CHECK(tinyelf::run(image).out == "Hello, world!\n");
+}
+
 TEST_CASE("eu-elflint, readelf, file, ldd and gdb read a dynamic hello", "[imports][tools]") {
   const tinyelf::Image image = puts_program();
   test::check_with_elf_tools(image, "dynamic-hello");
@@ -413,9 +497,10 @@ TEST_CASE("the examples libc_hello and libc_tour", "[imports][examples]") {
   const std::filesystem::path hello = test::scratch_folder() / "libc_hello";
   test::Process built = test::spawn({LIBC_HELLO_BINARY, hello.string()});
   REQUIRE(built.exit_code == 0);
-  // 344 header bytes (ELF header and five program headers), 21 of code, 14 of message, 28 of
-  // interpreter path, 278 of dynamic section, symbols, relocations and strings.
-  CHECK(built.out == hello.string() + " 685\n");
+  // 344 header bytes (ELF header and five program headers), 28 of interpreter path, 4 of
+  // padding, 277 of dynamic section, symbols, relocations and strings; the 19 bytes of code (lea
+  // as mov edi, imm32) in three p_paddr holes, the 14 of message in PT_GNU_STACK's.
+  CHECK(built.out == hello.string() + " 653\n");
   const test::Process run_hello = test::spawn({hello.string()});
   CHECK(run_hello.exit_code == 0);
   CHECK(run_hello.out == "Hello, world!\n");

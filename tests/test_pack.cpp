@@ -223,6 +223,39 @@ TEST_CASE("a program addressing memory from rip itself is not packed and still r
   CHECK(sizes[1] == sizes[0]);
 }
 
+TEST_CASE("a jump table of absolute addresses in rodata (embedLabel) is packed, its entries rewritten") {
+  // The table's entries are AsmJit relocations (kRelToAbs, 8 bytes): the packed writer writes
+  // each for where its label now is. The program jumps through entry 1 and exits with 42.
+  const Build build = [](tinyelf::Program& p) {
+    x86::Assembler& a = p.text();
+    const Label table = p.rodata(std::string(16, '\0'), 8);
+    const Label one = a.newLabel(), two = a.newLabel(), done = a.newLabel();
+    a.lea(x86::rcx, x86::ptr(table));
+    a.jmp(x86::qword_ptr(x86::rcx, 8));
+    a.bind(one);
+    a.mov(x86::edi, 1);
+    a.jmp(done);
+    a.bind(two);
+    a.mov(x86::edi, 42);
+    a.bind(done);
+    emit_exit_with_edi(a);
+    // The entries, written over the table's zeros by a second assembler on rodata.
+    asmjit::CodeHolder& code = p.code();
+    x86::Assembler entries(&code);
+    entries.section(code.labelEntry(table)->section());
+    entries.setOffset(code.labelEntry(table)->offset());
+    entries.embedLabel(one);
+    entries.embedLabel(two);
+  };
+  const std::vector<std::size_t> sizes = check_everywhere(build, 42, "");
+  // Plain: 120 header bytes, 29 of code (lea 7, jmp [rcx + 8] 3, mov 5, jmp 2, mov 5, mov 5,
+  // syscall 2), padding to 8, the table: 168. Packed: lea becomes mov ecx, imm32 (5) and fills
+  // p_paddr with the jmp, which needs no connector; 19 bytes of code after the headers, padding,
+  // the table: 160.
+  CHECK(sizes[0] == 168);
+  CHECK(sizes[1] == 160);
+}
+
 TEST_CASE("programs that read their input") {
   const Build cat = [](tinyelf::Program& p) { test::emit_cat(p, 256); };
   const std::string input = "packed programs read stdin\n" + std::string(1000, 'x');
