@@ -1,12 +1,13 @@
 // tinyelf::inspect and tinyelf::check: findings on hand-made headers, one case per finding id, and
 // the proof that check() predicts the real kernel: thousands of header mutants of known-good
-// files, each executed with fork + execve of a real file (no shell, no memfd, so errno is seen).
+// files, each executed with vfork + execve of a real file (no shell, no memfd, so errno is seen).
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -273,8 +274,12 @@ fs::path exec_folder() {
   return folder;
 }
 
+// A new file each time, not the old one truncated: ext4 writes a truncated file's new data back
+// to the disk when it is closed (auto_da_alloc, ext4_release_file()), which made the thousands of
+// mutants below wait for the disk.
 void write_executable(const fs::path& path, std::span<const std::uint8_t> bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  REQUIRE((::unlink(path.c_str()) == 0 || errno == ENOENT));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
   REQUIRE(fd >= 0);
   REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
   REQUIRE(::fchmod(fd, 0755) == 0);
@@ -303,71 +308,204 @@ struct Outcome {
 // Root ignores vm.mmap_min_addr (CAP_SYS_RAWIO), so executables run as nobody when we are root.
 constexpr uid_t kNobody = 65534;
 
-enum class Mdwe { kInherited, kSet };  // kSet: PR_SET_MDWE in the child, which execve keeps
+// How one run of a file ended, as the child and the spawner below report it: plain integers, sent
+// through a pipe as they are.
+struct RawOutcome {
+  int setup_errno = 0;  // setting up the child failed with this (pipe, vfork, dup2, setuid, ...)
+  int exec_errno = 0;
+  int signal = 0;
+  int status = -1;
+  std::uint32_t out_size = 0;  // bytes of stdout that follow, in the spawner's reply
+};
 
-// fork + execve of `path`, in a child that drops to nobody when we are root; stdout captured.
-// SIGPROF after 500 ms of CPU time stops a program that loops (interval timers survive execve);
-// the programs here need well under a millisecond, a dynamic one a few with ld.so. CPU time, so
-// that a loaded machine cannot stop a program that waits for a core; SIGALRM after 20 s of real
-// time in case one waits for something else. With Mdwe::kSet the child sets PR_SET_MDWE first:
-// in the child of a fork, never in this process (it cannot be unset) and never after vfork (the
-// child would share this process's mm, and MDWE is a flag of the mm).
-Outcome execute(const fs::path& path, Mdwe mdwe = Mdwe::kInherited) {
+// What the child writes to its report pipe when it fails before or at execve.
+struct ChildFailure {
+  int setup = 0;  // 1: a step before execve failed; 0: execve itself did
+  int err = 0;
+};
+
+[[noreturn]] void child_failed(int report, bool setup) {
+  const ChildFailure failure{setup ? 1 : 0, errno};
+  (void)!::write(report, &failure, sizeof failure);  // below PIPE_BUF: one atomic write
+  ::_exit(127);
+}
+
+// The child between vfork and execve. It shares this process's memory and runs on its stack, so it
+// only makes system calls (as lib/run.cpp's child): raw setgroups/setgid/setuid, because glibc's
+// wrappers would signal every thread of a multi-threaded caller, and it sets every signal back to
+// its default action before it unblocks them, so that no handler of the test process runs here.
+// SIGPROF after 50 ms of CPU time stops a program that loops (interval timers survive execve): the
+// programs here need well under a millisecond, a dynamic one about one with ld.so, and CPU time
+// cannot run out because the machine is loaded; SIGALRM after 20 s of real time stops one that
+// waits for something else.
+[[noreturn]] void exec_child(const char* path, int out, int report) {
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &default_action, nullptr);
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(null, 2) < 0) child_failed(report, true);
+  if (::geteuid() == 0 && (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setgid, kNobody) != 0 ||
+                           ::syscall(SYS_setuid, kNobody) != 0))
+    child_failed(report, true);
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  const itimerval cpu{{0, 0}, {0, 50'000}};
+  const itimerval real{{0, 0}, {20, 0}};
+  ::setitimer(ITIMER_PROF, &cpu, nullptr);
+  ::setitimer(ITIMER_REAL, &real, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  char* const argv[] = {const_cast<char*>(path), nullptr};
+  char* const envp[] = {nullptr};
+  ::execve(path, argv, envp);
+  child_failed(report, false);
+}
+
+// Runs `path` in a child started with vfork: fork would copy this process's page tables for every
+// one of the mutants, about a third of their run time. stdout is captured (up to 64 KiB).
+RawOutcome run_child(const char* path, std::string& out) {
+  RawOutcome outcome;
   int report[2];
-  int out[2];
-  REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
-  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int failure[2] = {0, 0};  // {1, errno}: setting up the child failed; {0, errno}: execve failed
-    auto fail_setup = [&] { failure[0] = 1, failure[1] = errno; };
-    if (mdwe == Mdwe::kSet &&
-        ::prctl(tinyelf::detail::kPrSetMdwe, tinyelf::detail::kMdweRefuseExecGain, 0L, 0L, 0L) != 0)
-      fail_setup();
-    if (failure[0] == 0 && ::geteuid() == 0 &&
-        (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0))
-      fail_setup();
-    const rlimit no_core{0, 0};
-    ::setrlimit(RLIMIT_CORE, &no_core);
-    const int null = ::open("/dev/null", O_RDWR);
-    if (failure[0] == 0 && (::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(null, 2) < 0)) fail_setup();
-    if (failure[0] == 0) {
-      const itimerval cpu{{0, 0}, {0, 500'000}};
-      const itimerval real{{0, 0}, {20, 0}};
-      ::setitimer(ITIMER_PROF, &cpu, nullptr);
-      ::setitimer(ITIMER_REAL, &real, nullptr);
-      char* const argv[] = {const_cast<char*>(path.c_str()), nullptr};
-      char* const envp[] = {nullptr};
-      ::execve(path.c_str(), argv, envp);
-      failure[1] = errno;
-    }
-    (void)!::write(report[1], failure, sizeof failure);
-    ::_exit(127);
+  int output[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return {.setup_errno = errno};
+  if (::pipe2(output, O_CLOEXEC) != 0) {
+    outcome.setup_errno = errno;
+    ::close(report[0]), ::close(report[1]);
+    return outcome;
   }
+  sigset_t all, previous;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &previous);
+  const pid_t pid = ::vfork();
+  if (pid == 0) exec_child(path, output[1], report[1]);
+  const int vfork_errno = errno;
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   ::close(report[1]);
-  ::close(out[1]);
-  Outcome outcome;
-  int failure[2] = {0, 0};
-  const bool failed = ::read(report[0], failure, sizeof failure) == static_cast<ssize_t>(sizeof failure);
+  ::close(output[1]);
+  if (pid < 0) {
+    ::close(report[0]), ::close(output[0]);
+    return {.setup_errno = vfork_errno};
+  }
+  ChildFailure failure;
+  const bool failed = ::read(report[0], &failure, sizeof failure) == static_cast<ssize_t>(sizeof failure);
   ::close(report[0]);
   char buffer[4096];
-  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) != 0;) {
+  for (ssize_t n; (n = ::read(output[0], buffer, sizeof buffer)) != 0;) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
-    if (outcome.out.size() < 65536) outcome.out.append(buffer, static_cast<std::size_t>(n));
+    if (out.size() < 65536) out.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(out[0]);
+  ::close(output[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  INFO("setting up the child to run " << path << " failed: " << std::strerror(failure[1]));
-  REQUIRE_FALSE((failed && failure[0] == 1));
-  if (failed) outcome.exec_errno = failure[1];
+  if (failed) (failure.setup ? outcome.setup_errno : outcome.exec_errno) = failure.err;
   if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
   if (WIFEXITED(status)) outcome.status = WEXITSTATUS(status);
+  outcome.out_size = static_cast<std::uint32_t>(out.size());
   return outcome;
 }
+
+// Reads exactly `size` bytes; false at end of file or on an error.
+bool read_all(int fd, void* data, std::size_t size) {
+  auto* bytes = static_cast<char*>(data);
+  while (size != 0) {
+    const ssize_t n = ::read(fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes += n, size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool write_all(int fd, const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const char*>(data);
+  while (size != 0) {
+    const ssize_t n = ::write(fd, bytes, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes += n, size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+enum class Mdwe { kInherited, kSet };  // kSet: under PR_SET_MDWE, which execve keeps
+
+// Runs files as this process's children would (Mdwe::kInherited) or under PR_SET_MDWE (kSet).
+// MDWE cannot be set in this process (it cannot be unset) nor in a vfork child (it is a flag of the
+// address space, MMF_HAS_MDWE, which that child shares with this process). So kSet forks one
+// spawner that sets it on itself and serves every run with vfork: execve gives the program a new
+// address space that keeps the flag (mm_init() copies MMF_INIT_MASK, which holds MMF_HAS_MDWE,
+// kernel/fork.c), and the test forks once instead of once per file.
+class Runner {
+ public:
+  explicit Runner(Mdwe mdwe) {
+    if (mdwe == Mdwe::kInherited) return;
+    int requests[2], replies[2];
+    REQUIRE(::pipe2(requests, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(replies, O_CLOEXEC) == 0);
+    spawner_ = ::fork();
+    REQUIRE(spawner_ >= 0);
+    if (spawner_ == 0) {
+      ::close(requests[1]), ::close(replies[0]);
+      serve(requests[0], replies[1]);
+    }
+    ::close(requests[0]), ::close(replies[1]);
+    requests_ = requests[1], replies_ = replies[0];
+  }
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+  ~Runner() {
+    if (spawner_ <= 0) return;
+    ::close(requests_);  // the spawner reads the end of its requests and exits
+    ::close(replies_);
+    while (::waitpid(spawner_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+
+  Outcome execute(const fs::path& path) {
+    std::string out;
+    RawOutcome raw;
+    if (spawner_ == 0) {
+      raw = run_child(path.c_str(), out);
+    } else {
+      const std::string& name = path.native();
+      const auto size = static_cast<std::uint32_t>(name.size());
+      REQUIRE((write_all(requests_, &size, sizeof size) && write_all(requests_, name.data(), size)));
+      REQUIRE(read_all(replies_, &raw, sizeof raw));
+      out.resize(raw.out_size);
+      REQUIRE(read_all(replies_, out.data(), out.size()));
+    }
+    INFO("setting up the child to run " << path << " failed: " << std::strerror(raw.setup_errno));
+    REQUIRE(raw.setup_errno == 0);
+    return {.exec_errno = raw.exec_errno, .signal = raw.signal, .status = raw.status, .out = std::move(out)};
+  }
+
+ private:
+  // The spawner: a copy of this process that never returns to the test, only runs files.
+  [[noreturn]] static void serve(int requests, int replies) {
+    RawOutcome refused;
+    if (::prctl(tinyelf::detail::kPrSetMdwe, tinyelf::detail::kMdweRefuseExecGain, 0L, 0L, 0L) != 0)
+      refused.setup_errno = errno;
+    std::string path, out;
+    for (std::uint32_t size = 0; read_all(requests, &size, sizeof size);) {
+      path.resize(size);
+      if (!read_all(requests, path.data(), size)) break;
+      out.clear();
+      const RawOutcome outcome = refused.setup_errno != 0 ? refused : run_child(path.c_str(), out);
+      if (!write_all(replies, &outcome, sizeof outcome) || !write_all(replies, out.data(), outcome.out_size)) break;
+    }
+    ::_exit(0);
+  }
+
+  pid_t spawner_ = 0;  // 0: no spawner, this process starts the children itself
+  int requests_ = -1;
+  int replies_ = -1;
+};
+
+// Runs `path` once (see Runner).
+Outcome execute(const fs::path& path, Mdwe mdwe = Mdwe::kInherited) { return Runner(mdwe).execute(path); }
 
 // The kernel release, e.g. "6.18.44".
 std::string kernel_release() {
@@ -935,6 +1073,7 @@ MutantRun run_mutants(const std::vector<TestProgram>& programs, const tinyelf::C
   const std::uint8_t interesting[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
                                       0x10, 0x38, 0x40, 0x7f, 0x80, 0xfe, 0xff};
   const fs::path path = exec_folder() / "mutant";
+  Runner runner(mdwe);
 
   MutantRun run;
   for (const TestProgram& program : programs) {
@@ -943,7 +1082,7 @@ MutantRun run_mutants(const std::vector<TestProgram>& programs, const tinyelf::C
       // killed under MDWE.
       const auto findings = tinyelf::check(program.bytes, options);
       write_executable(path, program.bytes);
-      const Outcome original = execute(path, mdwe);
+      const Outcome original = runner.execute(path);
       INFO(program.name << ": " << describe(original) << describe(findings));
       REQUIRE(agrees(predicted(findings), program, original));
       if (!options.deny_write_execute) REQUIRE(did_its_work(program, original));
@@ -960,7 +1099,7 @@ MutantRun run_mutants(const std::vector<TestProgram>& programs, const tinyelf::C
       const auto findings = tinyelf::check(mutant, options);
       const Verdict verdict = predicted(findings);
       write_executable(path, mutant);
-      const Outcome outcome = execute(path, mdwe);
+      const Outcome outcome = runner.execute(path);
 
       const tinyelf::ElfView view = tinyelf::inspect(mutant);
       bool changes_code = changes_program(view, original_view);
