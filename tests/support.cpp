@@ -208,6 +208,14 @@ void emit_cat(tinyelf::Program& program, std::uint32_t buffer_size) {
   a.syscall();
 }
 
+tinyelf::Image cat_program(std::uint32_t buffer_size) {
+  tinyelf::Program program;
+  emit_cat(program, buffer_size);
+  return program.link();
+}
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
 std::string read_file(const fs::path& path) { return slurp(path); }
 
 std::string as_string(const tinyelf::Image& image) {

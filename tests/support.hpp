@@ -3,11 +3,13 @@
 #pragma once
 
 #include <elf.h>
+#include <sys/types.h>
 
 #include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tinyelf/tinyelf.hpp>
@@ -52,6 +54,9 @@ tinyelf::Image exit_program(int status);
 // writes, until read() returns 0 or an error; then exit(0).
 void emit_cat(tinyelf::Program& program, std::uint32_t buffer_size);
 
+// emit_cat with a `buffer_size`-byte buffer, linked with the default options.
+tinyelf::Image cat_program(std::uint32_t buffer_size);
+
 // kill(getpid(), signal), then exit(0): the program survives only if the signal is ignored,
 // blocked or handled.
 tinyelf::Image self_kill_program(int signal);
@@ -65,6 +70,13 @@ tinyelf::RunOptions hardened(tinyelf::RunOptions options = {});
 
 // Asserts that no PT_LOAD of `file` is both writable and executable (W^X).
 void check_no_writable_executable_segment(std::span<const std::uint8_t> file);
+
+// Root ignores vm.mmap_min_addr (CAP_SYS_RAWIO), so tests run executables as nobody when they run as
+// root.
+inline constexpr uid_t kNobody = 65534;
+
+// Whether `part` occurs in `text`.
+bool contains(std::string_view text, std::string_view part);
 
 // A file's whole contents, and an image's bytes, as strings to compare.
 std::string read_file(const std::filesystem::path& path);

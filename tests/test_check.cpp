@@ -305,9 +305,6 @@ struct Outcome {
   bool timed_out() const { return signal == SIGPROF || signal == SIGALRM; }
 };
 
-// Root ignores vm.mmap_min_addr (CAP_SYS_RAWIO), so executables run as nobody when we are root.
-constexpr uid_t kNobody = 65534;
-
 // How one run of a file ended, as the child and the spawner below report it: plain integers, sent
 // through a pipe as they are.
 struct RawOutcome {
@@ -344,8 +341,8 @@ struct ChildFailure {
   for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &default_action, nullptr);
   const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(null, 2) < 0) child_failed(report, true);
-  if (::geteuid() == 0 && (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setgid, kNobody) != 0 ||
-                           ::syscall(SYS_setuid, kNobody) != 0))
+  if (::geteuid() == 0 && (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setgid, test::kNobody) != 0 ||
+                           ::syscall(SYS_setuid, test::kNobody) != 0))
     child_failed(report, true);
   const rlimit no_core{0, 0};
   ::setrlimit(RLIMIT_CORE, &no_core);

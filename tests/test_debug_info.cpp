@@ -89,7 +89,7 @@ fs::path write(const tinyelf::Image& image, const std::string& name) {
   return path;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 template <typename T>
 T read_at(std::span<const std::uint8_t> bytes, std::uint64_t offset) {

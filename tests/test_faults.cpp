@@ -36,7 +36,8 @@ namespace x86 = asmjit::x86;
 using asmjit::Label;
 using Catch::Matchers::Contains;
 
-constexpr uid_t kNobody = 65534;
+using test::kNobody;
+using test::contains;
 
 
 // A program whose file is `payload_size` bytes of `fill` plus a few instructions.
@@ -85,8 +86,9 @@ int in_child(Body body) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// The error write() throws, or a failure if it does not throw.
-std::string write_error(const tinyelf::Image& image, const fs::path& path) {
+// The message of the kWriteFailed error write() throws, or what went wrong instead. No Catch2
+// assertion: forked children call it too.
+std::string write_failure(const tinyelf::Image& image, const fs::path& path) {
   try {
     image.write(path);
   } catch (const tinyelf::Error& e) {
@@ -95,7 +97,6 @@ std::string write_error(const tinyelf::Image& image, const fs::path& path) {
   return "no error";
 }
 
-bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 // A private mount namespace in which this process may mount: as root directly, otherwise inside a
 // new user namespace that maps our uid to root.
@@ -127,7 +128,7 @@ TEST_CASE("write() on a full file system (ENOSPC) fails, keeps the old file, lea
     // A 64 KiB tmpfs: the old file fits, the 1 MiB image does not.
     if (::mount("tinyelf-full", folder.c_str(), "tmpfs", 0, "size=64k") != 0) return 11;
     old_image.write(folder / "prog");
-    const std::string error = write_error(big, folder / "prog");
+    const std::string error = write_failure(big, folder / "prog");
     if (!contains(error, "ENOSPC") || !contains(error, (folder / "prog").string())) return 12;
     if (test::read_file(folder / "prog") != test::as_string(old_image)) return 13;
     if (entries(folder) != std::vector<std::string>{"prog"}) return 14;
@@ -144,7 +145,7 @@ TEST_CASE("write() on a read-only file system (EROFS) fails and leaves the old f
     if (::mount("tinyelf-ro", folder.c_str(), "tmpfs", 0, "size=64k") != 0) return 11;
     old_image.write(folder / "prog");
     if (::mount(nullptr, folder.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) return 12;
-    if (!contains(write_error(test::exit_program(2), folder / "prog"), "EROFS")) return 13;
+    if (!contains(write_failure(test::exit_program(2), folder / "prog"), "EROFS")) return 13;
     if (test::read_file(folder / "prog") != test::as_string(old_image)) return 14;
     if (entries(folder) != std::vector<std::string>{"prog"}) return 15;
     return 0;
@@ -153,7 +154,7 @@ TEST_CASE("write() on a read-only file system (EROFS) fails and leaves the old f
 }
 
 TEST_CASE("write() to /dev/full is refused: a device is never replaced", "[faults][write]") {
-  const std::string error = write_error(test::exit_program(0), "/dev/full");
+  const std::string error = write_failure(test::exit_program(0), "/dev/full");
   CHECK_THAT(error, Contains("/dev/full") && Contains("device"));
   CHECK(fs::is_character_file("/dev/full"));
 }
@@ -167,8 +168,8 @@ TEST_CASE("write() into a read-only folder fails with EACCES for an unprivileged
     // Root ignores permissions (CAP_DAC_OVERRIDE): be nobody.
     if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0))
       return 10;
-    if (!contains(write_error(test::exit_program(2), folder / "prog"), "EACCES")) return 11;
-    if (!contains(write_error(test::exit_program(2), folder / "new"), "EACCES")) return 12;
+    if (!contains(write_failure(test::exit_program(2), folder / "prog"), "EACCES")) return 11;
+    if (!contains(write_failure(test::exit_program(2), folder / "new"), "EACCES")) return 12;
     return 0;
   });
   ::chmod(folder.c_str(), 0755);
@@ -181,7 +182,7 @@ TEST_CASE("write() refuses a folder, also through a symbolic link, and changes n
   const fs::path folder = fresh_folder("target-folder");
   fs::create_directory(folder / "dir");
   test::exit_program(1).write(folder / "dir" / "inside");
-  CHECK_THAT(write_error(test::exit_program(2), folder / "dir"), Contains("folder"));
+  CHECK_THAT(write_failure(test::exit_program(2), folder / "dir"), Contains("folder"));
   CHECK(entries(folder / "dir") == std::vector<std::string>{"inside"});
 
   // A link to a folder: the link is what would be replaced (see Image::write), like `mv`.
@@ -340,12 +341,6 @@ tinyelf::Image flood_program(const std::string& chunk) {
   return program.link();
 }
 
-// cat with a 64 KiB buffer.
-tinyelf::Image cat_program() {
-  tinyelf::Program program;
-  test::emit_cat(program, 65536);
-  return program.link();
-}
 
 tinyelf::Image spin_program() {
   tinyelf::Program program;
@@ -496,7 +491,7 @@ TEST_CASE("16 MiB on stdin, echoed back on stdout while it is fed, do not deadlo
   std::string input(16 << 20, '\0');
   std::uint32_t x = 12345;
   for (char& c : input) c = static_cast<char>((x = x * 1664525u + 1013904223u) >> 24);
-  const tinyelf::RunResult r = tinyelf::run(cat_program(), {}, input, std::chrono::seconds(60));
+  const tinyelf::RunResult r = tinyelf::run(test::cat_program(65536), {}, input, std::chrono::seconds(60));
   CHECK_FALSE(r.timed_out);
   CHECK(r.exit_code == 0);
   CHECK(r.out.size() == input.size());

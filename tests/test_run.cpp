@@ -25,12 +25,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-tinyelf::Image cat_program() {
-  tinyelf::Program program;
-  test::emit_cat(program, 4096);
-  return program.link();
-}
-
 std::vector<std::uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
 
 void check_mdwe_unsupported_error(const tinyelf::Error& e) {
@@ -86,7 +80,7 @@ tinyelf::Image writable_program(bool split = false) {
   return program.link({.single_segment = !split});
 }
 
-tinyelf::Image hello_program() {
+tinyelf::Image hello_image() {
   tinyelf::Program program;
   const Label message = program.rodata("Hello, world!\n");
   x86::Assembler& a = program.text();
@@ -118,7 +112,7 @@ void check_script_result(const tinyelf::RunResult& r) {
 }  // namespace
 
 TEST_CASE("stdin is fed and stdout captured") {
-  const tinyelf::Image cat = cat_program();
+  const tinyelf::Image cat = test::cat_program(4096);
   CHECK(tinyelf::run(cat, {}, "").out.empty());
   const tinyelf::RunResult r = tinyelf::run(cat, {}, "one line\nand another\n");
   CHECK(r.out == "one line\nand another\n");
@@ -245,7 +239,7 @@ TEST_CASE("a file the kernel refuses is an error naming errno, not an exit statu
 }
 
 TEST_CASE("RunOptions: args, input and timeout as the positional overloads take them") {
-  const tinyelf::Image cat = cat_program();
+  const tinyelf::Image cat = test::cat_program(4096);
   CHECK(tinyelf::run(cat, {.input = "through RunOptions\n"}).out == "through RunOptions\n");
   CHECK(tinyelf::run(cat, {}).out.empty());  // RunOptions{}: the same as run(cat)
 
@@ -285,7 +279,7 @@ TEST_CASE("deny_write_execute: a writable and executable segment is killed durin
 }
 
 TEST_CASE("deny_write_execute: a read and execute only program runs, under MDWE") {
-  const tinyelf::Image hello = hello_program();
+  const tinyelf::Image hello = hello_image();
   REQUIRE(test::read_headers(hello.bytes()).phdr.p_flags == (PF_R | PF_X));
   if (const auto r = run_denying_write_execute(hello.bytes())) {
     CHECK(r->out == "Hello, world!\n");
@@ -301,7 +295,7 @@ TEST_CASE("deny_write_execute: a read and execute only program runs, under MDWE"
 TEST_CASE("deny_write_execute leaves the caller's address space as it was") {
   // A vfork child shares the caller's mm, where MDWE is kept: setting it there would be for good.
   const std::optional<int> before = test::mdwe_flags();
-  const tinyelf::Image hello = hello_program();
+  const tinyelf::Image hello = hello_image();
   for (int i = 0; i < 3; ++i) run_denying_write_execute(hello.bytes());
   CHECK(test::mdwe_flags().value_or(-1) == before.value_or(-1));  // -1: no MDWE on this kernel
   if (before) CHECK(*before == 0);
@@ -337,7 +331,7 @@ TEST_CASE("deny_write_execute on a kernel without PR_SET_MDWE: Error(kRunFailed)
     std::string message = "no error";
     int status = 3;
     try {
-      tinyelf::run(hello_program(), {.deny_write_execute = true});
+      tinyelf::run(hello_image(), {.deny_write_execute = true});
     } catch (const tinyelf::Error& e) {
       message = e.what();
       status = e.code() == tinyelf::ErrorCode::kRunFailed ? 0 : 4;
