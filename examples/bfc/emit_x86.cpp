@@ -96,32 +96,57 @@ bool uses(const Block& block, Op op) {
 
 // Cells whose values are also held in registers, so that reading them again costs no load: a
 // cell just changed is then never reloaded from memory, which keeps chains of tests like
-// [-x[-x[-x]]] (factor.b's digits) out of the store-to-load path. The cache is write-through: a
-// register always holds the zero-extended value its cell has in memory, every write goes to both,
-// and on every path through the code, so two paths that meet can keep the entries they share.
-// Cells are keyed by their offset from p; a move shifts the keys.
+// [-x[-x[-x]]] (factor.b's digits) out of the store-to-load path. A register always holds the
+// zero-extended value its cell has. Write-through, every write goes to both; with deferred stores,
+// a change stays in the register alone (the register is dirty) until the code reaches a branch, a
+// label, a call or a scan, or the register is taken for another cell: only then is the cell
+// stored, so a cell changed twice or overwritten in straight-line code is stored once or never.
+// Where two paths meet nothing is dirty, and they keep the entries they share. Cells are keyed by
+// their offset from p; a move shifts the keys.
 class CellCache {
  public:
   // Registers the generated code leaves free (see the register use above); r8 to r10 also
   // survive the runtime's calls (a syscall clobbers only rax, rcx and r11).
   static constexpr std::array<x86::Gp, 6> kRegisters = {x86::r8, x86::r9, x86::r10, x86::r11, x86::rsi, x86::rdi};
 
+  // A dirty register and the cell it must be stored in.
+  struct Pending {
+    std::int64_t offset;
+    x86::Gp reg;
+  };
+
   std::optional<x86::Gp> find(std::int64_t offset) const {
     for (std::size_t i = 0; i < kRegisters.size(); ++i)
       if (held_[i] == offset) return kRegisters[i];
     return std::nullopt;
   }
-  // A register for `offset`, taken from the cell held longest.
-  x86::Gp take(std::int64_t offset) {
+  // A register for `offset`, taken from the cell held longest; if that register was dirty, the
+  // store its old cell still needs (to be made before the register is overwritten).
+  std::pair<x86::Gp, std::optional<Pending>> take(std::int64_t offset) {
     const std::size_t i = next_++ % kRegisters.size();
+    std::optional<Pending> evicted;
+    if (dirty_[i]) evicted = Pending{*held_[i], kRegisters[i]};
     held_[i] = offset;
-    return kRegisters[i];
+    dirty_[i] = false;
+    return {kRegisters[i], evicted};
   }
+  // The cell's register holds a value its cell does not yet have.
+  void mark_dirty(std::int64_t offset) {
+    for (std::size_t i = 0; i < kRegisters.size(); ++i)
+      if (held_[i] == offset) dirty_[i] = true;
+  }
+  // Calls store(offset, register) for each dirty register, which is clean after it.
+  template <typename Store>
+  void clean(Store store) {
+    for (std::size_t i = 0; i < kRegisters.size(); ++i)
+      if (dirty_[i]) store(*held_[i], kRegisters[i]), dirty_[i] = false;
+  }
+  // The cell is overwritten (or its value no longer matters): a pending store of it is dropped.
   void forget(std::int64_t offset) {
-    for (std::optional<std::int64_t>& held : held_)
-      if (held == offset) held.reset();
+    for (std::size_t i = 0; i < kRegisters.size(); ++i)
+      if (held_[i] == offset) held_[i].reset(), dirty_[i] = false;
   }
-  // After a call to the runtime: what it clobbers.
+  // After a call to the runtime (nothing is dirty across calls): what it clobbers.
   void forget_clobbered_by_calls() { held_[3].reset(), held_[4].reset(), held_[5].reset(); }
   void clear() { held_.fill(std::nullopt); }
   // p moved by `amount`: the cell at offset k is now at offset k - amount.
@@ -129,7 +154,7 @@ class CellCache {
     for (std::optional<std::int64_t>& held : held_)
       if (held) *held -= amount;
   }
-  // Where two paths meet: keep what both hold.
+  // Where two paths meet (both with nothing dirty): keep what both hold.
   void keep_common(const CellCache& other) {
     for (std::size_t i = 0; i < kRegisters.size(); ++i)
       if (held_[i] != other.held_[i]) held_[i].reset();
@@ -137,6 +162,7 @@ class CellCache {
 
  private:
   std::array<std::optional<std::int64_t>, kRegisters.size()> held_{};
+  std::array<bool, kRegisters.size()> dirty_{};
   std::size_t next_ = 0;
 };
 
@@ -285,11 +311,12 @@ class Emitter {
     emit_start(tape, guard, buffer);
     on_tape_ = {0, static_cast<std::int64_t>(tape) - 1};
     const bool outputs = uses(program, Op::kOutput), inputs = uses(program, Op::kInput);
-    for (Node& node : program) {
-      emit_block(std::span<const Node>(&node, 1));
-      Block().swap(node.body);
+    for (std::size_t i = 0; i < program.size(); ++i) {
+      emit_block(std::span<const Node>(&program[i], 1), false, std::nullopt, std::span<const Node>(program).subspan(i + 1));
+      Block().swap(program[i].body);
     }
     mark_no_source();
+    store_deferred();                      // nothing reads the tape any more, but keep it whole
     a_.call(flush_);
     emit_exit(0);
     emit_runtime(outputs, inputs);
@@ -380,6 +407,7 @@ class Emitter {
     const Block& body = loop.body;
     const std::optional<std::int64_t> entry_value = known(0);
     if (entry_value == 0) return;          // never runs
+    store_deferred();
     const Label end = a_.newLabel();
     const bool once = !body.empty() && leaves_zero(body.back());
     if (!entry_value) {                    // a known non-zero p[0] needs no test on entry
@@ -389,6 +417,7 @@ class Emitter {
     CellCache at_end = cache_;             // the cells cached on every way to `end` so far
     if (once) {
       emit_block(body);
+      store_deferred();
     } else {
       const std::optional<KnownCells> carried = carried_values(body);
       if (carried) {
@@ -421,6 +450,7 @@ class Emitter {
       mark(body[*step].source_offset);
       known_.forget(0);                    // an add, whose flags the test takes
       read_next_.reset();
+      ahead_ = {};
       add_to_cell(0, body[*step].amount);
       mark(closing(loop));
     } else {
@@ -428,6 +458,7 @@ class Emitter {
       mark(closing(loop));
       test_cell(0, false);
     }
+    store_deferred();                      // moves: the flags stay the test's
     if (again) a_.jnz(target);
     else a_.jz(target);
   }
@@ -491,7 +522,7 @@ class Emitter {
     std::optional<x86::Gp> reg = cached(offset);
     if (!reg && !(cache && options_.cell_registers)) return void(a_.cmp(cell(offset), 0));
     if (!reg) {
-      reg = cache_.take(offset);
+      reg = take_register(offset);
       a_.movzx(reg->r32(), cell(offset));
     }
     a_.test(reg->r8(), reg->r8());
@@ -502,7 +533,7 @@ class Emitter {
     on_tape_.add(offset);
     std::optional<x86::Gp> reg = cached(offset);
     if (!reg && cache && options_.cell_registers) {
-      reg = cache_.take(offset);
+      reg = take_register(offset);
       a_.movzx(reg->r32(), cell(offset));
     }
     if (reg) a_.mov(x86::eax, reg->r32());
@@ -510,12 +541,33 @@ class Emitter {
   }
   // The register of a cell about to change, if it has one or the next node reads the cell: the
   // new value is then in a register when it is read, instead of a store that the read waits on.
+  // With deferred stores, also if the code soon touches the cell again (see touched_soon): its
+  // changes then add up in the register, stored once.
   std::optional<x86::Gp> register_for_change(std::int64_t offset) {
     const std::optional<x86::Gp> reg = cached(offset);
-    if (reg || !options_.cell_registers || read_next_ != offset) return reg;
-    const x86::Gp taken = cache_.take(offset);
+    if (reg || !options_.cell_registers) return reg;
+    if (read_next_ != offset && !(options_.deferred_stores && touched_soon(offset))) return reg;
+    const x86::Gp taken = take_register(offset);
     a_.movzx(taken.r32(), cell(offset));
     return taken;
+  }
+  // A register for `offset`, after storing the cell whose change it held, if any.
+  x86::Gp take_register(std::int64_t offset) {
+    const auto [reg, evicted] = cache_.take(offset);
+    if (evicted) a_.mov(cell(evicted->offset), evicted->reg.r8());
+    return reg;
+  }
+  // The cell's new value is in `reg`: stored now, or with deferred stores when the code next
+  // branches, calls or scans (see store_deferred).
+  void changed_in_register(std::int64_t offset, const x86::Gp& reg) {
+    if (options_.deferred_stores) cache_.mark_dirty(offset);
+    else a_.mov(cell(offset), reg.r8());
+  }
+  // Makes the stores deferred so far: before every branch, label, call and scan, so that the
+  // tape is up to date wherever paths meet, wherever the runtime or a scan reads it, and (with
+  // the output flushed before each call) wherever the program can stop.
+  void store_deferred() {
+    cache_.clean([&](std::int64_t offset, const x86::Gp& reg) { a_.mov(cell(offset), reg.r8()); });
   }
   // Sets ZF if the cell ends at zero.
   void add_to_cell(std::int64_t offset, std::int64_t amount) {
@@ -523,7 +575,7 @@ class Emitter {
     on_tape_.add(offset);
     if (const std::optional<x86::Gp> reg = register_for_change(offset)) {
       a_.add(reg->r8(), byte(amount));
-      a_.mov(cell(offset), reg->r8());
+      changed_in_register(offset, *reg);
     } else {
       a_.add(cell(offset), byte(amount));
     }
@@ -533,7 +585,7 @@ class Emitter {
     if (const std::optional<x86::Gp> reg = register_for_change(offset)) {
       if (subtract) a_.sub(reg->r8(), value);
       else a_.add(reg->r8(), value);
-      a_.mov(cell(offset), reg->r8());
+      changed_in_register(offset, *reg);
     } else if (subtract) {
       a_.sub(cell(offset), value);
     } else {
@@ -610,15 +662,44 @@ class Emitter {
     }
   }
 
-  // `tested_at_end`: `block` is the body of a loop that tests p[0] after it.
+  // True if the nodes after the one being emitted (at most kLookahead of them) read, change or
+  // set p[offset] (offset from p at that node) before the next loop, scan or I/O, or the loop
+  // test at the end of the block does.
+  bool touched_soon(std::int64_t offset) const {
+    constexpr std::size_t kLookahead = 8;
+    const std::span<const Node> rest = ahead_.rest;
+    for (std::size_t next = 0; next < rest.size() && next < kLookahead; ++next) {
+      const Node& node = rest[next];
+      switch (node.op) {
+        case Op::kMove: offset -= node.amount; break;
+        case Op::kLoop:
+        case Op::kScan: return offset == 0;
+        case Op::kOutput: return node.offset == offset;
+        case Op::kInput: return false;
+        case Op::kMultiply:
+        case Op::kBoundedLoop:
+          for (const Node& term : node.body)
+            if (node.offset + term.offset == offset) return true;
+          [[fallthrough]];
+        default:
+          if (node.offset == offset) return true;
+          break;
+      }
+    }
+    return rest.size() <= kLookahead && ahead_.tested_at_end && offset == 0;
+  }
+
+  // `tested_at_end`: `block` is the body of a loop that tests p[0] after it. `following`: the nodes
+  // after `block` (the rest of the program, for the top level's nodes, emitted one at a time).
   void emit_block(std::span<const Node> block, bool tested_at_end = false,
-                  std::optional<std::size_t> skip = std::nullopt) {
+                  std::optional<std::size_t> skip = std::nullopt, std::span<const Node> following = {}) {
     using namespace x86;
     const std::vector<std::optional<Span>> later = reached_later(block, tested_at_end);
     for (std::size_t i = 0; i < block.size(); ++i) {
       if (i == skip) continue;
       const Node& node = block[i];
       read_next_ = read_next(block, i, skip, tested_at_end);
+      ahead_ = {i + 1 < block.size() ? block.subspan(i + 1) : following, tested_at_end};
       mark(node.source_offset);
       const KnownCells known_before = known_;
       switch (node.op) {
@@ -633,11 +714,13 @@ class Emitter {
           on_tape_.add(node.offset);
           if (const std::optional<Gp> reg = cached(node.offset)) a_.mov(eax, reg->r32());
           else a_.mov(al, cell(node.offset));
+          store_deferred();
           a_.call(put_byte_);
           cache_.forget_clobbered_by_calls();
           break;
         case Op::kInput:
           on_tape_.add(node.offset);
+          store_deferred();
           a_.mov(al, cell(node.offset));   // the value kept at end of input (and a tape check)
           a_.call(get_byte_);
           a_.mov(cell(node.offset), al);
@@ -664,6 +747,7 @@ class Emitter {
   // while (p[0] != 0) p += step.
   void emit_scan(std::int64_t step) {
     using namespace x86;
+    store_deferred();
     if (options_.vector_scans && is_vector_step(step)) return emit_vector_scan(step);
     if (options_.vector_scans && is_window_step(step)) return emit_window_scan(step);
     const Label top = a_.newLabel(), end = a_.newLabel();
@@ -869,6 +953,7 @@ class Emitter {
     Span safe = on_tape_;                   // cells the terms may touch: see reached_later()
     if (reached_later) safe.add(reached_later->low), safe.add(reached_later->high);
     const bool skippable = !adds_only || !safe.holds(node.offset + low, node.offset + high);
+    if (skippable) store_deferred();
     if (!skippable) {
       // no check needed
     } else if (adds_only && last_start >= 0 && last_start <= INT32_MAX) {
@@ -911,6 +996,7 @@ class Emitter {
     on_tape_ = on_tape;
     if (bounded) add_register_to_cell(node.offset, al, step == -1);
     else if (!source_stored) set_cell(node.offset, 0);
+    if (skippable) store_deferred();
     a_.bind(end);
     if (skippable) cache_.keep_common(cached_before);
   }
@@ -1072,6 +1158,11 @@ class Emitter {
   Span on_tape_;
   KnownCells known_;      // with known values: the cells whose values the code knows here
   std::optional<std::int64_t> read_next_;  // the cell the next node reads first: see read_next()
+  // The nodes after the one being emitted, and whether a loop test follows them: see touched_soon().
+  struct Ahead {
+    std::span<const Node> rest;
+    bool tested_at_end = false;
+  } ahead_;
   // Out-of-line code for multiplies near the ends of the tape: {entry, resume, end}.
   struct EdgeCheck {
     Label entry, resume, end;

@@ -37,6 +37,11 @@ struct EmitOptions {
   // constants, and a multiply term into a cell known to be zero stores instead of adding.
   // Off: every command is emitted as it is.
   bool known_values = true;
+  // With cell registers: a change to a cell held in a register stays in the register until the
+  // code next branches, calls or scans (or the register is taken for another cell), so a cell
+  // changed twice in straight-line code is stored once, and one overwritten never. Off: every
+  // change is stored at once (write-through).
+  bool deferred_stores = true;
 };
 
 // Exit statuses of the generated executable.

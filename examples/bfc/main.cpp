@@ -36,11 +36,12 @@ constexpr std::string_view kUsage =
     "  -g                            symbols and Brainfuck source lines for gdb, perf, objdump\n"
     "  --eof unchanged|zero|minus-one   what ',' stores at end of input (default unchanged)\n"
     "  --tape CELLS                  tape size, rounded up to whole pages of 4096 (default 30000)\n"
-    "  --no-opt                      no optimisation passes, one system call per '.' and ','\n"
+    "  --no-opt                      no optimisation passes, one system call per '.' and ',',\n"
+    "                                every change stored at once\n"
     "  --disable PASS                switch one pass off: dead-loops, fold-runs, clear-loops,\n"
     "                                scan-loops, multiply-loops, counted-loops, fold-offsets,\n"
     "                                bounded-loops, varied-levels, io-batching, vector-scans,\n"
-    "                                cell-registers, known-values\n";
+    "                                cell-registers, known-values, deferred-stores\n";
 
 // BFC_VERSION is the CMake project version, set in examples/bfc/CMakeLists.txt.
 constexpr std::string_view kVersion = "bfc (tinyelf) " BFC_VERSION "\n";
@@ -75,6 +76,7 @@ void disable_pass(std::string_view name, bfc::Options& options) {
   else if (name == "bounded-loops") p.bounded_loops = false;
   else if (name == "varied-levels") p.varied_levels = false;
   else if (name == "known-values") options.emit.known_values = false;
+  else if (name == "deferred-stores") options.emit.deferred_stores = false;
   else throw UsageError{fmt::format("unknown pass '{}' for --disable", name)};
 }
 
@@ -126,6 +128,7 @@ CommandLine parse_command_line(const std::vector<std::string_view>& args) {
     } else if (arg == "--no-opt") {
       line.options.passes = bfc::Passes::none();
       line.options.emit.batch_io = false;
+      line.options.emit.deferred_stores = false;  // the tape up to date at every command, for gdb
     } else if (arg == "--disable") {
       disable_pass(value(), line.options);
     } else if (arg == "-h" || arg == "--help") {

@@ -37,6 +37,7 @@ inline bfc::Options unoptimized() {
   bfc::Options options;
   options.passes = bfc::Passes::none();
   options.emit.batch_io = false;
+  options.emit.deferred_stores = false;
   return options;
 }
 

@@ -345,6 +345,56 @@ TEST_CASE("emit: cell registers give the same output as loads from the tape") {
   }
 }
 
+TEST_CASE("emit: deferred stores give the same output as storing every change at once") {
+  // Cells changed twice, or changed and then set, in straight-line code; a change read by the
+  // next loop test, a multiply, an output, a scan that passes over it; a change before an input
+  // that keeps the old value at end of input; more changed cells than registers, so that one
+  // still unstored is taken for another cell; changes inside the terms of a range-checked
+  // multiply and a bounded loop; a scan over a changed cell; a multiply with a set term (skipped
+  // when its count is 0) whose add term takes a register, or after a change it skips.
+  const std::string programs[] = {
+      ",>,<+>+<+>+<+>+<.>.[-]+++.",
+      ",>,<[->+<]+>[-<+>]<.>>+>+>+<<<[>]<.",
+      "+>++>+++>++++>+++++>++++++>+++++++>++++++++<<<<<<<+>+>+>+>+>+>+>+.<.<.<.<.<.<.<.",
+      ",>,<>+<[->+<]>+,.",
+      ",[>+<[->+<]>+>[-<+>]<<[-]]>.",
+      ",>,<[>+<[->+<]>+>[-<+>]<<]>.",
+      "+>,<[->+<]>+[<].>.",
+      ",[->>+<<>[-]<]>>+.",
+      ",>+<[->+>[-]<<]>,.",
+      ",>+>+>+>+>+>+>+<<<<<<<[->+>+>+>+>+>+>+<<<<<<<]>.>.>.>.>.>.>.",
+      "++[>+>+<<-]>+>+<<[>>>>>>>>>+<<<<<<<<<-]>>>>>>>>>.<<<<<<<<.>.",
+      ",[->+<[->+<[->+<]]]>+>+<.>.<<+++.",
+      ">>>>>>>>>+<<<<<<<<<+[>+>+<<[->>>>>>>>>+<<<<<<<<<]>>>>>>>>>-]<<<<<<<<<<.>.>.",
+  };
+  check_choice_against_oracle(programs, &bfc::EmitOptions::deferred_stores, "");
+  check_choice_against_oracle(programs, &bfc::EmitOptions::deferred_stores, "\5\7");
+  const std::string skipped[] = {",+[.[-]]."};  // a changed cell the loop test reads: 0, the loop skipped
+  check_choice_against_oracle(skipped, &bfc::EmitOptions::deferred_stores, "\xff");
+  SECTION("the registers a system call clobbers are stored before it") {
+    const std::string program = ",>+>+>+>+>+<<<<<[->+>+>+>+>+<<<<<].>.>.>.>.>.";
+    for (const bool deferred : {true, false}) {
+      bfc::Options options;
+      options.emit.batch_io = false;       // a write per output
+      options.emit.deferred_stores = deferred;
+      const test::bf::Outcome expected = test::bf::interpret(program, "\3", test::bfc_support::oracle_config(options));
+      CHECK(compile_and_run(program, "\3", options).out == expected.out);
+    }
+  }
+  SECTION("a deferred store never moves where a program that leaves the tape stops, nor loses output") {
+    for (const bool deferred : {true, false}) {
+      bfc::Options options;
+      options.emit.deferred_stores = deferred;
+      const tinyelf::RunResult result = compile_and_run("+>+<+>+.<<+>+", "", options);
+      CHECK(result.exit_code == bfc::kExitOffTape);
+      CHECK(result.out == "\2");
+    }
+  }
+  SECTION("--no-opt stores every change at once, so the tape is up to date at every command") {
+    CHECK_FALSE(test::bfc_support::unoptimized().emit.deferred_stores);
+  }
+}
+
 TEST_CASE("emit: known values give the same output as not knowing them") {
   // Adds after a clear, a loop or a scan; stores of a value the cell has; loops and scans of a
   // zero cell; multiplies and bounded loops of a known count (both steps); multiply terms into

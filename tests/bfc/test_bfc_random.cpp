@@ -139,6 +139,8 @@ std::vector<Variant> variants() {
   result.back().options.passes.varied_levels = false;
   result.push_back({"no known values", {}});
   result.back().options.emit.known_values = false;
+  result.push_back({"no deferred stores", {}});
+  result.back().options.emit.deferred_stores = false;
   result.push_back({"eof zero", {}});
   result.back().options.emit.eof = bfc::Eof::kZero;
   result.push_back({"eof minus-one, no batching", {}});
