@@ -267,18 +267,21 @@ TEST_CASE("pass: pointer-offset folding") {
 }
 
 TEST_CASE("emit: vector and window scans stop where the one-cell loop stops") {
-  // Cells 0 to 99 hold 1 to 100 with zeros at 37, 38, 64 and 90; the scan starts at every cell,
-  // in both directions and with every step, then prints the cells around where it stopped.
+  // Cells 0 to 249 hold 1, 2, ... (mod 256) with zeros at 37, 38, 64, 90, 200, 201 and 236; the
+  // scan starts at every third cell, in both directions and with every step, then prints the
+  // cells around where it stopped. Window scans test their first window's worth of cells one at
+  // a time: the scans that stop far from where they start are the ones that reach the windows.
+  constexpr int kCells = 250;
   std::string ramp;
-  for (int cell = 0; cell < 100; ++cell) {
-    const bool zero = cell == 37 || cell == 38 || cell == 64 || cell == 90;
-    ramp.append(zero ? 0 : cell + 1, '+').append(1, '>');
+  for (int cell = 0; cell < kCells; ++cell) {
+    const bool zero = cell == 37 || cell == 38 || cell == 64 || cell == 90 || cell == 200 || cell == 201 || cell == 236;
+    ramp.append(zero ? 0 : (cell % 255) + 1, '+').append(1, '>');
   }
   for (const int step : {1, -1, 2, -2, 3, -3, 4, -4, 8, -8, 9, -9, 17, -32}) {
     const std::string scan = "[" + std::string(std::abs(step), step > 0 ? '>' : '<') + "]";
-    for (int start = 0; start < 100; start += 3) {
+    for (int start = 0; start < kCells; start += 3) {
       std::string program = ramp;
-      program.append(100 - start, '<').append("+").append(scan).append(".>.<<.");
+      program.append(kCells - start, '<').append("+").append(scan).append(".>.<<.");
       for (const bool vector : {true, false}) {
         bfc::Options options;
         options.emit.vector_scans = vector;
