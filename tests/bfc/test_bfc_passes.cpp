@@ -69,6 +69,18 @@ void check_choice_against_oracle(std::span<const std::string> programs, bool bfc
   }
 }
 
+// `program`, with the emitter's `choice` on and off, must stop off the tape, having printed `out`.
+void check_choice_stops_off_tape(std::string_view program, bool bfc::EmitOptions::*choice, std::string_view out = {}) {
+  for (const bool on : {true, false}) {
+    bfc::Options options;
+    options.emit.*choice = on;
+    const tinyelf::RunResult result = compile_and_run(program, "", options);
+    INFO(program << (on ? "" : " with the choice off"));
+    CHECK(result.exit_code == bfc::kExitOffTape);
+    CHECK(result.out == out);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("parse: one node per command, comments ignored") {
@@ -340,12 +352,7 @@ TEST_CASE("emit: cell registers give the same output as loads from the tape") {
     }
   }
   SECTION("a cached cell never hides an access off the tape") {
-    for (const bool registers : {true, false}) {
-      bfc::Options options;
-      options.emit.cell_registers = registers;
-      const tinyelf::RunResult result = compile_and_run("+[>+<-]>[<]<<.", "", options);
-      CHECK(result.exit_code == bfc::kExitOffTape);
-    }
+    check_choice_stops_off_tape("+[>+<-]>[<]<<.", &bfc::EmitOptions::cell_registers);
   }
 }
 
@@ -382,13 +389,7 @@ TEST_CASE("emit: deferred stores give the same output as storing every change at
     check_choice_against_oracle(clobbered, &bfc::EmitOptions::deferred_stores, "\3", unbatched);
   }
   SECTION("a deferred store never moves where a program that leaves the tape stops, nor loses output") {
-    for (const bool deferred : {true, false}) {
-      bfc::Options options;
-      options.emit.deferred_stores = deferred;
-      const tinyelf::RunResult result = compile_and_run("+>+<+>+.<<+>+", "", options);
-      CHECK(result.exit_code == bfc::kExitOffTape);
-      CHECK(result.out == "\2");
-    }
+    check_choice_stops_off_tape("+>+<+>+.<<+>+", &bfc::EmitOptions::deferred_stores, "\2");
   }
   SECTION("--no-opt stores every change at once, so the tape is up to date at every command") {
     CHECK_FALSE(test::bfc_support::unoptimized().emit.deferred_stores);
@@ -419,14 +420,8 @@ TEST_CASE("emit: known values give the same output as not knowing them") {
     CHECK(test::bfc_support::compile(program).size() < test::bfc_support::compile(program, without).size());
   }
   SECTION("a known value never hides an access off the tape") {
-    for (const bool known : {true, false}) {
-      bfc::Options options;
-      options.emit.known_values = known;
-      CHECK(compile_and_run("[-]<[-]", "", options).exit_code == bfc::kExitOffTape);
-      CHECK(compile_and_run("+[->+<]<[<]", "", options).exit_code == bfc::kExitOffTape);
-      CHECK(compile_and_run("+[>[-]+]", "", options).exit_code == bfc::kExitOffTape);  // values carried round
-      CHECK(compile_and_run(">>+[<[-]+]", "", options).exit_code == bfc::kExitOffTape);
-    }
+    for (const std::string_view program : {"[-]<[-]", "+[->+<]<[<]", "+[>[-]+]" /* values carried round */, ">>+[<[-]+]"})
+      check_choice_stops_off_tape(program, &bfc::EmitOptions::known_values);
   }
 }
 
