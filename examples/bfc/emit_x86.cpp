@@ -312,7 +312,8 @@ class Emitter {
     on_tape_ = {0, static_cast<std::int64_t>(tape) - 1};
     const bool outputs = uses(program, Op::kOutput), inputs = uses(program, Op::kInput);
     for (std::size_t i = 0; i < program.size(); ++i) {
-      emit_block(std::span<const Node>(&program[i], 1), false, std::nullopt, std::span<const Node>(program).subspan(i + 1));
+      const std::span<const Node> rest = std::span<const Node>(program).subspan(i + 1);
+      emit_block(std::span<const Node>(&program[i], 1), false, std::nullopt, rest);
       Block().swap(program[i].body);
     }
     mark_no_source();
@@ -458,7 +459,7 @@ class Emitter {
       mark(closing(loop));
       test_cell(0, false);
     }
-    store_deferred();                      // moves: the flags stay the test's
+    store_deferred();                      // plain moves: the flags stay the test's
     if (again) a_.jnz(target);
     else a_.jz(target);
   }
@@ -564,8 +565,9 @@ class Emitter {
     else a_.mov(cell(offset), reg.r8());
   }
   // Makes the stores deferred so far: before every branch, label, call and scan, so that the
-  // tape is up to date wherever paths meet, wherever the runtime or a scan reads it, and (with
-  // the output flushed before each call) wherever the program can stop.
+  // tape is up to date wherever paths meet and wherever the runtime or a scan reads it. A program
+  // that leaves the tape while a change waits in a register stops with the same output: only
+  // the tape, which nothing reads then, lacks the change.
   void store_deferred() {
     cache_.clean([&](std::int64_t offset, const x86::Gp& reg) { a_.mov(cell(offset), reg.r8()); });
   }
