@@ -421,21 +421,24 @@ class Emitter {
       store_deferred();
     } else {
       const std::optional<KnownCells> carried = carried_values(body);
+      bool first_round_only = false;
       if (carried) {
-        emit_round(loop, end, false);
+        first_round_only = !emit_round(loop, end, false);
         at_end.keep_common(cache_);
         known_ = *carried;
       } else {
         known_.clear();
       }
-      // The top is reached from before it and from the end of a round: the cells on the tape
-      // then are those both ways know of.
-      on_tape_.add(0);                     // just tested, or known
-      on_tape_.keep_common(round_reach(body));
-      const Label top = a_.newLabel();
-      a_.bind(top);
-      cache_.clear();
-      emit_round(loop, top, true);
+      if (!first_round_only) {
+        // The top is reached from before it and from the end of a round: the cells on the tape
+        // then are those both ways know of.
+        on_tape_.add(0);                   // just tested, or known
+        on_tape_.keep_common(round_reach(body));
+        const Label top = a_.newLabel();
+        a_.bind(top);
+        cache_.clear();
+        emit_round(loop, top, true);
+      }
     }
     a_.bind(end);
     cache_.keep_common(at_end);
@@ -443,8 +446,9 @@ class Emitter {
   }
 
   // One round of a body that can run again, and its test: to `target` if p[0] is then non-zero
-  // (`again`), or zero.
-  void emit_round(const Node& loop, Label target, bool again) {
+  // (`again`), or zero. Returns false, with no test, if the round is known to leave p[0] at zero
+  // (like [->+<>>-<<], a multiply and then a change elsewhere): the loop ends after it.
+  bool emit_round(const Node& loop, Label target, bool again) {
     const Block& body = loop.body;
     if (const std::optional<std::size_t> step = last_step(body)) {
       emit_block(body, true, *step);
@@ -457,11 +461,16 @@ class Emitter {
     } else {
       emit_block(body, true);
       mark(closing(loop));
+      if (known(0) == 0) {
+        store_deferred();
+        return false;
+      }
       test_cell(0, false);
     }
     store_deferred();                      // plain moves: the flags stay the test's
     if (again) a_.jnz(target);
     else a_.jz(target);
+    return true;
   }
 
   // The values known at the top of every round of `body` but the first, if there are any and

@@ -34,8 +34,8 @@ struct EmitOptions {
   // Track the cells whose values the code knows (set to a constant, a multiply's source after it,
   // p[0] after a loop or a scan): an add to one is a store of the sum, a store of the value it
   // has is dropped, a loop or scan of a zero cell is left out, a multiply of a known count adds
-  // constants, and a multiply term into a cell known to be zero stores instead of adding.
-  // Off: every command is emitted as it is.
+  // constants, a multiply term into a cell known to be zero stores instead of adding, and a loop
+  // whose round leaves p[0] at zero is that round alone. Off: every command is emitted as it is.
   bool known_values = true;
   // With cell registers: a change to a cell held in a register stays in the register until the
   // code next branches, calls or scans (or the register is taken for another cell), so a cell

@@ -400,7 +400,8 @@ TEST_CASE("emit: known values give the same output as not knowing them") {
   // Adds after a clear, a loop or a scan; stores of a value the cell has; loops and scans of a
   // zero cell; multiplies and bounded loops of a known count (both steps); multiply terms into
   // cells known to be zero; a multiply whose source is stored next; values carried through
-  // loops that move (the first round on its own); terms whose cells the code reaches later.
+  // loops that move (the first round on its own); terms whose cells the code reaches later; loops
+  // whose round is known to leave p[0] at zero.
   const std::string programs[] = {
       ",[-]+++.>,[>+<-]++.>.<<[>]+.",
       "+++++[>+++++<-]>[-]+[-]++[<+>-]<.[-]>[>>]+++.",
@@ -411,13 +412,18 @@ TEST_CASE("emit: known values give the same output as not knowing them") {
       ">>>>+>+++>>+>++++>>+>+++++>><<<[>[->>>+<<<]<<<<]>>>>.>.>>>.>>>.>>>.",
       "+++++[>+>++>+++<<<-]>[->>>>+<<<<]>>>>.<<<<+++[->+<]>[-]>[-<+>]<.",
       ",[>>>>+<<<<-]>>>>[<<<<+>>>>-]<<<<.>>>>[-]+++.",
+      ",[[->+<]>>+<<]>.>.",                           // rounds that leave p[0] at zero: one at most
+      ",[[->+<]>>+>+>+>+>+>+>+>+<<<<<<<<<]>.>.>>>>>>>>.",
   };
   check_choice_against_oracle(programs, &bfc::EmitOptions::known_values, "\7\3");
-  SECTION("they make code smaller: an add to a cleared cell is one store, a known multiply no load") {
+  SECTION("they make code smaller: an add to a cleared cell is one store, a known multiply no load, a loop left at zero one round") {
     const std::string program = ",[->+<]+++>[-]++++<[->+++<]>.";
     bfc::Options without;
     without.emit.known_values = false;
     CHECK(test::bfc_support::compile(program).size() < test::bfc_support::compile(program, without).size());
+    // A loop whose round leaves p[0] at zero is one round, with no test after it and no loop.
+    const std::string once = ",[[->+<]>>+<<]>.";
+    CHECK(test::bfc_support::compile(once).size() < test::bfc_support::compile(once, without).size());
   }
   SECTION("a known value never hides an access off the tape") {
     for (const std::string_view program : {"[-]<[-]", "+[->+<]<[<]", "+[>[-]+]" /* values carried round */, ">>+[<[-]+]"})
