@@ -244,6 +244,11 @@ TEST_CASE("cli: --dump-ir and --disable show the passes at work") {
   CHECK(run_bfc({"--dump-ir", varied, "--disable", "varied-levels"}).out.find("bounded") == std::string::npos);
   const std::string output = (test::scratch_folder() / "chain").string();
   CHECK(run_bfc({chain, "-o", output, "--disable", "known-values"}).exit_code == 0);
+  // deferred-stores changes only the code: the two executables differ.
+  const std::string deferred = (test::scratch_folder() / "deferred").string();
+  REQUIRE(run_bfc({chain, "-o", deferred}).exit_code == 0);
+  REQUIRE(run_bfc({chain, "-o", output, "--disable", "deferred-stores"}).exit_code == 0);
+  CHECK(test::read_file(deferred) != test::read_file(output));
 }
 
 TEST_CASE("bfc -g: the same program, files every tool reads") {
