@@ -39,9 +39,9 @@ class Planner {
     prefix_.clear();
   }
 
-  // Fills `plan` with the best plan with the holes in `reserved` kept for data; false if the
-  // code cannot start where it must.
-  bool plan(std::uint32_t reserved, Plan& plan) {
+  // Fills `plan` with the best plan with the holes in `reserved` kept for data and returns the
+  // holes its code uses (a bit each); nothing if the code cannot start where it must.
+  std::optional<std::uint32_t> plan(std::uint32_t reserved, Plan& plan) {
     reserved_ = reserved;
     plan.chunks.clear();
     plan.data_at.clear();
@@ -53,10 +53,12 @@ class Planner {
       plan.chunks.push_back({start, 0, units_, Connector::kNone, false});
       used_up_to[*hole] = start + code_size_;
     } else if (!search(plan, used_up_to)) {
-      return false;
+      return std::nullopt;
     }
     place_data(plan, used_up_to);
-    return true;
+    std::uint32_t code_holes = 0;
+    for (std::uint32_t h = 0; h < holes_; ++h) code_holes |= used_up_to[h] != 0 ? 1u << h : 0;
+    return code_holes;
   }
 
  private:
@@ -205,7 +207,7 @@ void PackPlanner::plan(const PlanInput& input, Plan& plan) {
   Planner planner(input, prefix_, cells_);
   // Keeping a hole free only helps data; without data, one pass.
   if (input.data.empty()) {
-    planner.plan(0, plan);
+    (void)planner.plan(0, plan);
     return;
   }
   // Only a hole some data item fits in is worth keeping free.
@@ -214,10 +216,29 @@ void PackPlanner::plan(const PlanInput& input, Plan& plan) {
     for (const DataUnit& unit : input.data)
       if (unit.size <= input.layout->holes[h].size()) useful |= 1u << h;
   if (input.layout->entry_is_fixed) useful &= ~1u;  // the first hole holds the entry
+  // Keeping free a hole whose code the plan for fewer reserved holes does not use changes
+  // nothing: the search's choices did not go there, and each choice left is as good as before
+  // and the others no better, so it finds the same plan, which places the data the same. Such a
+  // set of holes is not planned again: it gives no smaller file. code_holes[r]: the holes the
+  // code uses when those in r are kept free, or all ones when no plan exists (nor for any
+  // superset of r: keeping more holes free only takes choices away).
+  constexpr std::uint32_t kNoPlan = ~0u;
+  std::array<std::uint32_t, 1u << kMaxHoles> code_holes{};
   bool found = false;
   for (std::uint32_t reserved = 0; reserved < 1u << holes; ++reserved) {
     if ((reserved & ~useful) != 0) continue;
-    if (planner.plan(reserved, candidate_) && (!found || candidate_.file_size < plan.file_size)) {
+    bool same_as_fewer = false;
+    for (std::uint32_t rest = reserved; rest != 0 && !same_as_fewer; rest &= rest - 1) {
+      const std::uint32_t hole = rest & -rest;  // planned before: every subset of `reserved` is useful and smaller
+      if (code_holes[reserved ^ hole] == kNoPlan || (code_holes[reserved ^ hole] & hole) == 0) {
+        code_holes[reserved] = code_holes[reserved ^ hole];
+        same_as_fewer = true;
+      }
+    }
+    if (same_as_fewer) continue;
+    const std::optional<std::uint32_t> used = planner.plan(reserved, candidate_);
+    code_holes[reserved] = used.value_or(kNoPlan);
+    if (used && (!found || candidate_.file_size < plan.file_size)) {
       std::swap(plan, candidate_);
       found = true;
     }
