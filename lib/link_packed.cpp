@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory_resource>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -98,16 +99,35 @@ bool can_swallow(const HeaderLayout& layout) {
   return false;
 }
 
+// Whether `unit`, emitted first, is one "ELF"'s REX.RX prefix leaves alone.
+bool unit_survives_rex_rx(const PackSource& source, const Unit& unit) {
+  if (unit.rewrite.kind == Rewrite::Kind::kMoveByte || unit.rewrite.kind == Rewrite::Kind::kMoveAddress)
+    return true;  // B0+r ib or B8+r id, or a REX prefix first
+  return survives_rex_rx(source.code.textSection()->data() + unit.inst->start);
+}
+
 // Whether the first instruction that will be emitted is one "ELF"'s REX.RX prefix leaves alone.
 bool first_instruction_survives_rex_rx(const PackSource& source, const PackedText& text) {
-  for (std::size_t u = 0; u < text.units.size(); ++u) {
-    if (text.input.code[u].size == 0) continue;  // dropped, or bindings only
-    const Unit& unit = text.units[u];
-    if (unit.rewrite.kind == Rewrite::Kind::kMoveByte || unit.rewrite.kind == Rewrite::Kind::kMoveAddress)
-      return true;  // B0+r ib or B8+r id, or a REX prefix first
-    return survives_rex_rx(source.code.textSection()->data() + unit.inst->start);
-  }
+  for (std::size_t u = 0; u < text.units.size(); ++u)
+    if (text.input.code[u].size != 0) return unit_survives_rex_rx(source, text.units[u]);  // else dropped, or bindings only
   return true;
+}
+
+// What a unit does to the liveness of the status flags; bindings alone, at the end, pass them.
+FlagsEffect unit_flags_effect(const Unit& unit) {
+  return unit.inst != nullptr ? flags_effect(unit.effects) : FlagsEffect::kPass;
+}
+
+// Whether the flags are dead before a unit with `effect`, when `dead_after` says whether they are
+// dead after it.
+bool flags_dead_before(FlagsEffect effect, bool dead_after) {
+  return effect == FlagsEffect::kKill || (effect == FlagsEffect::kPass && dead_after);
+}
+
+// Whether arrange() finds the flags' liveness: only connectors and rewrites need it, and without
+// the units' effects the flags stay live.
+bool finds_flags_liveness(const PackedText& text, const HeaderLayout& layout, const LinkOptions& options) {
+  return text.effects_found && (options.assume_zeroed_registers || can_swallow(layout));
 }
 
 // File size the plain path would produce, to decide whether packing is worth it.
@@ -165,6 +185,10 @@ std::pmr::vector<InstUnit> inst_units(const PackedText& text, std::pmr::memory_r
   return units;
 }
 
+// The code units of the synthetic units arrange() may put in front.
+constexpr CodeUnit kJumpToEntryCode{kJmpRel32Size, false, false};
+constexpr CodeUnit kNopCode{1, true, false};
+
 Unit jump_to_entry(std::uint32_t entry_label) {
   Unit unit;
   unit.synthetic = Synthetic::kJumpToEntry;
@@ -181,12 +205,15 @@ Unit synthetic_nop() {
 // `text` as cut_units() gave it, its first units in `order` (indexes into `cut`), the others as
 // they were.
 void reorder(const PackedText& cut, const std::uint32_t* order, std::size_t ordered, PackedText& text) {
-  text.units.clear();
-  text.input.code.clear();
-  for (std::size_t u = 0; u < cut.units.size(); ++u) {
-    const std::uint32_t from = u < ordered ? order[u] : static_cast<std::uint32_t>(u);
-    text.units.push_back(cut.units[from]);
-    text.input.code.push_back(cut.input.code[from]);
+  // Copied whole, then the ordered ones overwritten: one allocation for each vector, with room
+  // for the unit arrange() may put in front.
+  text.units.reserve(cut.units.size() + 1);
+  text.input.code.reserve(cut.units.size() + 1);
+  text.units.assign(cut.units.begin(), cut.units.end());
+  text.input.code.assign(cut.input.code.begin(), cut.input.code.end());
+  for (std::size_t u = 0; u < ordered; ++u) {
+    text.units[u] = cut.units[order[u]];
+    text.input.code[u] = cut.input.code[order[u]];
   }
   text.effects_found = cut.effects_found;
 }
@@ -199,13 +226,10 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
              std::uint64_t base, PackedText& text, std::pmr::memory_resource* memory) {
   const std::size_t count = text.units.size();
 
-  // Only they need the flags' liveness; without the units' effects the flags stay live.
-  if (text.effects_found && (options.assume_zeroed_registers || can_swallow(layout))) {
+  if (finds_flags_liveness(text, layout, options)) {
     bool dead = true;  // after the last instruction nothing runs that the program controls
     for (std::size_t u = count; u-- > 0;) {
-      const Unit& unit = text.units[u];  // bindings alone, at the end, pass them
-      const FlagsEffect effect = unit.inst != nullptr ? flags_effect(unit.effects) : FlagsEffect::kPass;
-      dead = effect == FlagsEffect::kKill || (effect == FlagsEffect::kPass && dead);
+      dead = flags_dead_before(unit_flags_effect(text.units[u]), dead);
       text.input.code[u].flags_dead = dead;
     }
   }
@@ -224,10 +248,10 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
   if (layout.entry_is_fixed) {
     if (entry != 0) {
       text.units.insert(text.units.begin(), jump_to_entry(source.entry.id()));
-      text.input.code.insert(text.input.code.begin(), {kJmpRel32Size, false, false});
+      text.input.code.insert(text.input.code.begin(), kJumpToEntryCode);
     } else if (!first_instruction_survives_rex_rx(source, text)) {
       text.units.insert(text.units.begin(), synthetic_nop());
-      text.input.code.insert(text.input.code.begin(), {1, true, false});
+      text.input.code.insert(text.input.code.begin(), kNopCode);
     }
   }
   text.input.data.clear();
@@ -255,19 +279,21 @@ class PlanKeys {
  public:
   explicit PlanKeys(std::pmr::memory_resource* memory) : keys_(memory) {}
 
-  // Records the key of `input`; false if it was recorded before. A key is packed in 64 bits:
-  // up to 8 units of 6 bits (size, falls through, flags dead), their count and the total size;
-  // an input whose key does not fit is always planned.
-  bool add(const PlanInput& input, std::uint32_t capacity) {
+  // Records the key of an input whose code starts with `code` (all of it, or at least the units
+  // starting within `capacity` bytes and the next) and takes `code_bytes` in all; false if it was
+  // recorded before. A key is packed in 64 bits: up to 8 units of 6 bits (size, falls through,
+  // flags dead), their count and the total size; an input whose key does not fit is always
+  // planned.
+  bool add(std::span<const CodeUnit> code, std::uint64_t code_bytes, std::uint32_t capacity) {
     std::uint64_t units = 0, count = 0;
     std::uint32_t at = 0;
-    for (std::size_t u = 0; u < input.code.size() && at <= capacity; ++u, ++count) {
-      const CodeUnit& unit = input.code[u];
+    for (std::size_t u = 0; u < code.size() && at <= capacity; ++u, ++count) {
+      const CodeUnit& unit = code[u];
       if (unit.size >= 16 || count == 8) return true;
       units = units << 6 | unit.size << 2 | unit.falls_through << 1 | unit.flags_dead;
       at += unit.size;
     }
-    const std::uint64_t total = input.code_bytes();
+    const std::uint64_t total = code_bytes;
     if (total >= 2048) return true;
     const std::uint64_t key = count << 59 | total << 48 | units;
     if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) return false;
@@ -288,19 +314,37 @@ class OrderSearch final : public OrderVisitor {
               PackPlanner& planner, PackedText& text, Plan& plan, std::pmr::memory_resource* memory)
       : source_(source), layout_(layout), options_(options), entry_(entry), base_(base), cut_(cut), room_(room),
         any_order_(any_order), planner_(planner), text_(text), plan_(plan), memory_(memory), planned_(memory),
-        candidate_(memory), candidate_plan_(memory), code_bytes_(cut.input.code_bytes()) {
-    planned_.add(text.input, layout.hole_bytes());
+        candidate_(memory), candidate_plan_(memory), code_bytes_(cut.input.code_bytes()),
+        flags_liveness_(finds_flags_liveness(cut, layout, options)), program_dead_(memory), front_(memory) {
+    planned_.add(text.input.code, text.input.code_bytes(), layout.hole_bytes());
+    // Whether the flags are dead before each unit in program order (and after the last): the
+    // units after those that move keep it in every order.
+    program_dead_.resize(cut.units.size() + 1, true);
+    for (std::size_t u = cut.units.size(); flags_liveness_ && u-- > 0;)
+      program_dead_[u] = flags_dead_before(unit_flags_effect(cut.units[u]), program_dead_[u + 1]);
   }
 
   bool visit(const std::uint32_t* order, std::size_t movable) override {
     if (std::exchange(first_, false)) return true;  // program order
-    // Without assume_zeroed_registers the sizes are the cut's whatever the order (a synthetic
-    // unit in front only takes room): its bound is known before the order is arranged.
-    if (!options_.assume_zeroed_registers && order_bound(order, movable) >= plan_.file_size) return true;
-    reorder(cut_, order, movable, candidate_);
-    arrange(source_, layout_, options_, entry_, base_, candidate_, memory_);
-    if (smallest_file_bound(candidate_.input, room_, BoundFor::kThisOrder) >= plan_.file_size) return true;
-    if (!planned_.add(candidate_.input, layout_.hole_bytes())) return true;  // the same plan as an order before
+    if (!options_.assume_zeroed_registers) {
+      // The sizes are the cut's whatever the order (a synthetic unit in front only takes room):
+      // its bound, and what decides its plan, are known before the order is arranged, and most
+      // orders give the planner an input it has seen.
+      if (order_bound(order, movable) >= plan_.file_size) return true;
+      const std::uint32_t code_bytes = arranged_front(order, movable);
+      if (!planned_.add(front_, code_bytes, layout_.hole_bytes())) return true;  // the same plan as an order before
+      if (smallest_file_bound(layout_, code_bytes, fitting_prefix(front_), room_, BoundFor::kThisOrder) >=
+          plan_.file_size)
+        return true;
+      reorder(cut_, order, movable, candidate_);
+      arrange(source_, layout_, options_, entry_, base_, candidate_, memory_);
+    } else {
+      reorder(cut_, order, movable, candidate_);
+      arrange(source_, layout_, options_, entry_, base_, candidate_, memory_);
+      if (smallest_file_bound(candidate_.input, room_, BoundFor::kThisOrder) >= plan_.file_size) return true;
+      if (!planned_.add(candidate_.input.code, candidate_.input.code_bytes(), layout_.hole_bytes()))
+        return true;  // the same plan as an order before
+    }
     planner_.plan(candidate_.input, candidate_plan_);
     ++plans_;
     if (!candidate_plan_.chunks.empty() && candidate_plan_.file_size < plan_.file_size) {
@@ -323,6 +367,52 @@ class OrderSearch final : public OrderVisitor {
     return smallest_file_bound(layout_, code_bytes_, prefix, room_, BoundFor::kThisOrder);
   }
 
+  // Fills front_ with the code units arrange() gives the cut in `order` without
+  // assume_zeroed_registers, as far as PlanKeys::add() reads them (the units starting within the
+  // holes' bytes and the next), and returns the bytes of all of its code.
+  std::uint32_t arranged_front(const std::uint32_t* order, std::size_t movable) {
+    const auto& code = cut_.input.code;
+    const auto from = [&](std::size_t u) { return u < movable ? order[u] : static_cast<std::uint32_t>(u); };
+    std::uint64_t dead = 0;  // bit u: the flags are dead before the unit moved to u (at most 64 move)
+    bool dead_after = program_dead_[movable] != 0;
+    for (std::size_t u = movable; flags_liveness_ && u-- > 0;) {
+      dead_after = flags_dead_before(unit_flags_effect(cut_.units[order[u]]), dead_after);
+      dead |= std::uint64_t{dead_after} << u;
+    }
+    front_.clear();
+    std::uint32_t code_bytes = code_bytes_, at = 0;
+    if (layout_.entry_is_fixed) {
+      std::size_t first = 0;  // the first unit emitted: bindings alone take no bytes
+      while (first < code.size() && code[from(first)].size == 0) ++first;
+      if (entry_ != 0) {
+        front_.push_back(kJumpToEntryCode);
+      } else if (first < code.size() && !unit_survives_rex_rx(source_, cut_.units[from(first)])) {
+        front_.push_back(kNopCode);
+      }
+    }
+    if (!front_.empty()) {
+      at = front_.back().size;
+      code_bytes += at;
+    }
+    const std::uint32_t capacity = layout_.hole_bytes();
+    for (std::size_t u = 0; u < code.size() && at <= capacity; ++u) {
+      CodeUnit& unit = front_.emplace_back(code[from(u)]);
+      if (flags_liveness_) unit.flags_dead = u < movable ? ((dead >> u) & 1) != 0 : program_dead_[u] != 0;
+      at += unit.size;
+    }
+    return code_bytes;
+  }
+
+  // The bytes of the longest prefix of `code` that fits in the holes' room.
+  std::uint32_t fitting_prefix(std::span<const CodeUnit> code) const {
+    std::uint32_t prefix = 0;
+    for (const CodeUnit& unit : code) {
+      if (prefix + unit.size > room_.room) break;
+      prefix += unit.size;
+    }
+    return prefix;
+  }
+
   const PackSource& source_;
   const HeaderLayout& layout_;
   const LinkOptions& options_;
@@ -339,6 +429,9 @@ class OrderSearch final : public OrderVisitor {
   PackedText candidate_;
   Plan candidate_plan_;
   const std::uint32_t code_bytes_;  // of the cut, whatever the order
+  const bool flags_liveness_;       // arrange() finds the flags' liveness
+  std::pmr::vector<std::uint8_t> program_dead_;  // [u]: the flags are dead before unit u in program order
+  std::pmr::vector<CodeUnit> front_;             // arranged_front()'s
   const std::size_t max_plans_ = max_planned_orders(cut_.units.size());
   std::size_t plans_ = 1;  // program order's
   bool first_ = true;
