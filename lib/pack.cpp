@@ -224,8 +224,13 @@ void PackPlanner::plan(const PlanInput& input, Plan& plan) {
   // superset of r: keeping more holes free only takes choices away).
   constexpr std::uint32_t kNoPlan = ~0u;
   std::array<std::uint32_t, 1u << kMaxHoles> code_holes{};
+  // No set of holes kept free gives a file below `floor`, found from the plan keeping none free:
+  // the header, then the code it leaves after the header (keeping holes free only takes choices
+  // away from the search, which puts as little code there as it can) and the data that fits in
+  // no hole.
+  std::uint32_t floor = 0;
   bool found = false;
-  for (std::uint32_t reserved = 0; reserved < 1u << holes; ++reserved) {
+  for (std::uint32_t reserved = 0; reserved < 1u << holes && !(found && plan.file_size <= floor); ++reserved) {
     if ((reserved & ~useful) != 0) continue;
     bool same_as_fewer = false;
     for (std::uint32_t rest = reserved; rest != 0 && !same_as_fewer; rest &= rest - 1) {
@@ -238,11 +243,23 @@ void PackPlanner::plan(const PlanInput& input, Plan& plan) {
     if (same_as_fewer) continue;
     const std::optional<std::uint32_t> used = planner.plan(reserved, candidate_);
     code_holes[reserved] = used.value_or(kNoPlan);
+    if (reserved == 0 && used) floor = file_floor(input, candidate_);
     if (used && (!found || candidate_.file_size < plan.file_size)) {
       std::swap(plan, candidate_);
       found = true;
     }
   }
+}
+
+std::uint32_t PackPlanner::file_floor(const PlanInput& input, const Plan& plan) {
+  const HeaderLayout& layout = *input.layout;
+  std::uint32_t end = layout.tail_start;
+  if (!plan.chunks.empty() && plan.chunks.back().in_tail)
+    for (std::uint32_t u = plan.chunks.back().first; u < input.code.size(); ++u) end += input.code[u].size;
+  for (const DataUnit& unit : input.data)
+    if (std::none_of(layout.holes.begin(), layout.holes.end(), [&](const Hole& hole) { return unit.size <= hole.size(); }))
+      end += unit.size;
+  return std::max(layout.header_size, end);
 }
 
 HoleRoom hole_room(const PlanInput& input) {

@@ -83,6 +83,11 @@ class PackPlanner {
   void plan(const PlanInput& input, Plan& plan);
 
  private:
+  // A file size no plan of `input` goes below, whatever holes it keeps free for data, from
+  // `plan`, its plan keeping none free: the header, the code that plan leaves after it and the
+  // data units no hole holds (alignment left out).
+  static std::uint32_t file_floor(const PlanInput& input, const Plan& plan);
+
   std::pmr::vector<std::uint32_t> prefix_;
   std::pmr::vector<PlanCell> cells_;
   Plan candidate_;
