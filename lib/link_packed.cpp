@@ -493,9 +493,10 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
   std::optional<PackedText> text = cut_units(source, short_addresses, &memory);
   if (!text) return std::nullopt;
   // Code that fits in one hole needs no connector, so neither the flags' liveness nor another
-  // order: the effects are found only for the other orders, connectors and rewrites.
+  // order: the effects are found here only for connectors and rewrites. The scheduler, which
+  // tries the other orders, finds those it reads when nothing else needed them.
   const bool fits = fits_in_one_hole(text->input, layout);
-  if (!fits || options.assume_zeroed_registers) {
+  if (options.assume_zeroed_registers || (!fits && can_swallow(layout))) {
     find_effects(text->units);
     text->effects_found = true;
   }

@@ -20,11 +20,13 @@ bool conflict(const Resources& a, const Resources& b) {
 
 // A unit moves when it is an instruction alone (no label bound before it: other paths arrive
 // there), whose every effect is known, that goes on to the next instruction and reaches no memory
-// but the stack.
+// but the stack. The effects of a unit find_effects() did not run on are found here: the packer
+// leaves them to the scheduler when nothing else reads them, so that only the units it looks at
+// pay for them.
 Resources resources_of(const InstUnit& unit) {
-  const Effects& effects = unit.effects;
-  if (unit.has_binding || unit.inst == nullptr || !effects.registers_known || effects.transfers_control() ||
-      ((effects.reads | effects.writes) & kMemoryBit) != 0)
+  if (unit.has_binding || unit.inst == nullptr) return {};
+  const Effects effects = unit.effects_found ? unit.effects : effects_of(*unit.inst);
+  if (!effects.registers_known || effects.transfers_control() || ((effects.reads | effects.writes) & kMemoryBit) != 0)
     return {};
   return {effects.reads, effects.writes};
 }

@@ -24,6 +24,7 @@ struct InstUnit {
   std::uint32_t size = 0;          // bytes it takes
   Effects effects;                 // of its instruction once find_effects() ran; until then, and for
                                    // bindings alone, a barrier
+  bool effects_found = false;      // find_effects() ran on it
 };
 
 // Cuts `items` into units, bindings going with the next instruction, sized as recorded; false
@@ -41,12 +42,12 @@ bool cut_into_units(std::span<const TextItem> items, std::size_t text_size, std:
     if (item.start != covered) return false;
     covered = item.end;
     if (item.inst_id == asmjit::x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
-    static_cast<InstUnit&>(units.emplace_back()) = {first, i + 1, &item, first != i, false, item.end - item.start, {}};
+    static_cast<InstUnit&>(units.emplace_back()) = {first, i + 1, &item, first != i, false, item.end - item.start, {}, false};
     first = i + 1;
   }
   if (covered != text_size || units.empty()) return false;
   if (first != items.size())  // bindings at the very end
-    static_cast<InstUnit&>(units.emplace_back()) = {first, static_cast<std::uint32_t>(items.size()), nullptr, true, false, 0, {}};
+    static_cast<InstUnit&>(units.emplace_back()) = {first, static_cast<std::uint32_t>(items.size()), nullptr, true, false, 0, {}, false};
   return true;
 }
 
@@ -54,8 +55,10 @@ bool cut_into_units(std::span<const TextItem> items, std::size_t text_size, std:
 // the packer calls it only when something will read them.
 template <typename Unit>
 void find_effects(std::pmr::vector<Unit>& units) {
-  for (Unit& unit : units)
+  for (Unit& unit : units) {
     if (unit.inst != nullptr) unit.effects = effects_of(*unit.inst);
+    unit.effects_found = true;
+  }
 }
 
 }  // namespace tinyelf::detail
