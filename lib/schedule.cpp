@@ -3,6 +3,8 @@
 // program order comes first.
 #include "schedule_p.hpp"
 
+#include <bit>
+
 namespace tinyelf::detail {
 
 namespace {
@@ -71,19 +73,21 @@ class Enumerator {
   // Extends the order with each unit that may come next. Once it fills the holes' bytes, the
   // order of the rest cannot change what goes into them: program order for the rest.
   void visit(std::uint64_t placed, std::uint32_t size) {
-    if (order_.size() == movable_ || size >= capacity_) {
+    // The units not placed yet, in program order: one bit each.
+    const std::uint64_t left = (movable_ == kMaxMovable ? ~std::uint64_t{0} : (std::uint64_t{1} << movable_) - 1) & ~placed;
+    if (left == 0 || size >= capacity_) {
       const std::size_t ordered = order_.size();
-      for (std::size_t u = 0; u < movable_; ++u)
-        if (((placed >> u) & 1) == 0) order_.push_back(static_cast<std::uint32_t>(u));
+      for (std::uint64_t rest = left; rest != 0; rest &= rest - 1)
+        order_.push_back(static_cast<std::uint32_t>(std::countr_zero(rest)));
       going_ = visitor_.visit(order_.data(), movable_) && ++visited_ < max_orders_;
       order_.resize(ordered);
       return;
     }
-    for (std::size_t u = 0; u < movable_ && going_; ++u) {
-      const std::uint64_t mask = std::uint64_t{1} << u;
-      if ((placed & mask) != 0 || (before_[u] & ~placed) != 0) continue;  // placed, or not ready
+    for (std::uint64_t rest = left; rest != 0 && going_; rest &= rest - 1) {
+      const int u = std::countr_zero(rest);
+      if ((before_[u] & ~placed) != 0) continue;  // not ready
       order_.push_back(static_cast<std::uint32_t>(u));
-      visit(placed | mask, size + sizes_[u]);
+      visit(placed | std::uint64_t{1} << u, size + sizes_[u]);
       order_.pop_back();
     }
   }
