@@ -8,6 +8,7 @@
 // arch/x86/include/asm/elf.h) and rax holds execve's result, 0. The x86-64 psABI promises none of
 // it, hence the opt-in. Dropping a push also assumes nothing reads the stack below rsp.
 #include <array>
+#include <bit>
 #include <optional>
 
 #include <asmjit/x86.h>
@@ -77,8 +78,9 @@ void forget_writes(State& state, const Effects& effects) {
     state.forget_all();
     return;
   }
-  for (std::uint32_t reg = 0; reg < state.regs.size(); ++reg)
-    if ((effects.writes >> reg) & 1) state.regs[reg] = std::nullopt;
+  constexpr std::uint32_t kRegisterBits = kStatusFlagsBit - 1;  // the 16 general registers (lib/effects_p.hpp)
+  for (std::uint32_t written = effects.writes & kRegisterBits; written != 0; written &= written - 1)
+    state.regs[std::countr_zero(written)] = std::nullopt;
   if ((effects.writes & (kRspBit | kStackBit | kMemoryBit)) != 0) state.forget_stack();
 }
 
