@@ -37,6 +37,14 @@ class Planner {
         units_(static_cast<std::uint32_t>(input.code.size())), code_size_(input.code_bytes()), prefix_(prefix),
         cells_(cells) {
     prefix_.clear();
+    // The search asks these for every pair of chunks: kept at hand.
+    for (std::uint32_t slot = 0; slot <= holes_; ++slot)
+      slot_start_[slot] = slot == holes_ ? layout_.tail_start : layout_.holes[slot].start;
+    for (std::uint32_t h = 0; h < holes_; ++h) {
+      swallowed_to_[h] = kNoSlot;
+      for (std::uint32_t next = h + 1; next <= holes_; ++next)
+        if (slot_start_[next] == layout_.holes[h].end + kSwallowedSize) swallowed_to_[h] = next;
+    }
   }
 
   // Fills `plan` with the best plan with the holes in `reserved` kept for data and returns the
@@ -65,15 +73,12 @@ class Planner {
   bool is_reserved(std::uint32_t hole) const { return (reserved_ >> hole) & 1; }
   std::uint32_t index(std::uint32_t slot, std::uint32_t unit) const { return slot * (reach_ + 1) + unit; }
   std::uint32_t code_size(std::uint32_t first, std::uint32_t end) const { return prefix_[end] - prefix_[first]; }
-  std::uint32_t slot_start(std::uint32_t slot) const {
-    return slot == holes_ ? layout_.tail_start : layout_.holes[slot].start;
-  }
+  std::uint32_t slot_start(std::uint32_t slot) const { return slot_start_[slot]; }
 
   Connector connector(std::uint32_t hole, std::uint32_t next, std::uint32_t first, std::uint32_t end) const {
     if (end == units_) return Connector::kNone;
     if (end > first && !in_.code[end - 1].falls_through) return Connector::kNone;
-    if (slot_start(next) == layout_.holes[hole].end + kSwallowedSize && in_.code[end].flags_dead)
-      return Connector::kSwallow;
+    if (next == swallowed_to_[hole] && in_.code[end].flags_dead) return Connector::kSwallow;
     return Connector::kJump;
   }
 
@@ -195,6 +200,9 @@ class Planner {
   std::uint32_t reach_ = 0;  // the last unit a chunk in a hole may start with
   std::pmr::vector<std::uint32_t>& prefix_;  // prefix_[u]: bytes of units [0, u), for the search
   std::pmr::vector<PlanCell>& cells_;        // by (slot, unit)
+  static constexpr std::uint32_t kNoSlot = ~0u;
+  std::array<std::uint32_t, kMaxHoles + 1> slot_start_{};  // by slot: where each hole, then the tail, starts
+  std::array<std::uint32_t, kMaxHoles> swallowed_to_{};    // by hole: the slot just past the 4 bytes after it, if any
 };
 
 }  // namespace
