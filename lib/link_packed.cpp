@@ -528,8 +528,7 @@ std::optional<LinkedFile> link_packed(const PackSource& source, const LinkDecisi
     if (plan.file_size > any_order) {
       OrderSearch search(source, layout, options, program_entry, base, *cut, room, any_order, planner, *text, plan,
                          &memory);
-      visit_orders(inst_units(*cut, &memory), layout.hole_bytes(), max_visited_orders(cut->units.size()), search,
-                   &memory);
+      visit_orders(inst_units(*cut, &memory), layout.hole_bytes(), max_visited_orders(cut->units.size()), search);
     }
   }
   if (plan.chunks.empty() || plan.file_size > plain_size) return std::nullopt;

@@ -3,6 +3,7 @@
 // program order comes first.
 #include "schedule_p.hpp"
 
+#include <array>
 #include <bit>
 
 namespace tinyelf::detail {
@@ -39,17 +40,13 @@ constexpr std::size_t kMaxMovable = 64;
 class Enumerator {
  public:
   Enumerator(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
-             OrderVisitor& visitor, std::pmr::memory_resource* memory)
-      : max_orders_(max_orders), capacity_(capacity), visitor_(visitor), before_(memory), sizes_(memory),
-        order_(memory) {
+             OrderVisitor& visitor)
+      : max_orders_(max_orders), capacity_(capacity), visitor_(visitor) {
     // before_[u]: the units ahead of u that must stay ahead of it, directly or through others.
     const std::size_t limit = units.size() < kMaxMovable ? units.size() : kMaxMovable;
-    std::pmr::vector<Resources> resources(memory);
-    resources.reserve(limit);
-    before_.reserve(limit);
-    sizes_.reserve(limit);
+    std::array<Resources, kMaxMovable> resources;
     for (std::size_t u = 0; u < limit; ++u) {
-      resources.push_back(resources_of(units[u]));
+      resources[u] = resources_of(units[u]);
       std::uint64_t before = 0;
       for (std::size_t earlier = 0; earlier < u; ++earlier)
         if (conflict(resources[earlier], resources[u])) before |= before_[earlier] | std::uint64_t{1} << earlier;
@@ -57,11 +54,10 @@ class Enumerator {
       for (std::size_t earlier = 0; earlier < u; ++earlier)
         if ((before >> earlier) & 1) reach += units[earlier].size;
       if (reach > capacity) break;  // u can never be in a hole, nor can what follows it
-      before_.push_back(before);
-      sizes_.push_back(units[u].size);
+      before_[u] = before;
+      sizes_[u] = units[u].size;
+      movable_ = u + 1;
     }
-    movable_ = before_.size();
-    order_.reserve(movable_);
   }
 
   std::size_t run() && {
@@ -76,19 +72,18 @@ class Enumerator {
     // The units not placed yet, in program order: one bit each.
     const std::uint64_t left = (movable_ == kMaxMovable ? ~std::uint64_t{0} : (std::uint64_t{1} << movable_) - 1) & ~placed;
     if (left == 0 || size >= capacity_) {
-      const std::size_t ordered = order_.size();
+      std::size_t at = ordered_;
       for (std::uint64_t rest = left; rest != 0; rest &= rest - 1)
-        order_.push_back(static_cast<std::uint32_t>(std::countr_zero(rest)));
+        order_[at++] = static_cast<std::uint32_t>(std::countr_zero(rest));
       going_ = visitor_.visit(order_.data(), movable_) && ++visited_ < max_orders_;
-      order_.resize(ordered);
       return;
     }
     for (std::uint64_t rest = left; rest != 0 && going_; rest &= rest - 1) {
       const int u = std::countr_zero(rest);
       if ((before_[u] & ~placed) != 0) continue;  // not ready
-      order_.push_back(static_cast<std::uint32_t>(u));
+      order_[ordered_++] = static_cast<std::uint32_t>(u);
       visit(placed | std::uint64_t{1} << u, size + sizes_[u]);
-      order_.pop_back();
+      --ordered_;
     }
   }
 
@@ -98,9 +93,11 @@ class Enumerator {
   std::size_t movable_ = 0;
   std::size_t visited_ = 0;
   bool going_ = true;
-  std::pmr::vector<std::uint64_t> before_;
-  std::pmr::vector<std::uint32_t> sizes_;
-  std::pmr::vector<std::uint32_t> order_;
+  // By unit, for the first movable_ units (on the stack: no allocation for them).
+  std::array<std::uint64_t, kMaxMovable> before_;
+  std::array<std::uint32_t, kMaxMovable> sizes_;
+  std::array<std::uint32_t, kMaxMovable> order_;  // the order being built: its first ordered_ units
+  std::size_t ordered_ = 0;
 };
 
 // Keeps every order it is shown.
@@ -119,15 +116,15 @@ class Collector final : public OrderVisitor {
 }  // namespace
 
 std::size_t visit_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
-                         OrderVisitor& visitor, std::pmr::memory_resource* memory) {
-  return Enumerator(units, capacity, max_orders, visitor, memory).run();
+                         OrderVisitor& visitor) {
+  return Enumerator(units, capacity, max_orders, visitor).run();
 }
 
 Schedule schedule_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
                          std::pmr::memory_resource* memory) {
   Schedule schedule(memory);
   Collector collector(schedule);
-  schedule.movable = visit_orders(units, capacity, max_orders, collector, memory);
+  schedule.movable = visit_orders(units, capacity, max_orders, collector);
   return schedule;
 }
 

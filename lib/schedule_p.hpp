@@ -40,7 +40,7 @@ class OrderVisitor {
 // visit_orders() shows them to `visitor` as they are found, and returns how many units may move
 // (none: no order is shown); schedule_orders() collects them.
 std::size_t visit_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
-                         OrderVisitor& visitor, std::pmr::memory_resource* memory);
+                         OrderVisitor& visitor);
 Schedule schedule_orders(const std::pmr::vector<InstUnit>& units, std::uint32_t capacity, std::size_t max_orders,
                          std::pmr::memory_resource* memory);
 
