@@ -53,6 +53,9 @@ class Planner {
     reserved_ = reserved;
     plan.chunks.clear();
     plan.data_at.clear();
+    // At most a chunk per hole and one in the tail: one allocation, kept for the next plan.
+    plan.chunks.reserve(holes_ + 1);
+    plan.data_at.reserve(in_.data.size());
     std::array<std::uint32_t, kMaxHoles> used_up_to{};  // end of code and connector in each hole
     if (const std::optional<std::uint32_t> hole = hole_for_all()) {
       // Nothing in the tail and a single chunk is the lowest cost there is, and the first hole
