@@ -37,14 +37,6 @@ class Planner {
         units_(static_cast<std::uint32_t>(input.code.size())), code_size_(input.code_bytes()), prefix_(prefix),
         cells_(cells) {
     prefix_.clear();
-    // The search asks these for every pair of chunks: kept at hand.
-    for (std::uint32_t slot = 0; slot <= holes_; ++slot)
-      slot_start_[slot] = slot == holes_ ? layout_.tail_start : layout_.holes[slot].start;
-    for (std::uint32_t h = 0; h < holes_; ++h) {
-      swallowed_to_[h] = kNoSlot;
-      for (std::uint32_t next = h + 1; next <= holes_; ++next)
-        if (slot_start_[next] == layout_.holes[h].end + kSwallowedSize) swallowed_to_[h] = next;
-    }
   }
 
   // Fills `plan` with the best plan with the holes in `reserved` kept for data and returns the
@@ -53,9 +45,6 @@ class Planner {
     reserved_ = reserved;
     plan.chunks.clear();
     plan.data_at.clear();
-    // At most a chunk per hole and one in the tail: one allocation, kept for the next plan.
-    plan.chunks.reserve(holes_ + 1);
-    plan.data_at.reserve(in_.data.size());
     std::array<std::uint32_t, kMaxHoles> used_up_to{};  // end of code and connector in each hole
     if (const std::optional<std::uint32_t> hole = hole_for_all()) {
       // Nothing in the tail and a single chunk is the lowest cost there is, and the first hole
@@ -66,10 +55,7 @@ class Planner {
     } else if (!search(plan, used_up_to)) {
       return std::nullopt;
     }
-    place_data(plan, used_up_to);
-    std::uint32_t code_holes = 0;
-    for (std::uint32_t h = 0; h < holes_; ++h) code_holes |= used_up_to[h] != 0 ? 1u << h : 0;
-    return code_holes;
+    return place_data(plan, used_up_to);
   }
 
  private:
@@ -94,10 +80,21 @@ class Planner {
 
   // The search: the chunks of the cheapest plan, and the end of what they use in each hole.
   bool search(Plan& plan, std::array<std::uint32_t, kMaxHoles>& used_up_to) {
-    if (prefix_.empty()) {
+    if (prefix_.empty()) {  // the first search of this input
       prefix_.resize(units_ + 1);
       for (std::uint32_t i = 0; i < units_; ++i) prefix_[i + 1] = prefix_[i] + in_.code[i].size;
+      // The search asks these for every pair of chunks: kept at hand.
+      for (std::uint32_t slot = 0; slot <= holes_; ++slot)
+        slot_start_[slot] = slot == holes_ ? layout_.tail_start : layout_.holes[slot].start;
+      for (std::uint32_t h = 0; h < holes_; ++h) {
+        swallowed_to_[h] = kNoSlot;
+        for (std::uint32_t next = h + 1; next <= holes_; ++next)
+          if (slot_start_[next] == layout_.holes[h].end + kSwallowedSize) swallowed_to_[h] = next;
+      }
     }
+    // At most a chunk per hole and one in the tail: one allocation each, kept for the next plan.
+    plan.chunks.reserve(holes_ + 1);
+    plan.data_at.reserve(in_.data.size());
     // A chunk in a hole can only start with a unit whose predecessors all fit in the holes.
     const std::uint32_t capacity = layout_.hole_bytes();
     reach_ = 0;
@@ -171,11 +168,16 @@ class Planner {
   }
 
   // First fit into the free end of each hole, in hole order, else the tail after the code.
-  void place_data(Plan& plan, const std::array<std::uint32_t, kMaxHoles>& used_up_to) const {
+  // Returns the holes that hold code (a bit each).
+  std::uint32_t place_data(Plan& plan, const std::array<std::uint32_t, kMaxHoles>& used_up_to) const {
     std::uint32_t tail = layout_.tail_start;
     if (!plan.chunks.empty() && plan.chunks.back().in_tail) tail += code_size(plan.chunks.back().first, units_);
     std::array<std::uint32_t, kMaxHoles> cursor{};
-    for (std::uint32_t h = 0; h < holes_; ++h) cursor[h] = used_up_to[h] != 0 ? used_up_to[h] : layout_.holes[h].start;
+    std::uint32_t code_holes = 0;
+    for (std::uint32_t h = 0; h < holes_; ++h) {
+      cursor[h] = used_up_to[h] != 0 ? used_up_to[h] : layout_.holes[h].start;
+      code_holes |= used_up_to[h] != 0 ? 1u << h : 0;
+    }
     for (const DataUnit& unit : in_.data) {
       std::uint32_t at = kInfinity;
       for (std::uint32_t h = 0; h < holes_ && at == kInfinity; ++h) {
@@ -192,6 +194,7 @@ class Planner {
       plan.data_at.push_back(at);
     }
     plan.file_size = std::max(layout_.header_size, tail);
+    return code_holes;
   }
 
   const PlanInput& in_;
@@ -204,8 +207,9 @@ class Planner {
   std::pmr::vector<std::uint32_t>& prefix_;  // prefix_[u]: bytes of units [0, u), for the search
   std::pmr::vector<PlanCell>& cells_;        // by (slot, unit)
   static constexpr std::uint32_t kNoSlot = ~0u;
-  std::array<std::uint32_t, kMaxHoles + 1> slot_start_{};  // by slot: where each hole, then the tail, starts
-  std::array<std::uint32_t, kMaxHoles> swallowed_to_{};    // by hole: the slot just past the 4 bytes after it, if any
+  // Filled by the first search() (a plan that needs none does not pay for them).
+  std::array<std::uint32_t, kMaxHoles + 1> slot_start_;  // by slot: where each hole, then the tail, starts
+  std::array<std::uint32_t, kMaxHoles> swallowed_to_;    // by hole: the slot just past the 4 bytes after it, if any
 };
 
 }  // namespace

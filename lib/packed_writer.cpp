@@ -204,8 +204,9 @@ class PackedWriter {
   // Writes the chunk's units and connector; returns the offset just past them.
   std::uint64_t write_chunk(const Chunk& chunk, std::uint8_t* file) const {
     std::uint64_t at = chunk.offset;
+    const Unit* const units = text_.units.data();
     for (std::uint32_t u = chunk.first; u < chunk.end;) {
-      if (!is_copied(u)) {
+      if (!is_copied(units[u])) {
         at += write_unit(u, file, at);
         ++u;
         continue;
@@ -213,13 +214,12 @@ class PackedWriter {
       // Units kept as emitted that follow each other in text as in the file: one copy, then the
       // displacements to labels.
       std::uint32_t end = u + 1;
-      while (end < chunk.end && is_copied(end) && text_.units[end].first_item == text_.units[end - 1].end_item) ++end;
-      const std::uint32_t from = source_.items[text_.units[u].first_item].start;
-      const std::uint32_t to = source_.items[text_.units[end - 1].end_item - 1].end;
+      while (end < chunk.end && is_copied(units[end]) && units[end].first_item == units[end - 1].end_item) ++end;
+      const std::uint32_t from = source_.items[units[u].first_item].start;
+      const std::uint32_t to = source_.items[units[end - 1].end_item - 1].end;
       std::memcpy(file + at, source_.code.textSection()->data() + from, to - from);
       for (; u < end; ++u)
-        if (text_.units[u].field.size != 0)
-          patch_displacement(u, file, at + source_.items[text_.units[u].first_item].start - from);
+        if (units[u].field.size != 0) patch_displacement(u, file, at + source_.items[units[u].first_item].start - from);
       at += to - from;
     }
     const Hole* hole = nullptr;
@@ -243,8 +243,8 @@ class PackedWriter {
     return at;
   }
 
-  bool is_copied(std::uint32_t u) const {
-    return text_.units[u].synthetic == Synthetic::kNone && text_.units[u].rewrite.kind == Rewrite::Kind::kKeep;
+  static bool is_copied(const Unit& unit) {
+    return unit.synthetic == Synthetic::kNone && unit.rewrite.kind == Rewrite::Kind::kKeep;
   }
 
   // Rewrites the displacement of unit `u`, copied to file offset `at`, for where it and its label

@@ -42,12 +42,12 @@ bool cut_into_units(std::span<const TextItem> items, std::size_t text_size, std:
     if (item.start != covered) return false;
     covered = item.end;
     if (item.inst_id == asmjit::x86::Inst::kIdNone) continue;  // a binding: it goes with the next instruction
-    static_cast<InstUnit&>(units.emplace_back()) = {first, i + 1, &item, first != i, false, item.end - item.start, {}, false};
+    units.push_back(Unit{InstUnit{first, i + 1, &item, first != i, false, item.end - item.start, {}, false}});
     first = i + 1;
   }
   if (covered != text_size || units.empty()) return false;
   if (first != items.size())  // bindings at the very end
-    static_cast<InstUnit&>(units.emplace_back()) = {first, static_cast<std::uint32_t>(items.size()), nullptr, true, false, 0, {}, false};
+    units.push_back(Unit{InstUnit{first, static_cast<std::uint32_t>(items.size()), nullptr, true, false, 0, {}, false}});
   return true;
 }
 
