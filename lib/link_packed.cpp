@@ -106,11 +106,16 @@ bool unit_survives_rex_rx(const PackSource& source, const Unit& unit) {
   return survives_rex_rx(source.code.textSection()->data() + unit.inst->start);
 }
 
-// Whether the first instruction that will be emitted is one "ELF"'s REX.RX prefix leaves alone.
-bool first_instruction_survives_rex_rx(const PackSource& source, const PackedText& text) {
-  for (std::size_t u = 0; u < text.units.size(); ++u)
-    if (text.input.code[u].size != 0) return unit_survives_rex_rx(source, text.units[u]);  // else dropped, or bindings only
-  return true;
+// The synthetic unit an overlapped file (entry_is_fixed) needs in front of its code, whose first
+// emitted unit is `first` (nullptr: none): a jump when the entry is not the first instruction, a
+// nop when the REX.RX prefix "ELF" leaves would change the first instruction. arrange() inserts
+// it; the order search counts it in an order's plan key before arranging the order.
+Synthetic synthetic_in_front(const PackSource& source, const HeaderLayout& layout, std::uint64_t entry,
+                             const Unit* first) {
+  if (!layout.entry_is_fixed) return Synthetic::kNone;
+  if (entry != 0) return Synthetic::kJumpToEntry;
+  if (first != nullptr && !unit_survives_rex_rx(source, *first)) return Synthetic::kNop;
+  return Synthetic::kNone;
 }
 
 // What a unit does to the liveness of the status flags; bindings alone, at the end, pass them.
@@ -185,9 +190,10 @@ std::pmr::vector<InstUnit> inst_units(const PackedText& text, std::pmr::memory_r
   return units;
 }
 
-// The code units of the synthetic units arrange() may put in front.
-constexpr CodeUnit kJumpToEntryCode{kJmpRel32Size, false, false};
-constexpr CodeUnit kNopCode{1, true, false};
+// The code unit of a synthetic unit arrange() puts in front.
+constexpr CodeUnit synthetic_code(Synthetic synthetic) {
+  return synthetic == Synthetic::kJumpToEntry ? CodeUnit{kJmpRel32Size, false, false} : CodeUnit{1, true, false};
+}
 
 Unit jump_to_entry(std::uint32_t entry_label) {
   Unit unit;
@@ -245,14 +251,13 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
     }
   }
 
-  if (layout.entry_is_fixed) {
-    if (entry != 0) {
-      text.units.insert(text.units.begin(), jump_to_entry(source.entry.id()));
-      text.input.code.insert(text.input.code.begin(), kJumpToEntryCode);
-    } else if (!first_instruction_survives_rex_rx(source, text)) {
-      text.units.insert(text.units.begin(), synthetic_nop());
-      text.input.code.insert(text.input.code.begin(), kNopCode);
-    }
+  std::size_t first = 0;  // the first unit emitted: dropped ones and bindings alone take no bytes
+  while (first < count && text.input.code[first].size == 0) ++first;
+  const Synthetic front = synthetic_in_front(source, layout, entry, first < count ? &text.units[first] : nullptr);
+  if (front != Synthetic::kNone) {
+    text.units.insert(text.units.begin(),
+                      front == Synthetic::kJumpToEntry ? jump_to_entry(source.entry.id()) : synthetic_nop());
+    text.input.code.insert(text.input.code.begin(), synthetic_code(front));
   }
   text.input.data.clear();
   for (const DataItem& item : source.data)
@@ -381,15 +386,11 @@ class OrderSearch final : public OrderVisitor {
     }
     front_.clear();
     std::uint32_t code_bytes = code_bytes_, at = 0;
-    if (layout_.entry_is_fixed) {
-      std::size_t first = 0;  // the first unit emitted: bindings alone take no bytes
-      while (first < code.size() && code[from(first)].size == 0) ++first;
-      if (entry_ != 0) {
-        front_.push_back(kJumpToEntryCode);
-      } else if (first < code.size() && !unit_survives_rex_rx(source_, cut_.units[from(first)])) {
-        front_.push_back(kNopCode);
-      }
-    }
+    std::size_t first = 0;  // the first unit emitted: bindings alone take no bytes
+    while (first < code.size() && code[from(first)].size == 0) ++first;
+    const Synthetic front =
+        synthetic_in_front(source_, layout_, entry_, first < code.size() ? &cut_.units[from(first)] : nullptr);
+    if (front != Synthetic::kNone) front_.push_back(synthetic_code(front));
     if (!front_.empty()) {
       at = front_.back().size;
       code_bytes += at;
