@@ -561,24 +561,26 @@ class Emitter {
     a_.movzx(taken.r32(), cell(offset));
     return taken;
   }
+  // The cell takes the value its register holds.
+  void store_cell(std::int64_t offset, const x86::Gp& reg) { a_.mov(cell(offset), reg.r8()); }
   // A register for `offset`, after storing the cell whose change it held, if any.
   x86::Gp take_register(std::int64_t offset) {
     const auto [reg, evicted] = cache_.take(offset);
-    if (evicted) a_.mov(cell(evicted->offset), evicted->reg.r8());
+    if (evicted) store_cell(evicted->offset, evicted->reg);
     return reg;
   }
   // The cell's new value is in `reg`: stored now, or with deferred stores when the code next
   // branches, calls or scans (see store_deferred).
   void changed_in_register(std::int64_t offset, const x86::Gp& reg) {
     if (options_.deferred_stores) cache_.mark_dirty(offset);
-    else a_.mov(cell(offset), reg.r8());
+    else store_cell(offset, reg);
   }
   // Makes the stores deferred so far: before every branch, label, call and scan, so that the
   // tape is up to date wherever paths meet and wherever the runtime or a scan reads it. A program
   // that leaves the tape while a change waits in a register stops with the same output: only
   // the tape, which nothing reads then, lacks the change.
   void store_deferred() {
-    cache_.clean([&](std::int64_t offset, const x86::Gp& reg) { a_.mov(cell(offset), reg.r8()); });
+    cache_.clean([&](std::int64_t offset, const x86::Gp& reg) { store_cell(offset, reg); });
   }
   // Sets ZF if the cell ends at zero.
   void add_to_cell(std::int64_t offset, std::int64_t amount) {
