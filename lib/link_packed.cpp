@@ -106,16 +106,17 @@ bool unit_survives_rex_rx(const PackSource& source, const Unit& unit) {
   return survives_rex_rx(source.code.textSection()->data() + unit.inst->start);
 }
 
-// The synthetic unit an overlapped file (entry_is_fixed) needs in front of its code, whose first
-// emitted unit is `first` (nullptr: none): a jump when the entry is not the first instruction, a
-// nop when the REX.RX prefix "ELF" leaves would change the first instruction. arrange() inserts
-// it; the order search counts it in an order's plan key before arranging the order.
+// The synthetic unit an overlapped file (entry_is_fixed) needs in front of its code: a jump when
+// the entry is not the first instruction, a nop when the REX.RX prefix "ELF" leaves would change
+// the first instruction, which `first_emitted()` finds (nullptr: none), only when that is asked.
+// arrange() inserts it; the order search counts it in an order's plan key before arranging.
+template <typename FirstEmitted>
 Synthetic synthetic_in_front(const PackSource& source, const HeaderLayout& layout, std::uint64_t entry,
-                             const Unit* first) {
+                             FirstEmitted first_emitted) {
   if (!layout.entry_is_fixed) return Synthetic::kNone;
   if (entry != 0) return Synthetic::kJumpToEntry;
-  if (first != nullptr && !unit_survives_rex_rx(source, *first)) return Synthetic::kNop;
-  return Synthetic::kNone;
+  const Unit* first = first_emitted();
+  return first != nullptr && !unit_survives_rex_rx(source, *first) ? Synthetic::kNop : Synthetic::kNone;
 }
 
 // What a unit does to the liveness of the status flags; bindings alone, at the end, pass them.
@@ -251,9 +252,11 @@ void arrange(const PackSource& source, const HeaderLayout& layout, const LinkOpt
     }
   }
 
-  std::size_t first = 0;  // the first unit emitted: dropped ones and bindings alone take no bytes
-  while (first < count && text.input.code[first].size == 0) ++first;
-  const Synthetic front = synthetic_in_front(source, layout, entry, first < count ? &text.units[first] : nullptr);
+  const Synthetic front = synthetic_in_front(source, layout, entry, [&]() -> const Unit* {
+    for (std::size_t u = 0; u < count; ++u)  // dropped units and bindings alone take no bytes
+      if (text.input.code[u].size != 0) return &text.units[u];
+    return nullptr;
+  });
   if (front != Synthetic::kNone) {
     text.units.insert(text.units.begin(),
                       front == Synthetic::kJumpToEntry ? jump_to_entry(source.entry.id()) : synthetic_nop());
@@ -386,10 +389,11 @@ class OrderSearch final : public OrderVisitor {
     }
     front_.clear();
     std::uint32_t code_bytes = code_bytes_, at = 0;
-    std::size_t first = 0;  // the first unit emitted: bindings alone take no bytes
-    while (first < code.size() && code[from(first)].size == 0) ++first;
-    const Synthetic front =
-        synthetic_in_front(source_, layout_, entry_, first < code.size() ? &cut_.units[from(first)] : nullptr);
+    const Synthetic front = synthetic_in_front(source_, layout_, entry_, [&]() -> const Unit* {
+      for (std::size_t u = 0; u < code.size(); ++u)  // bindings alone take no bytes
+        if (code[from(u)].size != 0) return &cut_.units[from(u)];
+      return nullptr;
+    });
     if (front != Synthetic::kNone) front_.push_back(synthetic_code(front));
     if (!front_.empty()) {
       at = front_.back().size;
